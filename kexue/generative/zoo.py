@@ -1,0 +1,29 @@
+"""The registry behind ``kexue gen train MODEL``: model name -> ``"module:function"``.
+
+Every entry point has the signature::
+
+    def train(data: str, out_dir: pathlib.Path, *, epochs: int | None = None,
+              seed: int = 0, progress: bool = True) -> dict:
+
+It trains on ``kexue.generative.data.load_dataset(data)``, writes into ``out_dir``
+``metrics.json`` (the returned dict), ``samples.png`` (a sample grid),
+``interpolations.png`` where the model has a latent space, and the saved model
+(``model.keras`` or ``*.weights.h5``), and returns the metrics.
+Entries are imported lazily, so registering a model costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+# One line per model; add yours in alphabetical order.
+MODELS: dict[str, str] = {}
+
+
+def get_trainer(name: str) -> Callable[..., dict]:
+    """Resolve a registered model name to its ``train`` function."""
+    if name not in MODELS:
+        raise ValueError(f"Unknown model {name!r}; available: {', '.join(sorted(MODELS)) or 'none'}.")
+    module_name, function_name = MODELS[name].split(":")
+    return getattr(importlib.import_module(module_name), function_name)

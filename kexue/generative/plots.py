@@ -53,7 +53,7 @@ def _draw_grid(grid: np.ndarray, path: str | os.PathLike) -> None:
             top, left = pad + i * (h + pad), pad + j * (w + pad)
             canvas[top : top + h, left : left + w] = grid[i, j]
     scale = max(0.4, 0.04 * max(h, w))  # inches per tile: 0.4 for 8x8 digits, 1 for 25x25 faces
-    fig = _figure(max(1.0, cols * scale), max(1.0, rows * scale))
+    fig = _figure(cols * scale, rows * scale)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.imshow(canvas[..., 0] if c == 1 else canvas, cmap="gray" if c == 1 else None,
               vmin=0.0, vmax=1.0, interpolation="nearest")

@@ -1,0 +1,171 @@
+"""TF1 checkpoint reader: checked against the TensorFlow-written fixture and its HF twin."""
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kexue.checkpoints.tf1 import TF1Checkpoint, resolve_tf1_prefix
+
+
+@pytest.fixture(scope="module")
+def fixture_dir(shared_dir: Path) -> Path:
+    path = shared_dir / "fixtures" / "tf_bert_tiny"
+    if not path.is_dir():
+        pytest.skip(f"needs the TF BERT fixture at {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ckpt(fixture_dir: Path) -> TF1Checkpoint:
+    return TF1Checkpoint(fixture_dir / "bert_model.ckpt")
+
+
+@pytest.fixture(scope="module")
+def hf_tensors(fixture_dir: Path) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    return load_file(fixture_dir / "hf" / "model.safetensors")
+
+
+def tf_to_hf(name: str) -> tuple[str, bool]:
+    """HF twin of a TF BERT variable name, and whether the TF tensor is its transpose."""
+    special = {
+        "cls/predictions/output_bias": ("cls.predictions.bias", False),
+        "cls/seq_relationship/output_weights": ("cls.seq_relationship.weight", False),
+        "cls/seq_relationship/output_bias": ("cls.seq_relationship.bias", False),
+    }
+    if name in special:
+        return special[name]
+    hf = re.sub(r"layer_(\d+)", r"layer.\1", name).replace("/", ".")
+    if hf.endswith("_embeddings"):
+        return hf + ".weight", False
+    hf = re.sub(r"\.gamma$", ".weight", re.sub(r"\.beta$", ".bias", hf))
+    if hf.endswith(".kernel"):
+        return hf[: -len(".kernel")] + ".weight", True
+    return hf, False
+
+
+def test_lists_every_variable_with_shape_and_dtype(ckpt, hf_tensors):
+    assert len(ckpt) == len(hf_tensors) + 1  # the TF side also has global_step
+    assert ckpt.variables["global_step"] == ((), np.dtype(np.int64))
+    for name, (shape, dtype) in ckpt.variables.items():
+        if name == "global_step":
+            continue
+        twin, transposed = tf_to_hf(name)
+        expected = hf_tensors[twin].shape
+        assert shape == (expected[::-1] if transposed else expected), name
+        assert dtype == np.float32, name
+    assert sorted(ckpt.keys()) == ckpt.keys() and set(ckpt) == set(ckpt.variables)
+
+
+def test_every_tensor_equals_its_hf_twin(ckpt, hf_tensors):
+    tensors = ckpt.read_all()
+    used = set()
+    for name, value in tensors.items():
+        if name == "global_step":
+            assert value.dtype == np.int64 and value.shape == ()
+            continue
+        twin, transposed = tf_to_hf(name)
+        np.testing.assert_array_equal(value.T if transposed else value, hf_tensors[twin])
+        used.add(twin)
+    assert used == set(hf_tensors)  # every HF tensor has a TF twin, so nothing was skipped
+
+
+def test_read_single_and_missing(ckpt, hf_tensors):
+    value = ckpt.read("bert/encoder/layer_1/attention/self/query/kernel")
+    np.testing.assert_array_equal(value.T, hf_tensors["bert.encoder.layer.1.attention.self.query.weight"])
+    assert "bert/pooler/dense/bias" in ckpt and "bert/pooler/dense/nope" not in ckpt
+    with pytest.raises(KeyError, match="not in checkpoint"):
+        ckpt.read("bert/pooler/dense/nope")
+
+
+def test_resolve_prefix_from_every_spelling(fixture_dir, tmp_path):
+    prefix = str(fixture_dir / "bert_model.ckpt")
+    for spelling in (
+        fixture_dir,
+        fixture_dir / "bert_model.ckpt",
+        fixture_dir / "bert_model.ckpt.index",
+        fixture_dir / "bert_model.ckpt.data-00000-of-00001",
+        str(fixture_dir / "bert_model.ckpt"),
+    ):
+        assert resolve_tf1_prefix(spelling) == prefix, spelling
+    # a directory without a 'checkpoint' file but with a single .index
+    copy = _copy_fixture(fixture_dir, tmp_path / "nostate", with_state=False)
+    assert resolve_tf1_prefix(copy) == str(copy / "bert_model.ckpt")
+    # a 'checkpoint' file with an absolute path written elsewhere falls back to the local name
+    stale = _copy_fixture(fixture_dir, tmp_path / "stale", with_state=False)
+    (stale / "checkpoint").write_text('model_checkpoint_path: "/gone/elsewhere/bert_model.ckpt"\n')
+    assert resolve_tf1_prefix(stale) == str(stale / "bert_model.ckpt")
+
+
+def test_resolve_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no TensorFlow checkpoint"):
+        resolve_tf1_prefix(tmp_path / "model.ckpt")
+    with pytest.raises(FileNotFoundError, match="no 'checkpoint' file and no"):
+        resolve_tf1_prefix(tmp_path)
+    (tmp_path / "a.index").write_bytes(b"")
+    (tmp_path / "b.index").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="several"):
+        resolve_tf1_prefix(tmp_path)
+    (tmp_path / "checkpoint").write_text("all_model_checkpoint_paths: \"a\"\n")
+    with pytest.raises(ValueError, match="model_checkpoint_path"):
+        resolve_tf1_prefix(tmp_path)
+
+
+def _copy_fixture(src: Path, dst: Path, with_state: bool = True) -> Path:
+    dst.mkdir(parents=True)
+    for name in ("bert_model.ckpt.index", "bert_model.ckpt.data-00000-of-00001"):
+        shutil.copyfile(src / name, dst / name)
+    if with_state:
+        shutil.copyfile(src / "checkpoint", dst / "checkpoint")
+    return dst
+
+
+def test_truncated_data_file_names_tensors(fixture_dir, tmp_path):
+    copy = _copy_fixture(fixture_dir, tmp_path / "ckpt")
+    data = copy / "bert_model.ckpt.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:-100])
+    with pytest.raises(ValueError, match="truncated") as info:
+        TF1Checkpoint(copy)
+    message = str(info.value)
+    assert str(data) in message and "'global_step'" in message
+
+
+def test_missing_shard_is_named(fixture_dir, tmp_path):
+    copy = _copy_fixture(fixture_dir, tmp_path / "ckpt")
+    (copy / "bert_model.ckpt.data-00000-of-00001").unlink()
+    with pytest.raises(FileNotFoundError, match=r"bert_model\.ckpt\.data-00000-of-00001 .*missing"):
+        TF1Checkpoint(copy)
+
+
+def test_corrupt_or_short_index(fixture_dir, tmp_path):
+    copy = _copy_fixture(fixture_dir, tmp_path / "ckpt")
+    index = copy / "bert_model.ckpt.index"
+    raw = bytearray(index.read_bytes())
+    index.write_bytes(bytes(raw[:-10]))
+    with pytest.raises(ValueError, match="magic number"):
+        TF1Checkpoint(copy)
+    index.write_bytes(bytes(raw[:20]))
+    with pytest.raises(ValueError, match="shorter than the 48-byte table footer"):
+        TF1Checkpoint(copy)
+    flipped = bytearray(raw)
+    flipped[40] ^= 0xFF  # inside the first data block: caught by the block checksum
+    index.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="checksum mismatch .* index file is corrupt"):
+        TF1Checkpoint(copy)
+
+
+def test_corrupt_tensor_bytes_fail_crc(fixture_dir, tmp_path):
+    copy = _copy_fixture(fixture_dir, tmp_path / "ckpt")
+    data = copy / "bert_model.ckpt.data-00000-of-00001"
+    raw = bytearray(data.read_bytes())
+    raw[0] ^= 0x01  # first byte of the first tensor in the data file
+    data.write_bytes(bytes(raw))
+    ckpt = TF1Checkpoint(copy)
+    first = min(ckpt.keys(), key=lambda n: ckpt._entries[n].offset)
+    with pytest.raises(ValueError, match=f"checksum mismatch for tensor '{first}'"):
+        ckpt.read(first)
+    assert TF1Checkpoint(copy, verify=False).read(first).shape == ckpt.variables[first][0]

@@ -52,8 +52,16 @@ _DTYPES: dict[int, np.dtype] = {
 }
 _DT_STRING = 7
 _DT_BFLOAT16 = 14
-_DTYPE_NAMES = {7: "string", 11: "qint8", 12: "quint8", 13: "qint32", 15: "qint16",
-                16: "quint16", 20: "resource", 21: "variant"}  # fmt: skip
+_DTYPE_NAMES = {
+    7: "string",
+    11: "qint8",
+    12: "quint8",
+    13: "qint32",
+    15: "qint16",
+    16: "quint16",
+    20: "resource",
+    21: "variant",
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,9 @@ def _decode_entry(buf: bytes) -> _Entry:
             sliced = True
         elif number in (1, 3, 4, 5):
             values[{1: "dtype", 3: "shard", 4: "offset", 5: "size"}[number]] = value
-    return _Entry(values["dtype"], shape, values["shard"], values["offset"], values["size"],
-                  crc, sliced)  # fmt: skip
+    return _Entry(
+        values["dtype"], shape, values["shard"], values["offset"], values["size"], crc, sliced
+    )
 
 
 def _numpy_dtype(code: int) -> np.dtype:
@@ -144,7 +153,9 @@ def resolve_tf1_prefix(path: str | os.PathLike) -> str:
 def _prefix_from_directory(directory: Path) -> str:
     state = directory / "checkpoint"
     if state.is_file():
-        match = re.search(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', state.read_text(), re.M)
+        match = re.search(
+            r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', state.read_text(), re.MULTILINE
+        )
         if match is None:
             raise ValueError(f"{state} has no model_checkpoint_path line")
         target = Path(match.group(1).encode().decode("unicode_escape"))
@@ -212,8 +223,10 @@ class TF1Checkpoint:
         self.variables: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
         for name, entry in self._entries.items():
             if entry.shard_id >= self.num_shards:
-                raise ValueError(f"{index_path}: {name!r} is in shard {entry.shard_id}, but the "
-                                 f"header says there are {self.num_shards} shards")  # fmt: skip
+                raise ValueError(
+                    f"{index_path}: {name!r} is in shard {entry.shard_id}, but the "
+                    f"header says there are {self.num_shards} shards"
+                )
             try:
                 self.variables[name] = (entry.shape, _numpy_dtype(entry.dtype_code))
             except ValueError as err:
@@ -241,7 +254,7 @@ class TF1Checkpoint:
             length = os.path.getsize(path)
             cut = sorted(name for end, name in ends if end > length)
             if cut:
-                shown = ", ".join(repr(n) for n in cut[:5]) + (" ..." if len(cut) > 5 else "")
+                shown = ", ".join(repr(n) for n in cut[:5]) + (", ..." if len(cut) > 5 else "")
                 raise ValueError(
                     f"checkpoint {self.prefix} is truncated: data file {path} has {length} bytes, "
                     f"too few for {len(cut)} tensor(s): {shown}. Copy or download it again."
@@ -267,8 +280,10 @@ class TF1Checkpoint:
         """
         if name not in self._entries:
             close = [k for k in self._entries if k.split("/")[-1] == name.split("/")[-1]][:5]
-            raise KeyError(f"{name!r} is not in checkpoint {self.prefix}"
-                           + (f"; similar names: {close}" if close else ""))  # fmt: skip
+            raise KeyError(
+                f"{name!r} is not in checkpoint {self.prefix}"
+                + (f"; similar names: {close}" if close else "")
+            )
         entry = self._entries[name]
         if entry.sliced:
             raise ValueError(
@@ -276,8 +291,10 @@ class TF1Checkpoint:
                 "sliced variables are not supported. Re-save it unpartitioned."
             )
         if entry.dtype_code == _DT_STRING:
-            raise ValueError(f"variable {name!r} in {self.prefix} is a string tensor; only "
-                             "numeric tensors can be read")  # fmt: skip
+            raise ValueError(
+                f"variable {name!r} in {self.prefix} is a string tensor; only "
+                "numeric tensors can be read"
+            )
         shape, dtype = self.variables[name]
         stored = np.dtype("<u2") if entry.dtype_code == _DT_BFLOAT16 else dtype
         count = int(np.prod(shape, dtype=np.int64))
@@ -292,12 +309,13 @@ class TF1Checkpoint:
             f.seek(entry.offset)
             got = f.readinto(memoryview(out).cast("B"))
         if got != entry.size:
-            raise ValueError(f"checkpoint {self.prefix} is truncated: {path} ends inside "
-                             f"tensor {name!r}")  # fmt: skip
-        if self.verify and entry.crc32c is not None:
-            if crc32c(out) != unmask_crc(entry.crc32c):
-                raise ValueError(f"checksum mismatch for tensor {name!r} in {path}: the data "
-                                 "file is corrupt")  # fmt: skip
+            raise ValueError(
+                f"checkpoint {self.prefix} is truncated: {path} ends inside tensor {name!r}"
+            )
+        if self.verify and entry.crc32c is not None and crc32c(out) != unmask_crc(entry.crc32c):
+            raise ValueError(
+                f"checksum mismatch for tensor {name!r} in {path}: the data file is corrupt"
+            )
         if entry.dtype_code == _DT_BFLOAT16 and _BFLOAT16 is None:
             out = (out.astype(np.uint32) << 16).view(np.float32)  # pragma: no cover
         elif entry.dtype_code == _DT_BFLOAT16:

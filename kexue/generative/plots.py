@@ -55,8 +55,13 @@ def _draw_grid(grid: np.ndarray, path: str | os.PathLike) -> None:
     scale = max(0.4, 0.04 * max(h, w))  # inches per tile: 0.4 for 8x8 digits, 1 for 25x25 faces
     fig = _figure(cols * scale, rows * scale)
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.imshow(canvas[..., 0] if c == 1 else canvas, cmap="gray" if c == 1 else None,
-              vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.imshow(
+        canvas[..., 0] if c == 1 else canvas,
+        cmap="gray" if c == 1 else None,
+        vmin=0.0,
+        vmax=1.0,
+        interpolation="nearest",
+    )
     ax.axis("off")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -86,9 +91,7 @@ def save_interpolations(rows: np.ndarray, path: str | os.PathLike) -> None:
     if rows.ndim == 4:
         rows = rows[..., None]
     if rows.ndim != 5:
-        raise ValueError(
-            f"rows must have shape (n_rows, n_steps, H, W, C); got {rows.shape}."
-        )
+        raise ValueError(f"rows must have shape (n_rows, n_steps, H, W, C); got {rows.shape}.")
     flat = _as_images(rows.reshape((-1,) + rows.shape[2:]), "rows")
     _draw_grid(flat.reshape(rows.shape), path)
 

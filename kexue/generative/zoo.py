@@ -24,6 +24,8 @@ MODELS: dict[str, str] = {}
 def get_trainer(name: str) -> Callable[..., dict]:
     """Resolve a registered model name to its ``train`` function."""
     if name not in MODELS:
-        raise ValueError(f"Unknown model {name!r}; available: {', '.join(sorted(MODELS)) or 'none'}.")
+        raise ValueError(
+            f"Unknown model {name!r}; available: {', '.join(sorted(MODELS)) or 'none'}."
+        )
     module_name, function_name = MODELS[name].split(":")
     return getattr(importlib.import_module(module_name), function_name)

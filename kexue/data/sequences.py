@@ -1,0 +1,108 @@
+"""Padding and truncating variable-length sequences (NumPy only, no Keras import)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["sequence_padding", "truncate_sequences"]
+
+
+def sequence_padding(
+    inputs: Sequence[Any],
+    length: int | Sequence[int] | None = None,
+    value: Any = 0,
+    seq_dims: int = 1,
+    mode: str = "post",
+    dtype: Any = None,
+) -> np.ndarray:
+    """Stack variable-length sequences into one array, padding with ``value``.
+
+    The first ``seq_dims`` axes of every input are sequence axes: each is padded to ``length``
+    (an int for all of them, one int per axis, or ``None`` for the longest input) and inputs
+    longer than ``length`` keep their head. ``mode="post"`` pads at the end, ``"pre"`` at the
+    beginning. The remaining axes must agree across inputs. The dtype is that of the
+    (non-empty) inputs unless ``dtype`` is given.
+
+    >>> sequence_padding([[1, 2, 3], [4]])
+    array([[1, 2, 3],
+           [4, 0, 0]])
+    >>> sequence_padding([[1, 2, 3], [4]], length=2, mode="pre", value=-1)
+    array([[ 1,  2],
+           [-1,  4]])
+    >>> sequence_padding([np.ones((2, 1)), np.ones((1, 3))], seq_dims=2).shape
+    (2, 2, 3)
+    """
+    if mode not in ("post", "pre"):
+        raise ValueError(f'mode must be "post" or "pre", got {mode!r}')
+    if not isinstance(seq_dims, int) or seq_dims < 1:
+        raise ValueError(f"seq_dims must be a positive int, got {seq_dims!r}")
+    arrays = [np.asarray(x) for x in inputs]
+    if not arrays:
+        raise ValueError("sequence_padding needs at least one sequence")
+    for n, x in enumerate(arrays):
+        if x.ndim < seq_dims:
+            raise ValueError(
+                f"inputs[{n}] has {x.ndim} axes but seq_dims={seq_dims}; every input needs "
+                "at least seq_dims axes"
+            )
+    tails = {x.shape[seq_dims:] for x in arrays if x.size or x.ndim > seq_dims}
+    if len(tails) > 1:
+        raise ValueError(
+            f"the non-sequence axes differ between inputs: {sorted(tails)}; only the first "
+            f"{seq_dims} axes may vary in length"
+        )
+    tail = tails.pop() if tails else arrays[0].shape[seq_dims:]
+    if length is None:
+        target = tuple(max(x.shape[i] for x in arrays) for i in range(seq_dims))
+    elif isinstance(length, (int, np.integer)):
+        target = (int(length),) * seq_dims
+    else:
+        target = tuple(int(n) for n in length)
+        if len(target) != seq_dims:
+            raise ValueError(f"length has {len(target)} entries but seq_dims={seq_dims}")
+    if min(target, default=0) < 0:
+        raise ValueError(f"length must be non-negative, got {target}")
+    if dtype is None:
+        non_empty = [x.dtype for x in arrays if x.size]
+        dtype = np.result_type(*non_empty) if non_empty else arrays[0].dtype
+    output = np.full((len(arrays), *target, *tail), value, dtype=dtype)
+    for n, x in enumerate(arrays):
+        head = tuple(slice(0, min(x.shape[i], target[i])) for i in range(seq_dims))
+        x = x[head]
+        if mode == "post":
+            where = tuple(slice(0, x.shape[i]) for i in range(seq_dims))
+        else:
+            where = tuple(slice(target[i] - x.shape[i], target[i]) for i in range(seq_dims))
+        output[(n, *where)] = x
+    return output
+
+
+def truncate_sequences(maxlen: int, indices: int | Sequence[int], *sequences: list) -> list[list]:
+    """Pop items in place until the sequences' total length is at most ``maxlen``.
+
+    Each step removes one item from the currently longest sequence (the earliest one on ties) at
+    position ``indices`` (one position for all, or one per sequence; ``-2`` keeps a final
+    ``[SEP]``). Empty or ``None`` sequences are left out. Returns the remaining sequences.
+
+    >>> a, b = [1, 2, 3, 4, 9], [5, 6, 9]
+    >>> truncate_sequences(6, -2, a, b)
+    [[1, 2, 9], [5, 6, 9]]
+    """
+    seqs = [s for s in sequences if s]
+    if isinstance(indices, (list, tuple)):
+        if len(indices) != len(sequences):
+            raise ValueError(f"got {len(indices)} indices for {len(sequences)} sequences")
+        index_list = [i for i, s in zip(indices, sequences) if s]
+    else:
+        index_list = [indices] * len(seqs)
+    lengths = [len(s) for s in seqs]
+    total = sum(lengths)
+    while total > maxlen:
+        longest = lengths.index(max(lengths))
+        seqs[longest].pop(index_list[longest])
+        lengths[longest] -= 1
+        total -= 1
+    return seqs

@@ -1,0 +1,168 @@
+"""Viterbi decoding for linear-chain models (CRF, MEMM): a NumPy decoder and an in-graph one.
+
+`ViterbiDecoder` keeps bert4keras's interface (`ViterbiDecoder(trans, starts, ends).decode(nodes)`)
+for decoding one sequence on the host. `viterbi_decode` does the same for a padded batch with
+`keras.ops` only, so it runs inside a compiled model on every backend.
+
+A path y₁…yₙ scores Σₜ nodes[t, yₜ] + Σₜ trans[yₜ₋₁, yₜ]; both return the highest-scoring path.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+
+class ViterbiDecoder:
+    """Highest-scoring label path of one sequence, in NumPy.
+
+    Args:
+        trans: (num_labels, num_labels) transition scores, ``trans[i, j]`` for label i → j.
+        starts: labels a path may start with (``None``: any).
+        ends: labels a path may end with (``None``: any).
+
+    Example:
+        >>> import numpy as np
+        >>> trans = np.array([[0.0, -5.0], [0.0, 0.0]])
+        >>> nodes = np.array([[1.0, 0.0], [0.0, 0.5], [0.0, 0.2]])
+        >>> ViterbiDecoder(trans).decode(nodes).tolist()
+        [0, 0, 0]
+        >>> ViterbiDecoder(trans, starts=[1]).decode(nodes).tolist()
+        [1, 1, 1]
+    """
+
+    def __init__(
+        self,
+        trans: np.ndarray,
+        starts: Sequence[int] | None = None,
+        ends: Sequence[int] | None = None,
+    ) -> None:
+        trans = np.asarray(trans, dtype=np.float64)
+        if trans.ndim != 2 or trans.shape[0] != trans.shape[1]:
+            raise ValueError(
+                f"`trans` must be a square (num_labels, num_labels) matrix; got shape {trans.shape}."
+            )
+        self.trans = trans
+        self.num_labels = trans.shape[0]
+        self.starts = self._allowed(starts, "starts")
+        self.ends = self._allowed(ends, "ends")
+
+    def _allowed(self, labels: Sequence[int] | None, name: str) -> np.ndarray:
+        """Additive (num_labels,) penalty: 0 where allowed, -inf elsewhere."""
+        penalty = np.zeros(self.num_labels)
+        if labels is None:
+            return penalty
+        labels = np.asarray(list(labels), dtype=np.int64)
+        if labels.size == 0 or labels.min() < 0 or labels.max() >= self.num_labels:
+            raise ValueError(
+                f"`{name}` must be a non-empty list of labels in [0, {self.num_labels}); "
+                f"got {labels.tolist()}."
+            )
+        penalty[:] = -np.inf
+        penalty[labels] = 0.0
+        return penalty
+
+    def decode(self, nodes: np.ndarray) -> np.ndarray:
+        """Best label path for ``nodes`` of shape (length, num_labels); returns int64 (length,)."""
+        nodes = np.array(nodes, dtype=np.float64)  # a copy: the caller's array is left alone
+        if nodes.ndim != 2 or nodes.shape[1] != self.num_labels:
+            raise ValueError(
+                f"`nodes` must have shape (length, {self.num_labels}); got {nodes.shape}."
+            )
+        length = nodes.shape[0]
+        if length == 0:
+            return np.zeros(0, dtype=np.int64)
+        nodes[0] += self.starts
+        nodes[-1] += self.ends
+        score = nodes[0]
+        backpointers = np.zeros((length, self.num_labels), dtype=np.int64)
+        for t in range(1, length):
+            candidates = score[:, None] + self.trans  # [previous, current]
+            backpointers[t] = candidates.argmax(axis=0)
+            score = candidates.max(axis=0) + nodes[t]
+        path = np.zeros(length, dtype=np.int64)
+        path[-1] = score.argmax()
+        for t in range(length - 1, 0, -1):
+            path[t - 1] = backpointers[t, path[t]]
+        return path
+
+
+def viterbi_decode(potentials, trans, mask=None):
+    """Batched in-graph Viterbi: best label path for every sequence of a padded batch.
+
+    Positions where ``mask`` is false are skipped (transitions join consecutive valid positions,
+    so left, right or interior padding all work) and get label 0 in the output.
+
+    Args:
+        potentials: (batch, length, num_labels) unary scores.
+        trans: (num_labels, num_labels) transition scores.
+        mask: optional (batch, length) booleans or 0/1, true at real tokens. ``None``: all real.
+
+    Returns:
+        ``(tags, scores)``: int32 (batch, length) best paths and (batch,) their scores
+        (0 for a sequence with no valid position).
+
+    Example:
+        >>> import numpy as np
+        >>> trans = np.array([[0.0, -5.0], [0.0, 0.0]], "float32")
+        >>> nodes = np.array([[[1.0, 0.0], [0.0, 0.5], [0.0, 0.2]]], "float32")
+        >>> tags, score = viterbi_decode(nodes, trans, mask=np.array([[1, 1, 0]]))
+        >>> keras.ops.convert_to_numpy(tags).tolist()
+        [[0, 0, 0]]
+        >>> float(keras.ops.convert_to_numpy(score)[0])
+        1.0
+    """
+    potentials = ops.convert_to_tensor(potentials)
+    if len(potentials.shape) != 3:
+        raise ValueError(
+            "`potentials` must have shape (batch, length, num_labels); "
+            f"got {tuple(potentials.shape)}."
+        )
+    dtype = potentials.dtype if "float" in str(potentials.dtype) else "float32"
+    potentials = ops.cast(potentials, dtype)
+    trans = ops.cast(ops.convert_to_tensor(trans), dtype)
+    num_labels = potentials.shape[-1]
+    if tuple(trans.shape) != (num_labels, num_labels):
+        raise ValueError(
+            f"`trans` must have shape ({num_labels}, {num_labels}) to match the potentials; "
+            f"got {tuple(trans.shape)}."
+        )
+    if mask is None:
+        mask = ops.ones(ops.shape(potentials)[:2], dtype="bool")
+    else:
+        mask = ops.cast(ops.convert_to_tensor(mask), "bool")
+    # Masked positions may hold -inf; neutralise them so no inf - inf appears.
+    potentials = ops.where(mask[..., None], potentials, ops.zeros_like(potentials))
+    identity = ops.arange(num_labels, dtype="int32")[None, :] + ops.zeros_like(
+        ops.cast(potentials[:, 0], "int32")
+    )
+
+    def forward(carry, inputs):
+        score, started = carry
+        node, valid = inputs
+        candidates = score[:, :, None] + trans[None]  # (batch, previous, current)
+        best_previous = ops.cast(ops.argmax(candidates, axis=1), "int32")
+        extended = ops.max(candidates, axis=1) + node
+        new_score = ops.where(started[:, None], extended, node)
+        new_score = ops.where(valid[:, None], new_score, score)
+        pointer = ops.where((valid & started)[:, None], best_previous, identity)
+        return (new_score, started | valid), pointer
+
+    init = (ops.zeros_like(potentials[:, 0]), ops.zeros_like(mask[:, 0]))
+    time_major = (ops.transpose(potentials, (1, 0, 2)), ops.transpose(mask, (1, 0)))
+    (score, started), pointers = ops.scan(forward, init, time_major)
+    last = ops.cast(ops.argmax(score, axis=-1), "int32")
+
+    def backward(label, pointer):
+        previous = ops.squeeze(ops.take_along_axis(pointer, label[:, None], axis=1), 1)
+        return previous, label
+
+    # pointers[t] maps the label at t to the label at t - 1; walk them from the end.
+    _, tags = ops.scan(backward, last, pointers, reverse=True)
+    tags = ops.transpose(tags, (1, 0))
+    tags = ops.where(mask, tags, ops.zeros_like(tags))
+    best = ops.where(started, ops.max(score, axis=-1), ops.zeros_like(score[:, 0]))
+    return tags, best

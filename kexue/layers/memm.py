@@ -1,0 +1,173 @@
+"""Maximum entropy Markov model (MEMM) head with bert4keras's interface.
+
+Instead of one normalisation over all paths (CRF), an MEMM normalises every step:
+p(yₜ | yₜ₋₁, x) = softmax((h[t] + trans[yₜ₋₁]) / 2), and p(y₁|x) = softmax(h[1]). Training is
+teacher-forced, so the loss is a plain token cross-entropy: no forward algorithm. As in
+bert4keras the loss averages this left-to-right model and the right-to-left one, whose
+transition matrix is ``trans`` transposed. Decoding uses the CRF-style Viterbi on h and
+``trans`` (`decode`).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from kexue.layers.crf import (
+    NEG_INF,
+    framewise_accuracy,
+    gather_time,
+    left_align,
+    mask_from_potentials,
+    sparse_labels,
+)
+
+
+@keras.saving.register_keras_serializable(package="kexue")
+class MaximumEntropyMarkovModel(keras.layers.Layer):
+    """MEMM sequence-labelling head: learns ``trans`` and provides losses and metrics.
+
+    Args:
+        lr_multiplier: scales the learning rate of the transition parameters (they are stored
+            divided by it and multiplied back in use, so any optimizer works).
+        hidden_dim: if set, ``trans`` is the low-rank product ``l_trans @ r_trans.T`` with
+            inner size ``hidden_dim`` (for many labels); ``None``: a full matrix.
+
+    Losses and metrics return one scalar per batch: the mean over real tokens (bert4keras).
+
+    Example:
+        >>> import numpy as np, keras
+        >>> tokens = keras.Input((None,), dtype="int32")
+        >>> x = keras.layers.Embedding(10, 8, mask_zero=True)(tokens)
+        >>> memm = MaximumEntropyMarkovModel()
+        >>> model = keras.Model(tokens, memm(keras.layers.Dense(3)(x)))
+        >>> model.compile("adam", loss=memm.sparse_loss, metrics=[memm.sparse_accuracy])
+        >>> history = model.fit(np.array([[1, 2, 0]]), np.array([[1, 2, 0]]), verbose=0)
+        >>> tuple(memm.trans.shape)
+        (3, 3)
+    """
+
+    def __init__(
+        self,
+        lr_multiplier: float = 1.0,
+        hidden_dim: int | None = None,
+        trans_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not lr_multiplier > 0:
+            raise ValueError(f"`lr_multiplier` must be positive; got {lr_multiplier}.")
+        if hidden_dim is not None and (int(hidden_dim) != hidden_dim or hidden_dim < 1):
+            raise ValueError(f"`hidden_dim` must be a positive integer or None; got {hidden_dim}.")
+        self.lr_multiplier = float(lr_multiplier)
+        self.hidden_dim = None if hidden_dim is None else int(hidden_dim)
+        self.trans_initializer = keras.initializers.get(trans_initializer)
+
+    def build(self, input_shape):
+        num_labels = input_shape[-1]
+        if num_labels is None:
+            raise ValueError(
+                "The last axis of the MEMM input (the number of labels) must be known."
+            )
+        if self.hidden_dim is None:
+            shapes = {"trans": (num_labels, num_labels)}
+        else:
+            shapes = {name: (num_labels, self.hidden_dim) for name in ("l_trans", "r_trans")}
+        self._parts = []
+        for name, shape in shapes.items():
+            variable = self.add_weight(name=name, shape=shape, initializer=self.trans_initializer)
+            if self.lr_multiplier != 1.0:
+                variable.assign(variable / self.lr_multiplier)
+            self._parts.append(variable)
+
+    def _scaled(self, variable):
+        return variable * self.lr_multiplier if self.lr_multiplier != 1.0 else variable
+
+    @property
+    def trans(self):
+        """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
+        if self.hidden_dim is None:
+            return self._scaled(self._parts[0])
+        left, right = (self._scaled(v) for v in self._parts)
+        return ops.matmul(left, ops.transpose(right))
+
+    def set_trans(self, value) -> None:
+        """Assign a full transition matrix (only when ``hidden_dim`` is None)."""
+        if self.hidden_dim is not None:
+            raise ValueError("set_trans needs hidden_dim=None; a low-rank `trans` has two factors.")
+        value = ops.convert_to_tensor(value, dtype=self._parts[0].dtype)
+        self._parts[0].assign(value / self.lr_multiplier)
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return inputs
+        mask = ops.cast(mask, "bool")[..., None]
+        return ops.where(mask, inputs, ops.cast(NEG_INF, inputs.dtype))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    # ----------------------------------------------------------------- losses and metrics
+    def _step_logits(self, y_true, y_pred, mask):
+        """Teacher-forced step logits of both directions, on left-aligned inputs."""
+        y_pred = ops.cast(y_pred, "float32")
+        mask = mask_from_potentials(y_pred, mask)
+        order = left_align(mask)
+        y_true, y_pred, mask = (gather_time(t, order) for t in (y_true, y_pred, mask))
+        y_pred = ops.where(mask[..., None], y_pred, ops.zeros_like(y_pred))
+        trans = ops.cast(self.trans, "float32")
+        # Left to right: row trans[y_{t-1}]; the first token has only its own potential.
+        from_previous = ops.take(trans, y_true[:, :-1], axis=0)
+        forward = ops.concatenate([y_pred[:, :1], from_previous], axis=1)
+        # Right to left: column trans[:, y_{t+1}]; the last real token has only its own.
+        from_next = ops.take(ops.transpose(trans), y_true[:, 1:], axis=0)
+        backward = ops.concatenate([from_next, y_pred[:, -1:]], axis=1)
+        next_valid = ops.concatenate([mask[:, 1:], ops.zeros_like(mask[:, :1])], axis=1)
+        backward = ops.where((mask & ~next_valid)[..., None], y_pred, backward)
+        logits = [(y_pred + history) / 2 for history in (forward, backward)]
+        return y_true, logits, ops.cast(mask, "float32")
+
+    def sparse_loss(self, y_true, y_pred, mask=None):
+        """Mean token cross-entropy of both directions for integer ``y_true``."""
+        y_true, logits, valid = self._step_logits(sparse_labels(y_true), y_pred, mask)
+        total = 0.0
+        for step_logits in logits:
+            nll = ops.logsumexp(step_logits, axis=-1) - ops.squeeze(
+                ops.take_along_axis(step_logits, y_true[..., None], axis=-1), -1
+            )
+            total = total + ops.sum(nll * valid)
+        return total / (2 * ops.maximum(ops.sum(valid), 1.0))
+
+    def dense_loss(self, y_true, y_pred, mask=None):
+        """`sparse_loss` for one-hot ``y_true``."""
+        return self.sparse_loss(ops.argmax(y_true, axis=-1), y_pred, mask)
+
+    def sparse_accuracy(self, y_true, y_pred, mask=None):
+        """Teacher-forced token accuracy averaged over both directions, padding excluded."""
+        y_true, logits, valid = self._step_logits(sparse_labels(y_true), y_pred, mask)
+        accuracy = [framewise_accuracy(y_true, step, valid) for step in logits]
+        return (accuracy[0] + accuracy[1]) / 2
+
+    def dense_accuracy(self, y_true, y_pred, mask=None):
+        """`sparse_accuracy` for one-hot ``y_true``."""
+        return self.sparse_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
+
+    def decode(self, y_pred, mask=None):
+        """Best paths (int32, 0 at padding) of Σ h + Σ trans by the in-graph Viterbi algorithm."""
+        from kexue.decoding.viterbi import viterbi_decode
+
+        y_pred = ops.cast(y_pred, "float32")
+        mask = mask_from_potentials(y_pred, mask)
+        return viterbi_decode(y_pred, self.trans, mask)[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            lr_multiplier=self.lr_multiplier,
+            hidden_dim=self.hidden_dim,
+            trans_initializer=keras.initializers.serialize(self.trans_initializer),
+        )
+        return config

@@ -1,0 +1,200 @@
+"""GlobalPointer and Efficient GlobalPointer: span scoring heads for entity and relation extraction.
+
+For every head (entity type) α and span (i, j), GlobalPointer scores
+s_α(i, j) = q_{i,α}ᵀ k_{j,α} / √d with q, k linear projections of the token states, optionally
+rotated by rotary position embedding (RoPE) so the score knows the relative offset j − i.
+Spans that touch padding, and spans with j < i (the lower triangle), are set to a large negative
+number so they never count as positive. Train with
+`kexue.losses.multilabel.global_pointer_crossentropy` (or its sparse form); predict spans with
+score > 0.
+
+Efficient GlobalPointer shares one (q, k) projection across heads and adds a per-head start
+bias and end bias: s_α(i, j) = qᵢᵀkⱼ/√d + wₐᵀ[hᵢ; hⱼ] — far fewer parameters for many heads.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from kexue.layers.crf import NEG_INF
+
+
+def rotary_interleaved(x, positions=None, base: float = 10000.0):
+    """Rotate interleaved pairs (x₀, x₁), (x₂, x₃)… of the last axis by RoPE angles.
+
+    Pair i at position p turns by p·base^(−2i/d). ``x`` has shape (batch, length, ..., d) with d
+    even; ``positions`` (length,) defaults to 0…length−1.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.ones((1, 2, 2), "float32")
+        >>> np.round(keras.ops.convert_to_numpy(rotary_interleaved(x)), 4).tolist()
+        [[[1.0, 1.0], [-0.3012, 1.3818]]]
+    """
+    x = ops.convert_to_tensor(x)
+    dim = x.shape[-1]
+    if dim is None or dim % 2:
+        raise ValueError(f"Rotary embedding needs an even, known last axis; got {dim}.")
+    if positions is None:
+        positions = ops.arange(ops.shape(x)[1], dtype="float32")
+    inv_freq = ops.power(base, -ops.arange(0, dim, 2, dtype="float32") / dim)
+    angles = ops.cast(positions, "float32")[:, None] * inv_freq[None, :]  # (length, d/2)
+    angles = ops.repeat(angles, 2, axis=-1)  # each angle for both members of its pair
+    extra_axes = len(x.shape) - 3  # e.g. a heads axis between length and d
+    angles = ops.reshape(angles, (ops.shape(angles)[0],) + (1,) * extra_axes + (dim,))
+    cos, sin = ops.cast(ops.cos(angles), x.dtype), ops.cast(ops.sin(angles), x.dtype)
+    swapped = ops.stack([-x[..., 1::2], x[..., ::2]], axis=-1)  # (−x₁, x₀), (−x₃, x₂), …
+    swapped = ops.reshape(swapped, ops.shape(x))
+    return x * cos + swapped * sin
+
+
+def _mask_spans(logits, mask, tril_mask: bool):
+    """Write NEG_INF at spans touching padding and, if asked, at spans with end < start."""
+    keep = None
+    if mask is not None:
+        mask = ops.cast(mask, "bool")
+        keep = mask[:, None, :, None] & mask[:, None, None, :]
+    if tril_mask:
+        length = ops.shape(logits)[-1]
+        rows = ops.arange(length)[:, None]
+        cols = ops.arange(length)[None, :]
+        upper = (cols >= rows)[None, None]
+        keep = upper if keep is None else keep & upper
+    if keep is None:
+        return logits
+    return ops.where(keep, logits, ops.cast(NEG_INF, logits.dtype))
+
+
+class _PointerBase(keras.layers.Layer):
+    """Argument checks, masking and config shared by both pointer heads."""
+
+    def __init__(
+        self,
+        heads: int,
+        head_size: int,
+        RoPE: bool = True,  # noqa: N803 (bert4keras's name)
+        use_bias: bool = True,
+        tril_mask: bool = True,
+        kernel_initializer="lecun_normal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in (("heads", heads), ("head_size", head_size)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer; got {value}.")
+        if RoPE and head_size % 2:
+            raise ValueError(f"RoPE rotates pairs of features: `head_size` must be even; got {head_size}.")
+        self.heads, self.head_size = int(heads), int(head_size)
+        self.RoPE, self.use_bias, self.tril_mask = bool(RoPE), bool(use_bias), bool(tril_mask)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def _dense(self, units: int, name: str):
+        return keras.layers.Dense(
+            units,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def _finish(self, logits, mask):
+        logits = logits / ops.cast(self.head_size**0.5, logits.dtype)
+        return _mask_spans(logits, mask, self.tril_mask)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.heads, input_shape[1], input_shape[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            heads=self.heads,
+            head_size=self.head_size,
+            RoPE=self.RoPE,
+            use_bias=self.use_bias,
+            tril_mask=self.tril_mask,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kexue")
+class GlobalPointer(_PointerBase):
+    """Span scores (batch, heads, length, length) from token states (batch, length, hidden).
+
+    Args:
+        heads: number of span types.
+        head_size: size d of the per-head query and key.
+        RoPE: rotate q and k by rotary position embedding (bert4keras's argument name).
+        use_bias: bias in the projection.
+        tril_mask: mask spans whose end precedes their start.
+        kernel_initializer: initializer of the projection.
+
+    Padding comes from Keras masking or an explicit ``mask`` (batch, length).
+
+    Example:
+        >>> import numpy as np
+        >>> layer = GlobalPointer(heads=2, head_size=8)
+        >>> x = np.random.rand(1, 4, 16).astype("float32")
+        >>> scores = keras.ops.convert_to_numpy(layer(x, mask=np.array([[1, 1, 1, 0]])))
+        >>> scores.shape
+        (1, 2, 4, 4)
+        >>> bool(scores[0, 0, 1, 0] < -1e6 and scores[0, 0, 0, 3] < -1e6)
+        True
+    """
+
+    def __init__(self, heads: int, head_size: int, **kwargs):
+        super().__init__(heads, head_size, **kwargs)
+        self.dense = self._dense(self.heads * self.head_size * 2, "dense")
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, inputs, mask=None):
+        projected = self.dense(inputs)  # (batch, length, heads * 2d)
+        projected = ops.reshape(
+            projected, (ops.shape(inputs)[0], ops.shape(inputs)[1], self.heads, 2 * self.head_size)
+        )
+        query, key = projected[..., : self.head_size], projected[..., self.head_size :]
+        if self.RoPE:
+            query, key = rotary_interleaved(query), rotary_interleaved(key)
+        logits = ops.einsum("bmhd,bnhd->bhmn", query, key)
+        return self._finish(logits, mask)
+
+
+@keras.saving.register_keras_serializable(package="kexue")
+class EfficientGlobalPointer(_PointerBase):
+    """GlobalPointer with one shared (q, k) projection plus per-head start and end biases.
+
+    Same arguments, input and output as `GlobalPointer`.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = EfficientGlobalPointer(heads=3, head_size=8)
+        >>> x = np.random.rand(2, 5, 16).astype("float32")
+        >>> tuple(layer(x).shape)
+        (2, 3, 5, 5)
+    """
+
+    def __init__(self, heads: int, head_size: int, **kwargs):
+        super().__init__(heads, head_size, **kwargs)
+        self.p_dense = self._dense(self.head_size * 2, "p_dense")
+        self.q_dense = self._dense(self.heads * 2, "q_dense")
+
+    def build(self, input_shape):
+        self.p_dense.build(input_shape)
+        self.q_dense.build(tuple(input_shape[:-1]) + (self.head_size * 2,))
+
+    def call(self, inputs, mask=None):
+        projected = self.p_dense(inputs)  # (batch, length, 2d)
+        query, key = projected[..., ::2], projected[..., 1::2]
+        if self.RoPE:
+            query, key = rotary_interleaved(query), rotary_interleaved(key)
+        logits = ops.einsum("bmd,bnd->bmn", query, key)[:, None]
+        logits = logits / ops.cast(self.head_size**0.5, logits.dtype)
+        bias = ops.transpose(self.q_dense(projected), (0, 2, 1)) / 2  # (batch, 2·heads, length)
+        logits = logits + bias[:, ::2, None, :] + bias[:, 1::2, :, None]
+        return _mask_spans(logits, mask, self.tril_mask)

@@ -1,0 +1,194 @@
+"""Build the functional Keras model of one Transformer from a :class:`TransformerSpec`.
+
+Layer names (and so variable paths) are stable and family-independent:
+``token_embedding``, ``segment_embedding``, ``position_embedding``, ``embedding_norm``,
+``embedding_projection``, ``layer_{i}`` (a :class:`TransformerBlock`), ``final_norm``,
+``pooler``, ``nsp``, ``mlm_dense``, ``mlm_norm``, ``mlm_bias``. ``prefix`` is prepended to each.
+
+Outputs follow bert4keras: the sequence output alone; with ``with_pool`` (or ``with_nsp``) the
+pooled (or NSP) output replaces it; with ``with_mlm`` as well, a list ``[pooled, mlm]``.
+
+Example:
+    >>> from kexue.models.spec import TransformerSpec
+    >>> from kexue.models.transformer import build_transformer
+    >>> spec = TransformerSpec(vocab_size=50, hidden_size=16, num_layers=2, num_heads=2,
+    ...                        intermediate_size=32)
+    >>> model = build_transformer(spec, application="unilm", with_mlm=True)
+    >>> [tuple(i.shape) for i in model.inputs]
+    [(None, None), (None, None)]
+"""
+
+from __future__ import annotations
+
+import keras
+
+from kexue.layers.embedding import Bias, TiedEmbedding
+from kexue.layers.normalization import LayerNorm
+from kexue.layers.positions import PositionEmbedding
+from kexue.models.block import TransformerBlock
+from kexue.models.masks import AttentionMask
+from kexue.models.spec import TransformerSpec
+
+
+def _head_activation(option, default: str) -> str:
+    """bert4keras convention: ``True`` means the default activation, a string names one."""
+    return default if option is True else option
+
+
+def build_transformer(
+    spec: TransformerSpec,
+    application: str = "encoder",
+    with_pool=False,
+    with_nsp=False,
+    with_mlm=False,
+    layer_norm_cond=None,
+    layer_norm_cond_hidden_size: int | None = None,
+    layer_norm_cond_hidden_act: str | None = "linear",
+    additional_input_layers=None,
+    prefix: str = "",
+    name: str = "transformer",
+) -> keras.Model:
+    """The functional model; see :func:`kexue.models.build_transformer_model` for arguments."""
+    p = prefix
+    init = keras.initializers.TruncatedNormal(stddev=spec.initializer_range)
+    token_ids = keras.Input((None,), dtype="int32", name=f"{p}token_ids")
+    inputs = [token_ids]
+    segment_ids = None
+    if spec.segment_vocab_size > 0:
+        segment_ids = keras.Input((None,), dtype="int32", name=f"{p}segment_ids")
+        inputs.append(segment_ids)
+    elif application == "unilm":
+        raise ValueError("application='unilm' needs segment ids; do not set segment_vocab_size=0.")
+
+    condition = layer_norm_cond
+    if isinstance(condition, int):
+        condition = keras.Input((condition,), name=f"{p}condition")
+    conditional = condition is not None
+    for extra in [condition] + list(additional_input_layers or []):
+        if extra is not None and _is_model_input(extra) and all(extra is not i for i in inputs):
+            inputs.append(extra)
+    norm_kwargs = dict(
+        epsilon=spec.layer_norm_eps,
+        conditional=conditional,
+        condition_hidden_units=layer_norm_cond_hidden_size,
+        condition_activation=layer_norm_cond_hidden_act,
+    )
+
+    def norm(layer, x):
+        return layer(x, condition=condition) if conditional else layer(x)
+
+    # Embeddings
+    token_embedding = TiedEmbedding(
+        spec.vocab_size,
+        spec.embedding_width,
+        embeddings_initializer=init,
+        name=f"{p}token_embedding",
+    )
+    x = token_embedding(token_ids)
+    if segment_ids is not None:
+        x = x + keras.layers.Embedding(
+            spec.segment_vocab_size,
+            spec.embedding_width,
+            embeddings_initializer=init,
+            name=f"{p}segment_embedding",
+        )(segment_ids)
+    if spec.position_type == "learned":
+        x = x + PositionEmbedding(
+            spec.max_position, spec.embedding_width, initializer=init, name=f"{p}position_embedding"
+        )(x)
+    if spec.embedding_norm:
+        x = norm(LayerNorm(name=f"{p}embedding_norm", **norm_kwargs), x)
+    x = keras.layers.Dropout(spec.dropout_rate, name=f"{p}embedding_dropout")(x)
+    if spec.embedding_width != spec.hidden_size:
+        x = keras.layers.Dense(
+            spec.hidden_size, kernel_initializer=init, name=f"{p}embedding_projection"
+        )(x)
+
+    # Blocks
+    mask = AttentionMask(application, spec.pad_token_id, name=f"{p}attention_mask")(
+        token_ids, segment_ids
+    )
+    block_kwargs = dict(
+        num_heads=spec.num_heads,
+        head_size=spec.head_size,
+        intermediate_size=spec.intermediate_size,
+        hidden_act=spec.hidden_act,
+        norm_position=spec.norm_position,
+        position={"learned": "none", "none": "none"}.get(spec.position_type, spec.position_type),
+        rotary_value=spec.rotary_value,
+        max_relative_position=spec.max_relative_position,
+        use_bias=spec.use_bias,
+        layer_norm_eps=spec.layer_norm_eps,
+        dropout_rate=spec.dropout_rate,
+        attention_dropout_rate=spec.attention_dropout_rate,
+        conditional=conditional,
+        condition_hidden_units=layer_norm_cond_hidden_size,
+        condition_activation=layer_norm_cond_hidden_act,
+        kernel_initializer=init,
+    )
+    blocks = [
+        TransformerBlock(name=f"{p}layer_{i}", **block_kwargs)
+        for i in range(1 if spec.share_layers else spec.num_layers)
+    ]
+    for i in range(spec.num_layers):
+        block = blocks[0] if spec.share_layers else blocks[i]
+        x = (
+            block(x, attention_mask=mask, condition=condition)
+            if conditional
+            else block(x, attention_mask=mask)
+        )
+    if spec.final_norm:
+        x = norm(LayerNorm(name=f"{p}final_norm", **norm_kwargs), x)
+
+    # Heads
+    outputs = [x]
+    if with_pool or with_nsp:
+        pooled = keras.layers.Dense(
+            spec.hidden_size,
+            activation=_head_activation(with_pool or True, "tanh"),
+            kernel_initializer=init,
+            name=f"{p}pooler",
+        )(x[:, 0])
+        if with_nsp:
+            pooled = keras.layers.Dense(
+                2,
+                activation=_head_activation(with_nsp, "softmax"),
+                kernel_initializer=init,
+                name=f"{p}nsp",
+            )(pooled)
+        outputs.append(pooled)
+    if with_mlm:
+        h = x
+        if spec.mlm_transform:
+            h = keras.layers.Dense(
+                spec.embedding_width,
+                activation=_mlm_transform_activation(spec),
+                kernel_initializer=init,
+                name=f"{p}mlm_dense",
+            )(h)
+            h = norm(LayerNorm(name=f"{p}mlm_norm", **norm_kwargs), h)
+        h = token_embedding(h, mode="logits")
+        if spec.mlm_bias:
+            h = Bias(name=f"{p}mlm_bias")(h)
+        activation = _head_activation(with_mlm, "softmax")
+        if activation not in (None, "linear"):
+            h = keras.layers.Activation(activation, name=f"{p}mlm_activation")(h)
+        outputs.append(h)
+    if len(outputs) == 1:
+        out = outputs[0]
+    elif len(outputs) == 2:
+        out = outputs[1]
+    else:
+        out = outputs[1:]
+    return keras.Model(inputs, out, name=name)
+
+
+def _mlm_transform_activation(spec: TransformerSpec):
+    from kexue.ops import get_activation
+
+    return get_activation(spec.mlm_activation or spec.hidden_act)
+
+
+def _is_model_input(tensor) -> bool:
+    history = getattr(tensor, "_keras_history", None)
+    return history is not None and isinstance(history[0], keras.layers.InputLayer)

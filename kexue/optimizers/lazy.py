@@ -1,0 +1,20 @@
+"""Lazy optimisation: rows whose gradient is entirely zero keep their value and their
+optimizer moments (useful for large embedding tables where most rows are absent in a batch).
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+__all__ = ["nonzero_rows", "restore_untouched_rows"]
+
+
+def nonzero_rows(gradient):
+    """A boolean mask, shape ``gradient.shape[:-1] + (1,)``: which rows have a gradient."""
+    return ops.any(ops.not_equal(gradient, 0), axis=-1, keepdims=True)
+
+
+def restore_untouched_rows(mask, variables, old_values) -> None:
+    """Put back ``old_values`` in the rows of each variable where ``mask`` is False."""
+    for variable, old in zip(variables, old_values):
+        variable.assign(ops.where(mask, variable.value, old))

@@ -1,0 +1,45 @@
+"""Lookahead (Zhang et al., 2019): every ``k`` fast steps ``slow += alpha (fast - slow)``,
+then ``fast = slow``.
+
+The slow copy starts equal to the weights when the optimizer is built (never at zero), so
+the first synchronisation does not scale the weights by ``alpha``.
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+from kexue.optimizers._control import concrete_bool
+
+__all__ = ["lookahead_sync", "check_lookahead"]
+
+
+def check_lookahead(k, alpha) -> None:
+    """Raise a clear error for invalid Lookahead arguments."""
+    if k is None:
+        return
+    if int(k) != k or k < 1:
+        raise ValueError(f"`lookahead_k` must be a positive integer, got {k!r}.")
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError(f"`lookahead_alpha` must be in (0, 1], got {alpha!r}.")
+
+
+def lookahead_sync(updates_done, variables, slow_variables, k: int, alpha: float) -> None:
+    """Synchronise after the update that brings the count of fast steps to a multiple of ``k``.
+
+    ``updates_done`` is the number of fast updates before the current one.
+    """
+    sync = ops.equal(ops.mod(updates_done + 1, k), 0)
+    static = concrete_bool(sync)
+    if static is False:
+        return
+    for fast, slow in zip(variables, slow_variables):
+        s = slow.value
+        new_slow = s + ops.cast(alpha, s.dtype) * (fast.value - s)
+        if static is None:  # traced: select instead of branching (fused by XLA)
+            new_fast = ops.where(sync, new_slow, fast.value)
+            new_slow = ops.where(sync, new_slow, s)
+        else:
+            new_fast = new_slow
+        slow.assign(new_slow)
+        fast.assign(new_fast)

@@ -1,0 +1,209 @@
+"""Vectorised counting of units, adjacent pairs and fragments on coded text.
+
+Text is handled as ``uint32`` code-point arrays (:func:`kexue.text.units.encode`
+of a :func:`~kexue.text.units.to_units` chunk, in which ``10`` separates
+words). A pair of adjacent units is one ``int64`` key ``(a << 21) | b``;
+counting is sorting (``np.unique``), so a chunk of millions of characters is
+counted in a fraction of a second and memory stays proportional to the chunk
+and to the number of distinct pairs.
+
+Example:
+    >>> counts = PairCounter()
+    >>> counts.update(encode("\\nabab\\nab\\n"))
+    >>> int(counts.unit_counts[ord("a")]), counts.pair_count("ab"), counts.pair_count("ba")
+    (3, 3, 1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kexue.text.units import decode_rows, encode
+
+SEPARATOR_CODE = 10
+N_CODES = 0x110000
+
+
+def pair_keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of all adjacent pairs in ``codes`` and whether both members are units.
+
+    Example:
+        >>> keys, valid = pair_keys(encode("ab\\nc"))
+        >>> valid.tolist(), int(keys[0]) == (ord("a") << 21) | ord("b")
+        ([True, False, False], True)
+    """
+    codes = codes.astype(np.int64)
+    keys = (codes[:-1] << 21) | codes[1:]
+    valid = (codes[:-1] != SEPARATOR_CODE) & (codes[1:] != SEPARATOR_CODE)
+    return keys, valid
+
+
+def merge_counts(
+    keys: np.ndarray, counts: np.ndarray, new_keys: np.ndarray, new_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add two sparse count vectors given as (sorted unique keys, counts).
+
+    Example:
+        >>> k, c = merge_counts(np.array([1, 5]), np.array([2, 1]), np.array([5, 7]), np.array([4, 1]))
+        >>> k.tolist(), c.tolist()
+        ([1, 5, 7], [2, 5, 1])
+    """
+    all_keys = np.concatenate([keys, new_keys])
+    merged, inverse = np.unique(all_keys, return_inverse=True)
+    total = np.bincount(
+        inverse, weights=np.concatenate([counts, new_counts]), minlength=len(merged)
+    )
+    return merged, total.astype(np.int64)
+
+
+class PairCounter:
+    """Running counts of units and of adjacent unit pairs over coded chunks."""
+
+    def __init__(self) -> None:
+        self.unit_counts = np.zeros(N_CODES, dtype=np.int64)
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    def update(self, codes: np.ndarray) -> None:
+        """Count the units and unit pairs of one coded chunk."""
+        units = codes[codes != SEPARATOR_CODE]
+        self.unit_counts += np.bincount(units, minlength=N_CODES)
+        keys, valid = pair_keys(codes)
+        new_keys, new_counts = np.unique(keys[valid], return_counts=True)
+        self.keys, self.counts = merge_counts(self.keys, self.counts, new_keys, new_counts)
+
+    def pair_count(self, pair: str) -> int:
+        """Count of one two-character pair (for inspection and tests)."""
+        a, b = (ord(c) for c in pair)
+        key = (a << 21) | b
+        i = np.searchsorted(self.keys, key)
+        return int(self.counts[i]) if i < len(self.keys) and self.keys[i] == key else 0
+
+    def pair_members(self) -> tuple[np.ndarray, np.ndarray]:
+        """First and second unit code of every counted pair."""
+        return self.keys >> 21, self.keys & ((1 << 21) - 1)
+
+
+def _packed(rows: np.ndarray) -> np.ndarray:
+    """Pack code rows into ``uint64`` columns of three 21-bit codes each."""
+    n, length = rows.shape
+    width = -(-length // 3) * 3
+    padded = np.zeros((n, width), dtype=np.uint64)
+    padded[:, :length] = rows
+    padded = padded.reshape(n, -1, 3)
+    return (padded[:, :, 0] << np.uint64(42)) | (padded[:, :, 1] << np.uint64(21)) | padded[:, :, 2]
+
+
+def count_rows(rows: np.ndarray) -> dict[str, int]:
+    """Count equal rows of an ``(n, length)`` code array; returns ``{string: count}``.
+
+    Example:
+        >>> count_rows(encode("abcdab").reshape(3, 2))
+        {'ab': 2, 'cd': 1}
+    """
+    n, length = rows.shape
+    if n == 0:
+        return {}
+    packed = _packed(rows)
+    if packed.shape[1] == 1:
+        _, first, counts = np.unique(packed[:, 0], return_index=True, return_counts=True)
+    else:
+        order = np.lexsort(packed.T[::-1])
+        ordered = packed[order]
+        new_group = np.ones(n, dtype=bool)
+        new_group[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+        starts = np.flatnonzero(new_group)
+        first = order[starts]
+        counts = np.diff(np.append(starts, n))
+    strings = decode_rows(rows[first])
+    return dict(zip(strings, counts.tolist()))
+
+
+def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
+    """Cut ``codes`` wherever ``link`` is False (or at a separator) and count the pieces.
+
+    ``link[i]`` says whether units ``i`` and ``i + 1`` stay together.
+
+    Example:
+        >>> codes = encode("\\nabc\\nab\\n")
+        >>> keys, valid = pair_keys(codes)
+        >>> sorted(count_fragments(codes, valid & (keys != ((ord("b") << 21) | ord("c")))).items())
+        [('ab', 2), ('c', 1)]
+    """
+    is_unit = codes != SEPARATOR_CODE
+    link = np.asarray(link, dtype=bool) & is_unit[:-1] & is_unit[1:]
+    starts_mask = is_unit.copy()
+    starts_mask[1:] &= ~link
+    ends_mask = is_unit.copy()
+    ends_mask[:-1] &= ~link
+    starts = np.flatnonzero(starts_mask)
+    lengths = np.flatnonzero(ends_mask) + 1 - starts
+    order = np.argsort(lengths, kind="stable")
+    starts, lengths = starts[order], lengths[order]
+    bounds = np.flatnonzero(np.diff(lengths)) + 1
+    result: dict[str, int] = {}
+    for group in np.split(np.arange(len(starts)), bounds):
+        if not group.size:
+            continue
+        length = int(lengths[group[0]])
+        rows = codes[starts[group][:, None] + np.arange(length)]
+        result.update(count_rows(rows))
+    return result
+
+
+class PairSet:
+    """Fast membership test for a set of unit pairs (given as sorted pair keys).
+
+    Units that occur in some pair get dense ids; membership is one lookup in a
+    dense boolean matrix when it is small (the usual case: strong pairs involve
+    a few thousand characters), else a binary search.
+
+    Example:
+        >>> keys, valid = pair_keys(encode("abca"))
+        >>> PairSet(np.sort(keys[:1])).contains(keys).tolist()
+        [True, False, False]
+    """
+
+    def __init__(self, keys: np.ndarray, max_matrix: int = 1 << 26) -> None:
+        self.keys = np.asarray(keys, dtype=np.int64)
+        first, second = self.keys >> 21, self.keys & ((1 << 21) - 1)
+        members = np.unique(np.concatenate([first, second]))
+        size = len(members) + 1
+        self.matrix = None
+        if size * size <= max_matrix:
+            self.ids = np.zeros(N_CODES, dtype=np.int32)
+            self.ids[members] = np.arange(1, size)
+            self.matrix = np.zeros((size, size), dtype=bool)
+            self.matrix[self.ids[first], self.ids[second]] = True
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Boolean mask: which of ``keys`` are in the set."""
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=bool)
+        if self.matrix is not None:
+            return self.matrix[self.ids[keys >> 21], self.ids[keys & ((1 << 21) - 1)]]
+        position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
+        return self.keys[position] == keys
+
+
+def add_counts(total: dict[str, int], new: dict[str, int]) -> None:
+    """``total[k] += new[k]`` for every key (in place).
+
+    Example:
+        >>> t = {"a": 1}; add_counts(t, {"a": 2, "b": 1}); t
+        {'a': 3, 'b': 1}
+    """
+    get = total.get
+    for key, value in new.items():
+        total[key] = get(key, 0) + value
+
+
+__all__ = [
+    "PairCounter",
+    "add_counts",
+    "count_fragments",
+    "count_rows",
+    "encode",
+    "merge_counts",
+    "pair_keys",
+]

@@ -1,0 +1,188 @@
+"""Text units: the atoms that word discovery counts and the tokenizer joins.
+
+A unit is one Chinese character, one run of digits (ASCII or full-width, with
+inner decimal points and separators such as ``3.5``, ``１２∶３０``), one run of
+Latin letters, or a percent sign. Numbers and Latin words are atoms, so
+discovery can learn patterns such as "<number>年" or "<number>％" once
+instead of once per number. Everything else (punctuation, spaces) separates
+units and never belongs to a word.
+
+Numbers and Latin runs are replaced by one private-use placeholder character
+each, so a unit is always a single Python character after :func:`to_units`.
+
+Example:
+    >>> units, pieces = split_units("１９９８年GDP增长８．８％。")
+    >>> units == NUMBER + "年" + LATIN + "增长" + NUMBER + "％"
+    False
+    >>> [p for p in pieces]
+    ['１９９８', '年', 'GDP', '增', '长', '８．８', '％', '。']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+NUMBER = "\ue000"  # placeholder unit for a run of digits
+LATIN = "\ue001"  # placeholder unit for a run of Latin letters
+SEPARATOR = "\n"  # what every non-word character becomes in a coded chunk
+
+_DIGITS = "0-9\uff10-\uff19"
+_NUMBER_RE = f"[{_DIGITS}]+(?:[.\uff0e\u00b7\u2236:/\uff0f][{_DIGITS}]+)*"
+_LATIN_RE = "[A-Za-z\uff21-\uff3a\uff41-\uff5a]+"
+_CJK = "\u3007\u4e00-\u9fff"
+_PERCENT = "%\uff05"
+_WORD_CLASS = f"[{_CJK}{_PERCENT}{NUMBER}{LATIN}]"
+
+_PIECE = re.compile(f"({_NUMBER_RE})|({_LATIN_RE})|([{_CJK}{_PERCENT}])|((.)\\5*)", re.S)
+_NUMBER = re.compile(_NUMBER_RE)
+_LATIN = re.compile(_LATIN_RE)
+_NON_WORD = re.compile(f"[^{_CJK}{_PERCENT}{NUMBER}{LATIN}]+")
+
+
+def is_word_unit(unit: str) -> bool:
+    """True when ``unit`` (one character after :func:`to_units`) can be part of a word.
+
+    Example:
+        >>> is_word_unit("中"), is_word_unit(NUMBER), is_word_unit("，")
+        (True, True, False)
+    """
+    return re.fullmatch(_WORD_CLASS, unit) is not None
+
+
+def to_units(text: str) -> str:
+    """Replace numbers and Latin runs by placeholders and every run of other
+    non-word characters by one newline (bulk form used when counting).
+
+    Example:
+        >>> to_units("在１９９８年，GDP增长") == "在" + NUMBER + "年\\n" + LATIN + "增长"
+        True
+    """
+    text = _NUMBER.sub(NUMBER, text)
+    text = _LATIN.sub(LATIN, text)
+    return _NON_WORD.sub(SEPARATOR, text)
+
+
+def split_units(line: str) -> tuple[str, list[str]]:
+    """Split ``line`` into pieces that cover it exactly, one piece per unit.
+
+    Returns ``(units, pieces)``: ``units`` has one character per piece (the
+    character itself, a placeholder for numbers and Latin runs, or the
+    separator for a run of identical punctuation such as "——").
+
+    Example:
+        >>> units, pieces = split_units("ab，c——")
+        >>> units == LATIN + "\\n" + LATIN + "\\n", pieces
+        (True, ['ab', '，', 'c', '——'])
+    """
+    units: list[str] = []
+    pieces: list[str] = []
+    for match in _PIECE.finditer(line):
+        number, latin, char, other = match.group(1, 2, 3, 4)
+        if number:
+            units.append(NUMBER)
+        elif latin:
+            units.append(LATIN)
+        elif char:
+            units.append(char)
+        else:
+            units.append(SEPARATOR)
+        pieces.append(match.group(0))
+    return "".join(units), pieces
+
+
+def encode(text: str) -> np.ndarray:
+    """The code points of ``text`` as a ``uint32`` array (no copy of the characters).
+
+    Example:
+        >>> encode("ab").tolist()
+        [97, 98]
+    """
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def decode_rows(rows: np.ndarray) -> list[str]:
+    """Turn an ``(n, length)`` array of code points into ``n`` strings.
+
+    Example:
+        >>> decode_rows(np.array([[97, 98], [99, 100]], dtype=np.uint32))
+        ['ab', 'cd']
+    """
+    n, length = rows.shape
+    if n == 0:
+        return []
+    joined = np.ascontiguousarray(rows, dtype=np.uint32).tobytes().decode("utf-32-le")
+    return [joined[i : i + length] for i in range(0, n * length, length)]
+
+
+_CLASS_TABLE: np.ndarray | None = None
+_OTHER, _WORD, _DIGIT, _LATIN_CLASS, _INNER = range(5)
+
+
+def _class_table() -> np.ndarray:
+    global _CLASS_TABLE  # a read-only lookup table built once  # noqa: PLW0603
+    if _CLASS_TABLE is None:
+        table = np.zeros(0x110000, dtype=np.uint8)
+        table[0x4E00:0xA000] = _WORD
+        table[[0x3007, ord("%"), 0xFF05]] = _WORD
+        table[ord("0") : ord("9") + 1] = _DIGIT
+        table[0xFF10:0xFF1A] = _DIGIT
+        for first, last in (("A", "Z"), ("a", "z"), ("\uff21", "\uff3a"), ("\uff41", "\uff5a")):
+            table[ord(first) : ord(last) + 1] = _LATIN_CLASS
+        table[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _INNER
+        table.setflags(write=False)
+        _CLASS_TABLE = table
+    return _CLASS_TABLE
+
+
+def code_units(text: str) -> np.ndarray:
+    """Vectorised :func:`to_units` that returns code points (``uint32``).
+
+    Example:
+        >>> code_units("在１９９８年，GDP增长").tolist() == [ord(c) for c in to_units("在１９９８年，GDP增长")]
+        True
+    """
+    codes = encode(text)
+    if not codes.size:
+        return codes.copy()
+    cls = _class_table()[codes]
+    inner = np.flatnonzero(cls == _INNER)
+    inner = inner[(inner > 0) & (inner < len(cls) - 1)]
+    inner = inner[(cls[inner - 1] == _DIGIT) & (cls[inner + 1] == _DIGIT)]
+    cls[cls == _INNER] = _OTHER
+    cls[inner] = _DIGIT
+    out = codes.copy()
+    out[cls == _OTHER] = ord(SEPARATOR)
+    out[cls == _DIGIT] = ord(NUMBER)
+    out[cls == _LATIN_CLASS] = ord(LATIN)
+    repeat = np.zeros(len(out), dtype=bool)
+    repeat[1:] = (cls[1:] == cls[:-1]) & (cls[1:] != _WORD)
+    return out[~repeat]
+
+
+def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.ndarray]:
+    """Join lines into coded chunks (:func:`code_units`) of about ``chunk_chars`` characters.
+
+    Each chunk starts and ends with a separator, so no unit pair crosses a
+    chunk or line boundary.
+
+    Example:
+        >>> [c.tolist() for c in chunks_of(["中文", "文本"], chunk_chars=3)] == [[10, 20013, 25991, 10], [10, 25991, 26412, 10]]
+        True
+    """
+    if chunk_chars < 1:
+        raise ValueError(f"chunk_chars must be positive, got {chunk_chars}")
+    buffer: list[str] = []
+    size = 0
+    for line in lines:
+        if not isinstance(line, str):
+            raise TypeError(f"expected lines of text (str), got {type(line).__name__}")
+        buffer.append(line)
+        size += len(line) + 1
+        if size >= chunk_chars:
+            yield code_units("\n" + "\n".join(buffer) + "\n")
+            buffer, size = [], 0
+    if buffer:
+        yield code_units("\n" + "\n".join(buffer) + "\n")

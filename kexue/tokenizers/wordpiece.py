@@ -1,0 +1,255 @@
+"""BERT's WordPiece tokenizer with bert4keras' API, running on the Hugging Face ``tokenizers``
+engine (Rust, parallel over a batch).
+
+The pipeline is BERT's: clean the text (drop control characters, map white space to spaces),
+put spaces around CJK ideographs, optionally lower-case and strip accents, split on white space
+and punctuation, then greedy longest-match-first WordPiece with ``[UNK]`` for words that cannot
+be pieced together (or are longer than 100 characters).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+from tokenizers import Tokenizer as _HFTokenizer
+from tokenizers import models, normalizers, pre_tokenizers, processors
+
+from kexue.tokenizers.base import TokenizerBase
+from kexue.tokenizers.vocab import (
+    is_cjk_character,
+    is_control,
+    is_punctuation,
+    is_space,
+    is_special_token,
+    load_vocab,
+    token_stem,
+)
+
+__all__ = ["Tokenizer", "build_wordpiece_engine"]
+
+# Marks after which decode() writes no space: full-width/CJK punctuation and a few openers.
+_NO_SPACE_AFTER = (
+    "＂＃＄％＆＇（）＊＋，－／：；＜＝＞＠［＼］＾＿｀｛｜｝～｟｠｢｣､\u3000、〃〈〉《》「」『』【】〔〕〖〗〘〙〚〛"
+    "〜〝〞〟〰〾〿–—‘’‛“”„‟…‧﹏﹑﹔·！？｡。+-/={(<["
+)
+_NO_SPACE_AFTER_RE = re.compile("([%s]) " % re.escape(_NO_SPACE_AFTER))
+_CONTRACTION_RE = re.compile(r"' (re|m|s|t|ve|d|ll) ")
+_DECIMAL_RE = re.compile(r"(\d\.) (\d)")
+_SPACES_RE = re.compile(" +")
+
+
+def build_wordpiece_engine(
+    token_dict: Mapping[str, int],
+    do_lower_case: bool = False,
+    token_start: str | None = "[CLS]",
+    token_end: str | None = "[SEP]",
+    unk_token: str = "[UNK]",
+    max_input_chars_per_word: int = 100,
+) -> _HFTokenizer:
+    """The ``tokenizers.Tokenizer`` behind :class:`Tokenizer` (BERT normaliser, BERT
+    pre-tokeniser, WordPiece, and a template adding the start/end tokens with type ids).
+
+    >>> engine = build_wordpiece_engine({"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "hi": 3})
+    >>> engine.encode("hi there").ids
+    [1, 3, 0, 2]
+    """
+    engine = _HFTokenizer(
+        models.WordPiece(
+            vocab=dict(token_dict),
+            unk_token=unk_token,
+            max_input_chars_per_word=max_input_chars_per_word,
+        )
+    )
+    engine.normalizer = normalizers.BertNormalizer(
+        clean_text=True,
+        handle_chinese_chars=True,
+        strip_accents=do_lower_case,
+        lowercase=do_lower_case,
+    )
+    engine.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    start = [token_start] if token_start is not None else []
+    end = [token_end] if token_end is not None else []
+    special = [(t, token_dict[t]) for t in dict.fromkeys(start + end)]
+    engine.post_processor = processors.TemplateProcessing(
+        single=" ".join(start + ["$A"] + end),
+        pair=" ".join(start + ["$A"] + end + ["$B:1"] + [f"{t}:1" for t in end]),
+        special_tokens=special,
+    )
+    return engine
+
+
+class Tokenizer(TokenizerBase):
+    """BERT's WordPiece tokenizer (bert4keras' ``Tokenizer``) on the Hugging Face engine.
+
+    Args:
+        token_dict: path of a ``vocab.txt`` or a ``{token: id}`` dict (e.g. the first value of
+            ``load_vocab(..., simplified=True)``).
+        do_lower_case: lower-case and strip accents (``True`` for "uncased" models).
+        token_start, token_end: the tokens around each text (``None`` to leave one out).
+        max_input_chars_per_word: longer words become ``[UNK]``.
+
+    >>> tok = Tokenizer({"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "我": 4, "爱": 5,
+    ...                  "you": 6, "##r": 7, "!": 8}, do_lower_case=True)
+    >>> tok.tokenize("我爱YOUR!")
+    ['[CLS]', '我', '爱', 'you', '##r', '!', '[SEP]']
+    >>> tok.encode("我爱", "you")
+    ([2, 4, 5, 3, 6, 3], [0, 0, 0, 0, 1, 1])
+    >>> tok.decode([2, 4, 5, 6, 7, 8, 3])
+    '我爱your!'
+    >>> tok.rematch("我爱YOUR!", tok.tokenize("我爱YOUR!"))
+    [[], [0], [1], [2, 3, 4], [5], [6], []]
+    """
+
+    def __init__(
+        self,
+        token_dict: str | os.PathLike | Mapping[str, int],
+        do_lower_case: bool = False,
+        token_start: str | None = "[CLS]",
+        token_end: str | None = "[SEP]",
+        max_input_chars_per_word: int = 100,
+    ):
+        super().__init__(token_start=token_start, token_end=token_end)
+        if isinstance(token_dict, (str, os.PathLike)):
+            token_dict = load_vocab(token_dict)
+        elif not isinstance(token_dict, Mapping):
+            raise TypeError(
+                f"token_dict must be a vocab.txt path or a {{token: id}} dict, "
+                f"got {type(token_dict).__name__}"
+            )
+        needed = [self._token_unk] + [t for t in (token_start, token_end) if t is not None]
+        missing = [t for t in needed if t not in token_dict]
+        if missing:
+            raise ValueError(
+                f"the vocabulary lacks {missing}: a WordPiece vocabulary needs [UNK] and the "
+                "start/end tokens (set token_start/token_end=None to do without them)"
+            )
+        self._token_dict = dict(token_dict)
+        self._token_dict_inv = {i: t for t, i in self._token_dict.items()}
+        self._vocab_size = max(self._token_dict_inv) + 1
+        self._do_lower_case = do_lower_case
+        self._engine = build_wordpiece_engine(
+            self._token_dict,
+            do_lower_case,
+            token_start,
+            token_end,
+            self._token_unk,
+            max_input_chars_per_word,
+        )
+        self._lookup_specials()
+
+    def _special_id(self, token: str) -> int | None:
+        return self._token_dict.get(token)
+
+    @property
+    def engine(self) -> _HFTokenizer:
+        """The underlying ``tokenizers.Tokenizer`` (for tools that want it directly)."""
+        return self._engine
+
+    def token_to_id(self, token: str) -> int:
+        """The id of ``token``, ``[UNK]``'s id for unknown tokens."""
+        return self._token_dict.get(token, self._token_unk_id)
+
+    def id_to_token(self, i: int) -> str:
+        """The token with id ``i``."""
+        try:
+            return self._token_dict_inv[i]
+        except KeyError:
+            raise KeyError(f"id {i} is not in the vocabulary (size {self._vocab_size})") from None
+
+    # -- content encodings (no special tokens) -----------------------------------------------
+    def _content_tokens(self, text: str) -> list[str]:
+        return self._engine.encode(text, add_special_tokens=False).tokens
+
+    def _content_batch(self, texts: list[str], offsets: bool):
+        encodings = self._engine.encode_batch(texts, add_special_tokens=False)
+        if offsets:
+            return [(e.ids, e.offsets) for e in encodings]
+        return [(e.ids, None) for e in encodings]
+
+    def encode_batch(
+        self, texts, maxlen=None, pattern="S*E*E", truncate_from="right", return_offsets=False
+    ):
+        # Fast path: no truncation and BERT's pattern, so the engine's template adds the
+        # special tokens and type ids in Rust.
+        if maxlen is None and pattern == "S*E*E" and all(isinstance(t, str) for t in texts):
+            encodings = self._engine.encode_batch(texts)
+            token_ids = [e.ids for e in encodings]
+            segment_ids = [[0] * len(ids) for ids in token_ids]
+            if return_offsets:
+                return token_ids, segment_ids, [e.offsets for e in encodings]
+            return token_ids, segment_ids
+        return super().encode_batch(texts, maxlen, pattern, truncate_from, return_offsets)
+
+    encode_batch.__doc__ = TokenizerBase.encode_batch.__doc__
+
+    # -- decode / rematch ---------------------------------------------------------------------
+    def decode(self, ids: Sequence[int], tokens: Sequence[str] | None = None) -> str:
+        """Readable text from ids (or from ``tokens`` when given): special tokens are dropped,
+        ``##`` pieces glued to the previous piece, CJK characters and the punctuation around them
+        written without spaces, English words separated by single spaces."""
+        tokens = list(tokens) if tokens else self.ids_to_tokens(ids)
+        parts: list[str] = []
+        last_char = ""
+        for token in tokens:
+            if is_special_token(token):
+                continue
+            if token.startswith("##"):
+                piece = token[2:]
+            elif len(token) == 1 and is_cjk_character(token):
+                piece = token
+            elif len(token) == 1 and is_punctuation(token):
+                piece = token + " "
+            elif parts and last_char and is_cjk_character(last_char):
+                piece = token
+            else:
+                piece = " " + token
+            if piece:
+                parts.append(piece)
+                last_char = piece[-1]
+        text = _SPACES_RE.sub(" ", "".join(parts))
+        text = _CONTRACTION_RE.sub(r"'\1 ", text)
+        text = _NO_SPACE_AFTER_RE.sub(r"\1", text)
+        text = _DECIMAL_RE.sub(r"\1\2", text)
+        return text.strip()
+
+    def _normalize_char(self, ch: str) -> str:
+        """What BERT's normaliser turns one character into ('' when it is deleted)."""
+        if ch == "\x00" or ch == "\ufffd" or is_control(ch):
+            return ""
+        if is_space(ch):
+            return " "
+        if self._do_lower_case:
+            ch = unicodedata.normalize("NFD", ch)
+            ch = "".join(c for c in ch if unicodedata.category(c) != "Mn").lower()
+        return ch
+
+    def rematch(self, text: str, tokens: Sequence[str]) -> list[list[int]]:
+        """For each token, the indices of the characters of ``text`` it was made from
+        (``[]`` for special tokens such as ``[CLS]``, ``[SEP]``, ``[UNK]``)."""
+        normalized: list[str] = []
+        source: list[int] = []
+        for i, ch in enumerate(text):
+            for c in self._normalize_char(ch):
+                normalized.append(c)
+                source.append(i)
+        flat = "".join(normalized)
+        mapping: list[list[int]] = []
+        cursor = 0
+        for token in tokens:
+            if is_special_token(token):
+                mapping.append([])
+                continue
+            stem = token_stem(token)
+            start = flat.find(stem, cursor)
+            if start < 0:
+                raise ValueError(
+                    f"token {token!r} does not occur in the text after position {cursor}; "
+                    "rematch needs the tokens this tokenizer produced for this very text"
+                )
+            end = start + len(stem)
+            mapping.append(sorted(set(source[start:end])))
+            cursor = end
+        return mapping

@@ -41,33 +41,23 @@ _COMPRESSION_NAMES = {1: "snappy", 2: "zlib", 3: "bzip2", 4: "lz4", 5: "zstd"}
 _POLY = 0x82F63B78  # Castagnoli, reflected
 
 
-def _make_tables() -> np.ndarray:
-    t0 = np.zeros(256, dtype=np.uint32)
+def _make_table() -> list[int]:
+    table = []
     for b in range(256):
         c = b
         for _ in range(8):
             c = (c >> 1) ^ _POLY if c & 1 else c >> 1
-        t0[b] = c
-    tables = [t0]
-    for _ in range(3):  # slicing-by-4: T_k[b] = T_{k-1}[b] >> 8 ^ T_0[T_{k-1}[b] & 0xff]
-        prev = tables[-1]
-        tables.append((prev >> 8) ^ t0[prev & 0xFF])
-    return np.stack(tables)
+        table.append(c)
+    return table
 
 
-_TABLES = _make_tables()
-# Two 65536-entry tables fold the four byte lookups of slicing-by-4 into two lookups:
-# low half (bytes 0, 1) -> T3[b0] ^ T2[b1], high half (bytes 2, 3) -> T1[b2] ^ T0[b3].
-_LOW16 = (_TABLES[2][:, None] ^ _TABLES[3][None, :]).ravel()
-_HIGH16 = (_TABLES[0][:, None] ^ _TABLES[1][None, :]).ravel()
-_T0_LIST = [int(v) for v in _TABLES[0]]
+_TABLE = _make_table()
 _SMALL = 1 << 16  # below this many bytes a plain Python loop is fast enough
-_CHUNKS = 16384  # parallel lanes of the vectorised path (a power of two)
-_SUPERBLOCK = 1 << 23  # bytes processed per vectorised pass (bounds the transposed copy)
+_LANES = 16384  # 32-bit words processed side by side by the vectorised path
 
 
 def _crc_python(reg: int, data: bytes | memoryview) -> int:
-    table = _T0_LIST
+    table = _TABLE
     for b in bytes(data):
         reg = (reg >> 8) ^ table[(reg ^ b) & 0xFF]
     return reg
@@ -94,7 +84,7 @@ _ONE_ZERO_BYTE = [_crc_python(1 << i, b"\0") for i in range(32)]
 
 @functools.lru_cache(maxsize=256)
 def _zeros_op(n: int) -> tuple[int, ...]:
-    """The register update of feeding ``n`` zero bytes (linear because the table is)."""
+    """Z_n, the register update of feeding ``n`` zero bytes (linear, as the table is)."""
     result = [1 << i for i in range(32)]
     power = _ONE_ZERO_BYTE
     while n:
@@ -109,41 +99,62 @@ def _zeros_op(n: int) -> tuple[int, ...]:
 _BYTE_BITS = ((np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1).astype(bool)
 
 
+def _byte_tables(op: Sequence[int]) -> list[np.ndarray]:
+    """``op`` as four 256-entry tables, one per byte of the register."""
+    return [
+        np.bitwise_xor.reduce(
+            np.where(_BYTE_BITS, np.array(op[8 * k : 8 * k + 8], np.uint32), np.uint32(0)), axis=1
+        )
+        for k in range(4)
+    ]
+
+
 def _op_apply_array(op: Sequence[int], x: np.ndarray) -> np.ndarray:
-    """Vectorised ``_op_apply`` over a uint32 array, one 256-entry table per byte."""
+    """Vectorised ``_op_apply`` over a uint32 array."""
     out = np.zeros_like(x)
-    for k in range(4):
-        images = np.array(op[8 * k : 8 * k + 8], dtype=np.uint32)
-        table = np.bitwise_xor.reduce(np.where(_BYTE_BITS, images, np.uint32(0)), axis=1)
+    for k, table in enumerate(_byte_tables(op)):
         out ^= table[(x >> np.uint32(8 * k)) & np.uint32(0xFF)]
     return out
 
 
-def _crc_raw_vectorised(block: np.ndarray) -> int:
-    """Register (initial value 0) after feeding ``block`` (uint8, length a multiple of
-    ``4 * _CHUNKS``): the lanes run side by side, then are folded pairwise."""
-    lane_bytes = block.size // _CHUNKS
-    words = np.ascontiguousarray(block.view("<u4").reshape(_CHUNKS, lane_bytes // 4).T)
+@functools.lru_cache(maxsize=4)
+def _half_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Z_n as two 65536-entry tables, indexed by the low and the high 16 bits."""
+    t0, t1, t2, t3 = _byte_tables(_zeros_op(n))
+    return (t1[:, None] ^ t0[None, :]).ravel(), (t3[:, None] ^ t2[None, :]).ravel()
+
+
+def _crc_raw_vectorised(words: np.ndarray) -> int:
+    """Register (from 0) after feeding ``words`` (uint32 of shape ``(rows, _LANES)``).
+
+    Word ``p`` of a message of ``m`` words adds ``Z_4^(m - p)(word)`` to the final register.
+    Lane ``i`` takes the words ``i, i + L, i + 2L, ...`` (one contiguous row per step) and
+    runs ``reg = Z_{4L}(reg) ^ word``; lane ``i`` then lacks ``Z_4^(L - i)``, supplied by a
+    pairwise fold of the lanes.
+    """
+    low_table, high_table = _half_tables(4 * _LANES)
     mask = np.uint32(0xFFFF)
-    reg, x, low, high, part = (np.zeros(_CHUNKS, dtype=np.uint32) for _ in range(5))
+    reg, low, high, part = (np.zeros(_LANES, dtype=np.uint32) for _ in range(4))
     for row in words:  # in-place ufuncs and np.take(out=...) avoid temporaries
-        np.bitwise_xor(reg, row, out=x)
-        np.bitwise_and(x, mask, out=low)
-        np.right_shift(x, 16, out=high)
-        np.take(_LOW16, low, out=reg)
-        np.take(_HIGH16, high, out=part)
+        np.bitwise_and(reg, mask, out=low)
+        np.right_shift(reg, 16, out=high)
+        np.take(low_table, low, out=reg)
+        np.take(high_table, high, out=part)
         reg ^= part
-    while reg.size > 1:  # crc(A || B) = zeros_op(|B|)(crc(A)) ^ crc(B), with registers from 0
-        reg = _op_apply_array(_zeros_op(lane_bytes), reg[0::2]) ^ reg[1::2]
-        lane_bytes *= 2
-    return int(reg[0])
+        reg ^= row
+    spacing = 4
+    while reg.size > 1:  # sum_i Z_s^(n-1-i) v_i, pairing neighbours: Z_s(v_2m) ^ v_2m+1
+        reg = _op_apply_array(_zeros_op(spacing), reg[0::2]) ^ reg[1::2]
+        spacing *= 2
+    return _op_apply(_zeros_op(4), int(reg[0]))
 
 
 def crc32c(data: bytes | bytearray | memoryview | np.ndarray) -> int:
     """CRC-32C (Castagnoli) of ``data``, as used by LevelDB tables and TensorFlow.
 
-    Large inputs use a vectorised NumPy path (many lanes in parallel, combined with
-    GF(2) "append zeros" operators), roughly 0.2-0.4 s per 100 MB on one core.
+    Inputs of 64 KiB and more use a vectorised NumPy path (16384 interleaved lanes of
+    32-bit words, combined with GF(2) "append zeros" operators), about 0.3 s per 100 MB on
+    one core; smaller ones a table-driven Python loop.
 
     Example:
         >>> hex(crc32c(b"a"))
@@ -153,13 +164,9 @@ def crc32c(data: bytes | bytearray | memoryview | np.ndarray) -> int:
     reg = 0xFFFFFFFF
     if buf.size < _SMALL:
         return _crc_python(reg, buf.tobytes()) ^ 0xFFFFFFFF
-    step = 4 * _CHUNKS
-    main = buf.size - buf.size % step
-    start = 0
-    while start < main:
-        stop = min(start + _SUPERBLOCK, main)
-        reg = _op_apply(_zeros_op(stop - start), reg) ^ _crc_raw_vectorised(buf[start:stop])
-        start = stop
+    main = buf.size - buf.size % (4 * _LANES)
+    words = buf[:main].view("<u4").reshape(-1, _LANES)
+    reg = _op_apply(_zeros_op(main), reg) ^ _crc_raw_vectorised(words)
     reg = _crc_python(reg, buf[main:].tobytes())
     return reg ^ 0xFFFFFFFF
 

@@ -76,7 +76,9 @@ def test_every_tensor_equals_its_hf_twin(ckpt, hf_tensors):
 
 def test_read_single_and_missing(ckpt, hf_tensors):
     value = ckpt.read("bert/encoder/layer_1/attention/self/query/kernel")
-    np.testing.assert_array_equal(value.T, hf_tensors["bert.encoder.layer.1.attention.self.query.weight"])
+    np.testing.assert_array_equal(
+        value.T, hf_tensors["bert.encoder.layer.1.attention.self.query.weight"]
+    )
     assert "bert/pooler/dense/bias" in ckpt and "bert/pooler/dense/nope" not in ckpt
     with pytest.raises(KeyError, match="not in checkpoint"):
         ckpt.read("bert/pooler/dense/nope")
@@ -110,7 +112,7 @@ def test_resolve_errors(tmp_path):
     (tmp_path / "b.index").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="several"):
         resolve_tf1_prefix(tmp_path)
-    (tmp_path / "checkpoint").write_text("all_model_checkpoint_paths: \"a\"\n")
+    (tmp_path / "checkpoint").write_text('all_model_checkpoint_paths: "a"\n')
     with pytest.raises(ValueError, match="model_checkpoint_path"):
         resolve_tf1_prefix(tmp_path)
 
@@ -169,3 +171,86 @@ def test_corrupt_tensor_bytes_fail_crc(fixture_dir, tmp_path):
     with pytest.raises(ValueError, match=f"checksum mismatch for tensor '{first}'"):
         ckpt.read(first)
     assert TF1Checkpoint(copy, verify=False).read(first).shape == ckpt.variables[first][0]
+
+
+# --------------------------------------------------------------------------- written by the
+# test-only writer (helpers_tf1), for dtypes and layouts the TensorFlow fixture lacks
+
+
+def _sample_tensors() -> dict[str, np.ndarray]:
+    import ml_dtypes
+
+    rng = np.random.default_rng(0)
+    return {
+        "a/float16": rng.normal(size=(3, 5)).astype(np.float16),
+        "a/float64": rng.normal(size=(2, 3, 4)),
+        "a/bfloat16": rng.normal(size=(7,)).astype(ml_dtypes.bfloat16),
+        "b/int8": rng.integers(-128, 128, size=(4, 4), dtype=np.int8),
+        "b/uint8": rng.integers(0, 256, size=(9,), dtype=np.uint8),
+        "b/int32": rng.integers(-(2**31), 2**31, size=(2, 2), dtype=np.int32),
+        "b/int64": np.array(-(2**40), dtype=np.int64),
+        "b/bool": rng.random((3, 2)) > 0.5,
+        "c/empty": np.zeros((0, 3), np.float32),
+        "c/scalar": np.array(2.5, np.float32),
+    }
+
+
+@pytest.mark.parametrize("num_shards, block_entries", [(1, 100), (3, 2)])
+def test_written_dtypes_shards_and_blocks_round_trip(tmp_path, num_shards, block_entries):
+    from helpers_tf1 import write_checkpoint
+
+    tensors = _sample_tensors()
+    write_checkpoint(
+        tmp_path / "m.ckpt", tensors, num_shards=num_shards, block_entries=block_entries
+    )
+    ckpt = TF1Checkpoint(tmp_path / "m.ckpt.index")
+    assert ckpt.num_shards == num_shards and ckpt.keys() == sorted(tensors)
+    for name, expected in tensors.items():
+        assert ckpt.variables[name] == (expected.shape, expected.dtype), name
+        got = ckpt.read(name)
+        assert got.dtype == expected.dtype and got.shape == expected.shape, name
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_sliced_string_big_endian_and_compressed_are_rejected(tmp_path):
+    from helpers_tf1 import write_checkpoint
+
+    values = {"w": np.ones((2, 2), np.float32), "s": np.zeros(3, np.uint8)}
+    write_checkpoint(tmp_path / "sl", values, sliced=("w",), strings=("s",))
+    ckpt = TF1Checkpoint(tmp_path / "sl")
+    assert ckpt.variables["w"] == ((2, 2), np.dtype(np.float32))  # listed, not readable
+    with pytest.raises(ValueError, match="'w' .* sliced .* not supported"):
+        ckpt.read("w")
+    with pytest.raises(ValueError, match="'s' .* string tensor"):
+        ckpt.read("s")
+    with pytest.raises(ValueError, match="sliced"):
+        ckpt.read_all()  # string tensors are skipped, the sliced one still raises
+    write_checkpoint(tmp_path / "be", values, big_endian=True)
+    with pytest.raises(ValueError, match="big-endian"):
+        TF1Checkpoint(tmp_path / "be")
+    write_checkpoint(tmp_path / "sn", values, compression=1)
+    with pytest.raises(ValueError, match="snappy block compression.*Fix: re-save"):
+        TF1Checkpoint(tmp_path / "sn")
+
+
+def test_crc32c_reference_vectors_and_vectorised_path(monkeypatch):
+    from kexue.checkpoints import sstable
+
+    # RFC 3720 (iSCSI) appendix B.4 test vectors and the classic "123456789" check value
+    assert sstable.crc32c(bytes(32)) == 0x8A9136AA
+    assert sstable.crc32c(b"\xff" * 32) == 0x62A8AB43
+    assert sstable.crc32c(bytes(range(32))) == 0x46DD794E
+    assert sstable.crc32c(bytes(range(31, -1, -1))) == 0x113FDB5C
+    assert sstable.crc32c(b"123456789") == 0xE3069283
+    rng = np.random.default_rng(1)
+
+    def reference(a: np.ndarray) -> int:  # byte-at-a-time table loop, checked just above
+        return sstable._crc_python(0xFFFFFFFF, a.tobytes()) ^ 0xFFFFFFFF
+
+    exact = rng.integers(0, 256, 4 * sstable._LANES, np.uint8)  # one row, no tail
+    assert sstable.crc32c(exact) == reference(exact)
+    monkeypatch.setattr(sstable, "_LANES", 256)  # many rows and a ragged tail, quickly
+    for size in (1 << 16, 3 * (1 << 17) + 13, 200_003):
+        data = rng.integers(0, 256, size, np.uint8)
+        assert sstable.crc32c(data) == reference(data), size
+    assert sstable.unmask_crc(sstable.mask_crc(0xDEADBEEF)) == 0xDEADBEEF

@@ -34,6 +34,10 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
             inner size ``hidden_dim`` (for many labels); ``None``: a full matrix.
 
     Losses and metrics return one scalar per batch: the mean over real tokens (bert4keras).
+    ``sparse_accuracy`` is the per-token argmax accuracy of the potentials, as for the CRF: on
+    JAX, Keras compiles metrics without access to layer variables, so a metric cannot use
+    ``trans`` there. The bert4keras MEMM metric (teacher-forced steps with ``trans``, both
+    directions) is ``teacher_forced_accuracy``, for use outside ``compile``.
 
     Example:
         >>> import numpy as np, keras
@@ -146,14 +150,19 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         return self.sparse_loss(ops.argmax(y_true, axis=-1), y_pred, mask)
 
     def sparse_accuracy(self, y_true, y_pred, mask=None):
-        """Teacher-forced token accuracy averaged over both directions, padding excluded."""
-        y_true, logits, valid = self._step_logits(sparse_labels(y_true), y_pred, mask)
-        accuracy = [framewise_accuracy(y_true, step, valid) for step in logits]
-        return (accuracy[0] + accuracy[1]) / 2
+        """Token accuracy of the per-position argmax of the potentials, padding excluded."""
+        return framewise_accuracy(y_true, y_pred, mask)
 
     def dense_accuracy(self, y_true, y_pred, mask=None):
         """`sparse_accuracy` for one-hot ``y_true``."""
-        return self.sparse_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
+        return framewise_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
+
+    def teacher_forced_accuracy(self, y_true, y_pred, mask=None):
+        """Accuracy of the step softmaxes given the true previous (next) label, averaged over
+        both directions (bert4keras's MEMM metric); integer ``y_true``. Not for ``compile``."""
+        y_true, logits, valid = self._step_logits(sparse_labels(y_true), y_pred, mask)
+        accuracy = [framewise_accuracy(y_true, step, valid) for step in logits]
+        return (accuracy[0] + accuracy[1]) / 2
 
     def decode(self, y_pred, mask=None):
         """Best paths (int32, 0 at padding) of Σ h + Σ trans by the in-graph Viterbi algorithm."""

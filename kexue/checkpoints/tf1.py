@@ -50,9 +50,8 @@ _DTYPES: dict[int, np.dtype] = {
     22: np.dtype("<u4"),  # DT_UINT32
     23: np.dtype("<u8"),  # DT_UINT64
 }
-_DT_STRING = 7
 _DT_BFLOAT16 = 14
-_DTYPE_NAMES = {
+_DTYPE_NAMES = {  # the non-numeric or quantised DataTypes this reader cannot read
     7: "string",
     11: "qint8",
     12: "quint8",
@@ -111,10 +110,7 @@ def _numpy_dtype(code: int) -> np.dtype:
         return _DTYPES[code]
     if code == _DT_BFLOAT16:
         return _BFLOAT16 if _BFLOAT16 is not None else np.dtype("<f4")
-    if code == _DT_STRING:
-        return np.dtype(object)
-    name = _DTYPE_NAMES.get(code, f"DataType {code}")
-    raise ValueError(f"unsupported TensorFlow dtype {name}")
+    return np.dtype(object)  # string and exotic dtypes: listed, but read() raises
 
 
 def resolve_tf1_prefix(path: str | os.PathLike) -> str:
@@ -182,7 +178,8 @@ class TF1Checkpoint:
     The index is parsed once on construction; tensors are read on demand, seeking to their
     bytes in the right shard. With ``verify=True`` (default) each tensor's CRC-32C is checked
     on read (vectorised, well under 1 s per 100 MB). Sliced (partitioned) variables and
-    big-endian checkpoints are rejected; string tensors are listed but raise when read.
+    big-endian checkpoints are rejected; string (and other non-numeric) tensors are listed
+    with dtype ``object`` but raise when read.
 
     Example:
         >>> from pathlib import Path
@@ -290,10 +287,11 @@ class TF1Checkpoint:
                 f"variable {name!r} in {self.prefix} is sliced (a partitioned variable); "
                 "sliced variables are not supported. Re-save it unpartitioned."
             )
-        if entry.dtype_code == _DT_STRING:
+        if entry.dtype_code not in _DTYPES and entry.dtype_code != _DT_BFLOAT16:
+            kind = _DTYPE_NAMES.get(entry.dtype_code, f"DataType {entry.dtype_code}")
             raise ValueError(
-                f"variable {name!r} in {self.prefix} is a string tensor; only "
-                "numeric tensors can be read"
+                f"variable {name!r} in {self.prefix} is a {kind} tensor; only numeric tensors "
+                "can be read"
             )
         shape, dtype = self.variables[name]
         stored = np.dtype("<u2") if entry.dtype_code == _DT_BFLOAT16 else dtype
@@ -325,11 +323,11 @@ class TF1Checkpoint:
     def read_all(self, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Read several tensors (all readable ones when ``names`` is None) into a dict.
 
-        With ``names=None``, string tensors are skipped (they cannot be read); naming one
-        explicitly raises.
+        With ``names=None``, non-numeric (string) tensors are skipped, as they cannot be read;
+        naming one explicitly raises.
         """
         if names is None:
-            names = [n for n, e in self._entries.items() if e.dtype_code != _DT_STRING]
+            names = [n for n, (_, dtype) in self.variables.items() if dtype != object]
         return {name: self.read(name) for name in names}
 
     def __repr__(self) -> str:

@@ -153,8 +153,8 @@ def crc32c(data: bytes | bytearray | memoryview | np.ndarray) -> int:
     """CRC-32C (Castagnoli) of ``data``, as used by LevelDB tables and TensorFlow.
 
     Inputs of 64 KiB and more use a vectorised NumPy path (16384 interleaved lanes of
-    32-bit words, combined with GF(2) "append zeros" operators), about 0.4 s per 100 MB on
-    one core (0.4-0.5 s measured under load); smaller ones a table-driven Python loop.
+    32-bit words, combined with GF(2) "append zeros" operators), about 0.4-0.5 s per 100 MB
+    on one core; smaller ones use a table-driven Python loop.
 
     Example:
         >>> hex(crc32c(b"a"))

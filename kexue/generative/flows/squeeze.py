@@ -64,3 +64,17 @@ class Squeeze(FlowLayer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="kexue")
+class Flatten(FlowLayer):
+    """Reshape ``(B, ...)`` to ``(B, D)`` (log-det 0), so vector flows such as NICE act on images."""
+
+    def build(self, input_shape):
+        self.inner_shape = tuple(int(d) for d in input_shape[1:])
+
+    def transform(self, x):
+        return ops.reshape(x, (ops.shape(x)[0], -1)), ops.zeros((ops.shape(x)[0],), x.dtype)
+
+    def inverse(self, y):
+        return ops.reshape(y, (-1,) + self.inner_shape)

@@ -1,1 +1,38 @@
-"""kexue.optimizers."""
+"""Training extensions for Keras 3 optimizers (the "make Keras cooler" posts).
+
+Keras already ships gradient accumulation, EMA, decoupled weight decay with exclusions, LAMB,
+Lion, clipping and ``MultiOptimizer``; this package adds what it lacks:
+
+- :class:`PiecewiseLinear`, :func:`linear_warmup_decay` (bert4keras schedule semantics);
+- :func:`extend`: per-variable learning-rate multipliers (:func:`layerwise_lr_decay`),
+  per-variable gradient transforms, lazy embedding rows, LAMB-style layer adaptation and
+  Lookahead for *any* Keras optimizer, on JAX (``stateless_apply`` included) and torch;
+- the bert4keras ``extend_with_*`` factories, :class:`Heun`, :class:`Reparameterized`.
+"""
+
+from kexue.optimizers.extended import ExtendedOptimizer, extend
+from kexue.optimizers.multipliers import layerwise_lr_decay
+from kexue.optimizers.schedules import PiecewiseLinear, linear_warmup_decay, piecewise_linear
+from kexue.optimizers.transforms import (
+    GradientTransform,
+    clip_by_norm,
+    clip_by_value,
+    scale,
+    zero,
+)
+from kexue.optimizers.weight_decay import TRANSFORMER_NO_DECAY
+
+__all__ = [
+    "ExtendedOptimizer",
+    "GradientTransform",
+    "PiecewiseLinear",
+    "TRANSFORMER_NO_DECAY",
+    "clip_by_norm",
+    "clip_by_value",
+    "extend",
+    "layerwise_lr_decay",
+    "linear_warmup_decay",
+    "piecewise_linear",
+    "scale",
+    "zero",
+]

@@ -148,6 +148,7 @@ class ExtendedOptimizer:
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         indices = [self._get_variable_index(v) for v in trainable_variables]
         plans = [self._kexue_plan[i] for i in indices]
+        grads = [keras.ops.convert_to_tensor(g, v.dtype) for g, v in zip(grads, trainable_variables)]
         grads = [g if p["transform"] is None else p["transform"](g) for g, p in zip(grads, plans)]
         lazy = [
             (v, nonzero_rows(g), [snapshot(v)] + [snapshot(s) for s in self._slots(v)])

@@ -93,9 +93,15 @@ def truncate_sequences(maxlen: int, indices: int | Sequence[int], *sequences: li
     """
     seqs = [s for s in sequences if s]
     if isinstance(indices, (list, tuple)):
-        if len(indices) != len(sequences):
-            raise ValueError(f"got {len(indices)} indices for {len(sequences)} sequences")
-        index_list = [i for i, s in zip(indices, sequences) if s]
+        if len(indices) == len(sequences):
+            index_list = [i for i, s in zip(indices, sequences) if s]
+        elif len(indices) == len(seqs):  # bert4keras: one index per non-empty sequence
+            index_list = list(indices)
+        else:
+            raise ValueError(
+                f"got {len(indices)} indices for {len(sequences)} sequences "
+                f"({len(seqs)} non-empty); give one index per sequence"
+            )
     else:
         index_list = [indices] * len(seqs)
     lengths = [len(s) for s in seqs]

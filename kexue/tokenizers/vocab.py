@@ -71,15 +71,15 @@ def is_space(ch: str) -> bool:
 
 
 def is_control(ch: str) -> bool:
-    """Whether ``ch`` is a control/format character that BERT deletes (tab/newline excepted,
-    they count as spaces).
+    r"""Whether BERT deletes ``ch``: any "other" character (control, format, private-use,
+    surrogate, unassigned: category ``C*``) except tab and newlines, which count as spaces.
 
-    >>> is_control("\\x07"), is_control("\\u200b"), is_control("\\n")
-    (True, True, False)
+    >>> is_control("\x07"), is_control("\u200b"), is_control("\U000f0000"), is_control("\n")
+    (True, True, True, False)
     """
     if ch in "\t\n\r":
         return False
-    return unicodedata.category(ch) in ("Cc", "Cf")
+    return unicodedata.category(ch).startswith("C")
 
 
 def is_special_token(token: str) -> bool:

@@ -41,6 +41,11 @@ _DECIMAL_RE = re.compile(r"(\d\.) (\d)")
 _SPACES_RE = re.compile(" +")
 
 
+def _deleted(ch: str) -> bool:
+    """Whether BERT's text cleaning deletes ``ch``."""
+    return ch == "\x00" or ch == "\ufffd" or is_control(ch)
+
+
 def build_wordpiece_engine(
     token_dict: Mapping[str, int],
     do_lower_case: bool = False,
@@ -217,7 +222,7 @@ class Tokenizer(TokenizerBase):
 
     def _normalize_char(self, ch: str) -> str:
         """What BERT's normaliser turns one character into ('' when it is deleted)."""
-        if ch == "\x00" or ch == "\ufffd" or is_control(ch):
+        if _deleted(ch):
             return ""
         if is_space(ch):
             return " "
@@ -227,8 +232,31 @@ class Tokenizer(TokenizerBase):
         return ch
 
     def rematch(self, text: str, tokens: Sequence[str]) -> list[list[int]]:
-        """For each token, the indices of the characters of ``text`` it was made from
-        (``[]`` for special tokens such as ``[CLS]``, ``[SEP]``, ``[UNK]``)."""
+        """For each token, the indices of the characters of ``text`` it was made from: ``[]``
+        for ``[CLS]``, ``[SEP]`` and other bracketed special tokens, deleted (control)
+        characters left out.
+
+        When ``tokens`` is what this tokenizer makes of ``text`` (possibly truncated), the
+        engine's alignments are used, so an ``[UNK]`` maps to the characters it replaced
+        (bert4keras gives ``[]`` there). Other token lists are matched by searching each
+        token's text in the normalised ``text`` from left to right."""
+        encoding = self._engine.encode(text, add_special_tokens=False)
+        engine_tokens, offsets = encoding.tokens, encoding.offsets
+        mapping: list[list[int]] = []
+        position = 0
+        for token in tokens:
+            if position < len(engine_tokens) and token == engine_tokens[position]:
+                start, end = offsets[position]
+                kept = [i for i in range(start, end) if not _deleted(text[i])]
+                mapping.append(kept or list(range(start, end)))
+                position += 1
+            elif is_special_token(token):
+                mapping.append([])
+            else:
+                return self._rematch_by_search(text, tokens)
+        return mapping
+
+    def _rematch_by_search(self, text: str, tokens: Sequence[str]) -> list[list[int]]:
         normalized: list[str] = []
         source: list[int] = []
         for i, ch in enumerate(text):

@@ -72,8 +72,18 @@ def _xlogx(u):
     return u * ops.log(u)
 
 
+def _accepting_arrays(d: Divergence) -> Divergence:
+    """Let every function of the row take NumPy arrays or Python floats as well as tensors."""
+
+    def wrap(fn):
+        return lambda x: fn(x if ops.is_tensor(x) else ops.convert_to_tensor(x))
+
+    return Divergence(d.name, wrap(d.f), wrap(d.conjugate), wrap(d.activation),
+                      wrap(d.conjugate_of_activation), d.conjugate_domain)
+
+
 DIVERGENCES: dict[str, Divergence] = {
-    d.name: d
+    d.name: _accepting_arrays(d)
     for d in (
         Divergence(
             "kl",

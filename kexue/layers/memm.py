@@ -46,9 +46,11 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         >>> memm = MaximumEntropyMarkovModel()
         >>> model = keras.Model(tokens, memm(keras.layers.Dense(3)(x)))
         >>> model.compile("adam", loss=memm.sparse_loss, metrics=[memm.sparse_accuracy])
-        >>> history = model.fit(np.array([[1, 2, 0]]), np.array([[1, 2, 0]]), verbose=0)
         >>> tuple(memm.trans.shape)
         (3, 3)
+        >>> y_pred = model.predict(np.array([[1, 2, 0]]), verbose=0)
+        >>> memm.decode(y_pred).shape[1]
+        3
     """
 
     def __init__(

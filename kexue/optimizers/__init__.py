@@ -11,7 +11,19 @@ Lion, clipping and ``MultiOptimizer``; this package adds what it lacks:
 """
 
 from kexue.optimizers.extended import ExtendedOptimizer, extend
+from kexue.optimizers.factories import (
+    extend_with_exponential_moving_average,
+    extend_with_gradient_accumulation,
+    extend_with_layer_adaptation,
+    extend_with_lazy_optimization,
+    extend_with_lookahead,
+    extend_with_parameter_wise_lr,
+    extend_with_piecewise_linear_lr,
+    extend_with_weight_decay,
+)
+from kexue.optimizers.heun import Heun
 from kexue.optimizers.multipliers import layerwise_lr_decay
+from kexue.optimizers.reparam import Reparameterized
 from kexue.optimizers.schedules import PiecewiseLinear, linear_warmup_decay, piecewise_linear
 from kexue.optimizers.transforms import (
     GradientTransform,
@@ -24,6 +36,16 @@ from kexue.optimizers.weight_decay import TRANSFORMER_NO_DECAY
 
 __all__ = [
     "ExtendedOptimizer",
+    "Heun",
+    "Reparameterized",
+    "extend_with_exponential_moving_average",
+    "extend_with_gradient_accumulation",
+    "extend_with_layer_adaptation",
+    "extend_with_lazy_optimization",
+    "extend_with_lookahead",
+    "extend_with_parameter_wise_lr",
+    "extend_with_piecewise_linear_lr",
+    "extend_with_weight_decay",
     "GradientTransform",
     "PiecewiseLinear",
     "TRANSFORMER_NO_DECAY",

@@ -26,6 +26,7 @@ from kexue.optimizers.adaptation import adapt_update
 from kexue.optimizers.lazy import nonzero_rows, restore_untouched_rows
 from kexue.optimizers.lookahead import check_lookahead, lookahead_sync
 from kexue.optimizers.rules import compile_rules, first_match, variable_path
+from kexue.optimizers.schedules import PiecewiseLinear
 
 __all__ = ["ExtendedOptimizer", "extend"]
 
@@ -59,6 +60,10 @@ class ExtendedOptimizer:
             if alias in kwargs:
                 kwargs[target] = convert(kwargs.pop(alias))
         merged = {**self._kexue_defaults, **kwargs}
+        if "lr_schedule" in merged:  # bert4keras: a piecewise-linear multiplier of the rate
+            schedule = merged.pop("lr_schedule")
+            merged["learning_rate"] = PiecewiseLinear(
+                schedule, learning_rate=merged.get("learning_rate", 0.001))
         ext = {key: merged.pop(key) for key in _EXTENSION_ARGS if key in merged}
         super().__init__(*args, **merged)
         self.lr_multipliers = dict(ext.get("lr_multipliers") or {})

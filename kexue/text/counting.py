@@ -106,16 +106,18 @@ def count_rows(rows: np.ndarray) -> dict[str, int]:
         return {}
     packed = _packed(rows)
     if packed.shape[1] == 1:
-        _, first, counts = np.unique(packed[:, 0], return_index=True, return_counts=True)
+        keys, counts = np.unique_counts(packed[:, 0])
+        mask = np.uint64((1 << 21) - 1)
+        columns = [keys >> np.uint64(42), (keys >> np.uint64(21)) & mask, keys & mask]
+        strings = decode_rows(np.stack(columns[:length], axis=1).astype(np.uint32))
     else:
         order = np.lexsort(packed.T[::-1])
         ordered = packed[order]
         new_group = np.ones(n, dtype=bool)
         new_group[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
         starts = np.flatnonzero(new_group)
-        first = order[starts]
         counts = np.diff(np.append(starts, n))
-    strings = decode_rows(rows[first])
+        strings = decode_rows(rows[order[starts]])
     return dict(zip(strings, counts.tolist()))
 
 
@@ -138,7 +140,8 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
     ends_mask[:-1] &= ~link
     starts = np.flatnonzero(starts_mask)
     lengths = np.flatnonzero(ends_mask) + 1 - starts
-    order = np.argsort(lengths, kind="stable")
+    small = lengths.astype(np.uint16) if lengths.size and lengths.max() < 1 << 16 else lengths
+    order = np.argsort(small, kind="stable")  # a radix sort for 16-bit keys
     starts, lengths = starts[order], lengths[order]
     bounds = np.flatnonzero(np.diff(lengths)) + 1
     result: dict[str, int] = {}

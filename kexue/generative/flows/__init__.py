@@ -9,8 +9,10 @@ from kexue.generative.flows.base import FlowLayer
 from kexue.generative.flows.coupling import Coupling
 from kexue.generative.flows.glow import FlowModel
 from kexue.generative.flows.invconv import InvertibleConv1x1
+from kexue.generative.flows.iresnet import InvertibleResidual, spectral_norm_estimate
 from kexue.generative.flows.split import Split
 from kexue.generative.flows.squeeze import Flatten, Squeeze
 
-__all__ = ["Actnorm", "Coupling", "Flatten", "FlowLayer", "FlowModel", "InvertibleConv1x1",
-           "Split", "Squeeze", "data_dependent_init"]
+__all__ = ["Actnorm", "Coupling", "Flatten", "FlowLayer", "FlowModel", "InvertibleConv1x1", "InvertibleResidual",
+           "Split", "Squeeze", "data_dependent_init",
+           "spectral_norm_estimate"]

@@ -9,6 +9,8 @@ One class, :class:`FlowModel`, stacks flow layers chosen by ``architecture``:
 - ``"glow"``: ``levels`` scales; each squeezes, applies ``steps`` x (Actnorm, invertible 1x1
   convolution, affine coupling) and, except the last, splits half the channels off under a
   conditional prior (Glow, Kingma & Dhariwal 2018).
+- ``"iresnet"``: flatten, ``steps`` x (Actnorm, invertible residual block) (i-ResNet, Behrmann
+  et al. 2019; the log-det is the stochastic power-series estimate while training).
 
 Images in [0, 1] with ``n_bins`` grey levels are dequantised with uniform noise and centred; the
 model's output (and loss) is the per-sample negative log-likelihood in bits per dimension of the
@@ -40,10 +42,11 @@ from keras import ops
 from kexue.generative.flows.actnorm import Actnorm
 from kexue.generative.flows.coupling import Coupling
 from kexue.generative.flows.invconv import InvertibleConv1x1
+from kexue.generative.flows.iresnet import InvertibleResidual
 from kexue.generative.flows.split import Split
 from kexue.generative.flows.squeeze import Flatten, Squeeze
 
-ARCHITECTURES = ("nice", "realnvp", "glow")
+ARCHITECTURES = ("nice", "realnvp", "glow", "iresnet")
 LOG_2PI = math.log(2 * math.pi)
 
 
@@ -60,6 +63,12 @@ def build_flow_layers(architecture: str, input_shape: tuple, levels: int, steps:
         for i in range(steps):
             layers += [Actnorm(name=f"actnorm_{i}"),
                        Coupling("affine", hidden, depth=2, parity=i % 2, name=f"coupling_{i}")]
+        return layers
+    if architecture == "iresnet":
+        layers = [Flatten(name="flatten")] if len(input_shape) > 1 else []
+        for i in range(steps):
+            layers += [Actnorm(name=f"actnorm_{i}"),
+                       InvertibleResidual(hidden, depth=2, seed=seed + i, name=f"residual_{i}")]
         return layers
     if len(input_shape) != 3:
         raise ValueError(f"glow needs image input (H, W, C); got input_shape={input_shape}.")

@@ -1,0 +1,186 @@
+"""``build_transformer_model``: bert4keras's entry point, on the one parameterised Transformer.
+
+Example (random weights from a config dict; pass ``checkpoint_path`` to load real ones)::
+
+    >>> from kexue.models import build_transformer_model
+    >>> config = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+    ...               num_attention_heads=4, intermediate_size=64)
+    >>> model = build_transformer_model(config, model="bert", with_mlm=True)
+    >>> model.output.shape
+    (None, None, 100)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+
+from kexue.checkpoints.loader import LoadReport, load_weights
+from kexue.checkpoints.sources import open_checkpoint
+from kexue.models.families import get_family
+from kexue.models.families.naming import RenamedSource, canonical_hf_names
+from kexue.models.spec import TransformerSpec
+from kexue.models.transformer import build_transformer
+
+# Keyword arguments that change the spec (bert4keras names on the left).
+_SPEC_OVERRIDES = {
+    "segment_vocab_size": "segment_vocab_size",
+    "max_position": "max_position",
+    "dropout_rate": "dropout_rate",
+    "attention_dropout_rate": "attention_dropout_rate",
+    "hidden_act": "hidden_act",
+    "pad_token_id": "pad_token_id",
+    "embedding_size": "embedding_size",
+    "layer_norm_eps": "layer_norm_eps",
+}
+_BUILD_ARGS = (
+    "with_pool",
+    "with_nsp",
+    "with_mlm",
+    "layer_norm_cond",
+    "layer_norm_cond_hidden_size",
+    "layer_norm_cond_hidden_act",
+    "additional_input_layers",
+    "prefix",
+    "name",
+)
+
+
+def read_config(config) -> dict:
+    """A config dict from a dict, a JSON file, or a folder holding ``config.json``."""
+    if isinstance(config, dict):
+        return dict(config)
+    path = Path(config)
+    if path.is_dir():
+        path = path / "config.json"
+    if not path.exists():
+        raise FileNotFoundError(f"No config file at {path}.")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def build_transformer_model(
+    config_path=None,
+    checkpoint_path=None,
+    model: str = "bert",
+    application: str = "encoder",
+    return_keras_model: bool = True,
+    strict: bool = True,
+    keep_tokens=None,
+    compound_tokens=None,
+    num_hidden_layers: int | None = None,
+    **kwargs,
+) -> keras.Model:
+    """Build a Transformer of family ``model`` and optionally load a checkpoint, strictly.
+
+    Args:
+        config_path: bert4keras/Google ``bert_config.json``, a Hugging Face ``config.json``, a
+            folder holding one, or a dict. ``None`` takes ``config.json`` beside the checkpoint.
+        checkpoint_path: a Hugging Face folder, a ``.safetensors`` file, or a TensorFlow 1
+            checkpoint (prefix, ``.index`` or folder). ``None`` keeps random weights.
+        model: ``bert``, ``roberta``, ``albert``, ``albert_unshared``, ``nezha``, ``roformer``,
+            ``electra`` or ``gpt2``.
+        application: ``encoder`` (bidirectional), ``lm`` (left-to-right) or ``unilm``
+            (seq2seq by masks, needs segment ids: 0 source, 1 target).
+        return_keras_model: kept for bert4keras compatibility; the model is always returned.
+        strict: loading must use every relevant tensor and fill every variable, or one error
+            lists all mismatches and nothing is loaded. ``False`` loads what fits.
+        keep_tokens: token ids to keep (vocabulary simplification, see
+            ``kexue.tokenizers.load_vocab``); embedding rows and the MLM bias are sliced.
+        compound_tokens: list of lists of (kept) token ids; each adds a new embedding row
+            initialised to the mean of those rows.
+        num_hidden_layers: use only the first N layers of the checkpoint.
+        **kwargs: ``with_pool``, ``with_nsp``, ``with_mlm`` (True = softmax, or an activation
+            name such as ``"linear"``), ``segment_vocab_size``, ``max_position``,
+            ``dropout_rate``, ``attention_dropout_rate``, ``hidden_act``, ``pad_token_id``,
+            ``prefix``, ``name``, ``layer_norm_cond`` (a Keras tensor/Input or its width),
+            ``layer_norm_cond_hidden_size``, ``layer_norm_cond_hidden_act``,
+            ``additional_input_layers``.
+
+    Returns:
+        A functional ``keras.Model``. After a load, ``model.load_report`` holds the
+        :class:`~kexue.checkpoints.loader.LoadReport`.
+    """
+    unknown = set(kwargs) - set(_SPEC_OVERRIDES) - set(_BUILD_ARGS)
+    if unknown:
+        raise TypeError(
+            f"build_transformer_model got unknown arguments {sorted(unknown)}; allowed: "
+            f"{sorted(set(_SPEC_OVERRIDES) | set(_BUILD_ARGS))}."
+        )
+    family = get_family(model)
+    if config_path is None:
+        if checkpoint_path is None:
+            raise ValueError("Give config_path, checkpoint_path, or both.")
+        folder = Path(checkpoint_path)
+        config_path = folder if folder.is_dir() else folder.parent
+    config = read_config(config_path)
+    spec = family.make_spec(config)
+    checkpoint_layers = spec.num_layers
+    overrides = {_SPEC_OVERRIDES[k]: kwargs.pop(k) for k in list(kwargs) if k in _SPEC_OVERRIDES}
+    if num_hidden_layers is not None:
+        if not 0 < num_hidden_layers <= spec.num_layers:
+            raise ValueError(
+                f"num_hidden_layers must be in 1..{spec.num_layers}, got {num_hidden_layers}."
+            )
+        overrides["num_layers"] = num_hidden_layers
+    if keep_tokens is not None or compound_tokens is not None:
+        kept = len(keep_tokens) if keep_tokens is not None else spec.vocab_size
+        overrides["vocab_size"] = kept + len(compound_tokens or [])
+    spec = spec.replace(**overrides)
+    if family.default_application and application == "encoder":
+        application = family.default_application
+    prefix = kwargs.get("prefix", "") or ""
+    keras_model = build_transformer(spec, application=application, **kwargs)
+    if checkpoint_path is not None:
+        keras_model.load_report = load_checkpoint(
+            keras_model,
+            checkpoint_path,
+            model=family.name,
+            spec=spec,
+            checkpoint_layers=checkpoint_layers,
+            prefix=prefix,
+            keep_tokens=keep_tokens,
+            compound_tokens=compound_tokens,
+            strict=strict,
+        )
+    return keras_model
+
+
+def load_checkpoint(
+    keras_model: keras.Model,
+    checkpoint_path: str | os.PathLike,
+    model: str,
+    spec: TransformerSpec,
+    checkpoint_layers: int | None = None,
+    prefix: str = "",
+    keep_tokens=None,
+    compound_tokens=None,
+    strict: bool = True,
+) -> LoadReport:
+    """Load a checkpoint into a model built by :func:`build_transformer_model` (strict)."""
+    from kexue.models.vocab import vocabulary_transform
+
+    family = get_family(model)
+    source = open_checkpoint(checkpoint_path)
+    if source.format not in family.formats:
+        raise ValueError(
+            f"model={family.name!r} reads {' and '.join(family.formats)} checkpoints, not "
+            f"{source.format} ({checkpoint_path})."
+        )
+    if source.format == "hf":
+        source = RenamedSource(source, canonical_hf_names(source.shapes, family.hf_prefixes))
+    weight_map = family.weight_map(spec, source.format, prefix, checkpoint_layers or spec.num_layers)
+    weight_map = vocabulary_transform(weight_map, prefix, keep_tokens, compound_tokens)
+    known = {ref.name for ref in weight_map.values()}
+    return load_weights(
+        keras_model,
+        source,
+        weight_map,
+        known=known,
+        ignore=family.ignore,
+        skip_variables=(r"/condition_(gamma|beta|hidden)/",),
+        strict=strict,
+    )

@@ -1,0 +1,57 @@
+"""Vocabulary changes at load time: ``keep_tokens`` (keep and reorder rows) and
+``compound_tokens`` (new rows, each the mean of existing rows), applied to the token embedding
+and the MLM output bias, as bert4keras does.
+
+Example:
+    >>> import numpy as np
+    >>> from kexue.checkpoints.loader import Ref
+    >>> from kexue.models.vocab import vocabulary_transform
+    >>> m = vocabulary_transform({"token_embedding/embeddings": Ref("emb")}, "", [0, 2], [[0, 1]])
+    >>> m["token_embedding/embeddings"].apply(np.arange(6.0).reshape(3, 2)).tolist()
+    [[0.0, 1.0], [4.0, 5.0], [2.0, 3.0]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from kexue.checkpoints.loader import Ref
+
+
+def _resize(array: np.ndarray, keep_tokens, compound_tokens) -> np.ndarray:
+    if keep_tokens is not None:
+        keep = np.asarray(keep_tokens)
+        if keep.size and (keep.min() < 0 or keep.max() >= array.shape[0]):
+            raise ValueError(
+                f"keep_tokens holds ids outside 0..{array.shape[0] - 1} of the checkpoint vocabulary."
+            )
+        array = array[keep]
+    if compound_tokens:
+        rows = []
+        for ids in compound_tokens:
+            ids = np.asarray(ids)
+            if ids.size == 0 or ids.min() < 0 or ids.max() >= array.shape[0]:
+                raise ValueError(f"compound token {ids.tolist()} must list ids in 0..{array.shape[0] - 1}.")
+            rows.append(array[ids].mean(axis=0))
+        array = np.concatenate([array, np.stack(rows).astype(array.dtype)], axis=0)
+    return array
+
+
+def vocabulary_transform(weight_map: dict[str, Ref], prefix: str, keep_tokens, compound_tokens):
+    """Return ``weight_map`` with the vocabulary-sized tensors resized."""
+    if keep_tokens is None and not compound_tokens:
+        return weight_map
+    out = dict(weight_map)
+    for key in (f"{prefix}token_embedding/embeddings", f"{prefix}mlm_bias/bias"):
+        if key in out:
+            ref = out[key]
+            previous = ref.fn
+
+            def fn(array, previous=previous):
+                array = previous(array) if previous else array
+                return _resize(array, keep_tokens, compound_tokens)
+
+            out[key] = dataclasses.replace(ref, fn=fn)
+    return out

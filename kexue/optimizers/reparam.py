@@ -37,6 +37,8 @@ class Reparameterized(keras.layers.Wrapper):
         self.scale = float(scale)
 
     def build(self, input_shape=None):
+        if getattr(self, "_phis", None):
+            return
         if not self.layer.built:
             self.layer.build(input_shape)
         self._targets = list(self.layer.trainable_variables)

@@ -1,0 +1,168 @@
+"""ConditionalRandomField: log-partition and decoding against brute force, serialisation, fit."""
+
+import doctest
+import itertools
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import kexue.layers.crf as crf_module
+from kexue.decoding.viterbi import ViterbiDecoder
+from kexue.layers.crf import ConditionalRandomField
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "heads.md"
+
+
+def brute_force_nll(nodes, trans, labels):
+    """-log p(labels) with Z summed over every one of the K^n paths; also the best path."""
+    length, num_labels = nodes.shape
+
+    def score(path):
+        return nodes[np.arange(length), path].sum() + sum(trans[a, b] for a, b in zip(path, path[1:]))
+
+    paths = list(itertools.product(range(num_labels), repeat=length))
+    scores = np.array([score(p) for p in paths])
+    log_z = np.log(np.exp(scores - scores.max()).sum()) + scores.max()
+    return log_z - score(tuple(labels)), paths[int(scores.argmax())]
+
+
+def build_crf(trans, lr_multiplier=1.0):
+    crf = ConditionalRandomField(lr_multiplier=lr_multiplier)
+    crf.build((None, None, trans.shape[0]))
+    crf.set_trans(trans)
+    return crf
+
+
+def tagging_data(rng, n=192, length=12):
+    """O/B/I tags: a token ≥ 5 is B after O and I after B or I; a token-wise classifier cannot
+    tell B from I, the transitions can. Every sequence starts with token 1 (O); 0 is padding."""
+    tokens = np.zeros((n, length), "int32")
+    labels = np.zeros((n, length), "int32")
+    for i in range(n):
+        size = rng.integers(6, length + 1)
+        tokens[i, :size] = rng.integers(1, 10, size)
+        tokens[i, 0] = 1
+        for t in range(1, size):
+            if tokens[i, t] >= 5:
+                labels[i, t] = 2 if labels[i, t - 1] in (1, 2) else 1
+    return tokens, labels
+
+
+def tagger(head):
+    tokens = keras.Input((None,), dtype="int32")
+    hidden = keras.layers.Embedding(10, 16, mask_zero=True)(tokens)
+    return keras.Model(tokens, head(keras.layers.Dense(3)(hidden)))
+
+
+@pytest.mark.parametrize("lr_multiplier", [1.0, 4.0])
+def test_loss_equals_brute_force(lr_multiplier):
+    rng = np.random.default_rng(0)
+    batch, length, num_labels = 6, 5, 3
+    nodes = rng.normal(size=(batch, length, num_labels)).astype("float32")
+    trans = rng.normal(size=(num_labels, num_labels)).astype("float32")
+    labels = rng.integers(0, num_labels, (batch, length))
+    mask = rng.random((batch, length)) > 0.3
+    mask[0], mask[1], mask[2] = np.arange(length) < 2, np.arange(length) >= 1, True
+    crf = build_crf(trans, lr_multiplier)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(crf.trans), trans, rtol=1e-6)
+    from_layer = crf.sparse_loss(labels, crf(nodes, mask=mask))  # mask carried by the outputs
+    explicit = crf.sparse_loss(labels[..., None], nodes, mask=mask)
+    for b in range(batch):
+        valid = np.flatnonzero(mask[b])
+        expected = brute_force_nll(nodes[b, valid], trans, labels[b, valid])[0]
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(from_layer)[b], expected, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(explicit)[b], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_empty_sequence_costs_nothing():
+    crf = build_crf(np.eye(2, dtype="float32"))
+    loss = crf.sparse_loss(np.zeros((1, 3)), np.ones((1, 3, 2), "float32"), mask=np.zeros((1, 3)))
+    assert float(keras.ops.convert_to_numpy(loss)[0]) == 0.0
+
+
+def test_sparse_and_dense_forms_agree():
+    rng = np.random.default_rng(1)
+    nodes = rng.normal(size=(4, 7, 4)).astype("float32")
+    labels = rng.integers(0, 4, (4, 7))
+    mask = np.arange(7)[None] < np.array([[7], [5], [3], [1]])
+    crf = build_crf(rng.normal(size=(4, 4)).astype("float32"))
+    y_pred = crf(nodes, mask=mask)
+    one_hot = np.eye(4, dtype="float32")[labels]
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(crf.sparse_loss(labels, y_pred)),
+        keras.ops.convert_to_numpy(crf.dense_loss(one_hot, y_pred)),
+        rtol=1e-6,
+    )
+    sparse = float(keras.ops.convert_to_numpy(crf.sparse_accuracy(labels, y_pred)))
+    dense = float(keras.ops.convert_to_numpy(crf.dense_accuracy(one_hot, y_pred)))
+    expected = (nodes.argmax(-1) == labels)[mask].mean()
+    assert sparse == pytest.approx(expected) and dense == pytest.approx(expected)
+
+
+def test_decode_equals_brute_force_argmax():
+    rng = np.random.default_rng(2)
+    nodes = rng.normal(size=(5, 5, 3)).astype("float32")
+    trans = rng.normal(size=(3, 3)).astype("float32")
+    mask = rng.random((5, 5)) > 0.3
+    mask[:, 0] = True
+    crf = build_crf(trans, lr_multiplier=2.0)
+    tags = keras.ops.convert_to_numpy(crf.decode(crf(nodes, mask=mask)))
+    for b in range(5):
+        valid = np.flatnonzero(mask[b])
+        best = brute_force_nll(nodes[b, valid], trans, np.zeros(valid.size, int))[1]
+        assert tuple(tags[b, valid]) == best
+        numpy_trans = keras.ops.convert_to_numpy(crf.trans)
+        assert tuple(ViterbiDecoder(numpy_trans).decode(nodes[b, valid])) == best
+
+
+def test_lr_multiplier_scales_the_stored_variable():
+    trans = np.arange(9, dtype="float32").reshape(3, 3)
+    crf = build_crf(trans, lr_multiplier=5.0)
+    (variable,) = crf.weights
+    assert variable.path.endswith("trans")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(variable), trans / 5, rtol=1e-6)
+    with pytest.raises(ValueError, match="lr_multiplier"):
+        ConditionalRandomField(lr_multiplier=0)
+
+
+def test_keras_save_round_trip(tmp_path):
+    crf = ConditionalRandomField(lr_multiplier=3.0, name="crf")
+    model = tagger(crf)
+    x = np.array([[1, 5, 6, 2, 0, 0], [1, 7, 0, 0, 0, 0]], "int32")
+    model.save(tmp_path / "crf.keras")
+    restored = keras.saving.load_model(tmp_path / "crf.keras")
+    layer = restored.get_layer("crf")
+    assert layer.get_config()["lr_multiplier"] == 3.0
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.trans), keras.ops.convert_to_numpy(crf.trans))
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_fit_learns_transitions():
+    rng = np.random.default_rng(0)
+    tokens, labels = tagging_data(rng)
+    keras.utils.set_random_seed(0)
+    crf = ConditionalRandomField(lr_multiplier=10)
+    model = tagger(crf)
+    model.compile(keras.optimizers.Adam(0.02), loss=crf.sparse_loss, metrics=[crf.sparse_accuracy])
+    history = model.fit(tokens, labels, batch_size=32, epochs=6, verbose=0).history
+    assert history["loss"][-1] < 0.1 * history["loss"][0]
+    assert history["sparse_accuracy"][-1] > history["sparse_accuracy"][0]
+    tags = keras.ops.convert_to_numpy(crf.decode(model.predict(tokens, verbose=0)))
+    real = tokens > 0
+    assert (tags[real] == labels[real]).mean() > 0.97  # B vs I needs the transitions
+
+
+def test_docstring_examples():
+    assert doctest.testmod(crf_module).failed == 0
+
+
+def test_heads_doc_examples_run():
+    """Every ```python block of docs/heads.md runs (in order, sharing one namespace)."""
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) >= 4
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, str(DOC), "exec"), namespace)

@@ -225,7 +225,7 @@ class VariationalCritic(keras.Model):
 
     def bound(self, x_p: Tensor, x_q: Tensor) -> float:
         """The bound evaluated on (ideally fresh) samples."""
-        return float(variational_bound(self.divergence, self.critic(x_p), self.critic(x_q)))
+        return float(keras.ops.convert_to_numpy(variational_bound(self.divergence, self.critic(x_p), self.critic(x_q))))
 
     def get_config(self):
         return {

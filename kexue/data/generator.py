@@ -182,6 +182,16 @@ class DataGenerator(keras.utils.PyDataset):
                 self._produced += 1
             return batch
 
+    def __getstate__(self) -> dict:
+        # Worker processes get a copy without the lock and the running stream.
+        state = self.__dict__.copy()
+        state.update(_lock=None, _stream=None, _ahead={}, _produced=0)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def on_epoch_end(self) -> None:
         """Start a new epoch: the next ``__getitem__`` draws a fresh order of the samples."""
         with self._lock:

@@ -18,6 +18,7 @@ from tokenizers import Tokenizer as _HFTokenizer
 from tokenizers import models, normalizers, pre_tokenizers, processors
 
 from kexue.tokenizers.base import TokenizerBase
+from kexue.tokenizers.plain import PlainTextEncoder
 from kexue.tokenizers.vocab import (
     is_cjk_character,
     is_control,
@@ -95,6 +96,9 @@ class Tokenizer(TokenizerBase):
         do_lower_case: lower-case and strip accents (``True`` for "uncased" models).
         token_start, token_end: the tokens around each text (``None`` to leave one out).
         max_input_chars_per_word: longer words become ``[UNK]``.
+        fast_path: encode texts made only of ASCII, CJK ideographs and common CJK punctuation
+            with :class:`~kexue.tokenizers.plain.PlainTextEncoder` (same ids, several times
+            faster); ``False`` sends everything through the Hugging Face engine.
 
     >>> tok = Tokenizer({"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "我": 4, "爱": 5,
     ...                  "you": 6, "##r": 7, "!": 8}, do_lower_case=True)
@@ -115,6 +119,7 @@ class Tokenizer(TokenizerBase):
         token_start: str | None = "[CLS]",
         token_end: str | None = "[SEP]",
         max_input_chars_per_word: int = 100,
+        fast_path: bool = True,
     ):
         super().__init__(token_start=token_start, token_end=token_end)
         if isinstance(token_dict, (str, os.PathLike)):
@@ -144,6 +149,11 @@ class Tokenizer(TokenizerBase):
             max_input_chars_per_word,
         )
         self._lookup_specials()
+        self._plain = None
+        if fast_path:
+            self._plain = PlainTextEncoder(
+                self._token_dict, self._token_unk_id, do_lower_case, max_input_chars_per_word
+            )
 
     def _special_id(self, token: str) -> int | None:
         return self._token_dict.get(token)
@@ -166,20 +176,25 @@ class Tokenizer(TokenizerBase):
 
     # -- content encodings (no special tokens) -----------------------------------------------
     def _content_tokens(self, text: str) -> list[str]:
-        return self._engine.encode(text, add_special_tokens=False).tokens
+        return self.ids_to_tokens(self._content_batch([text], False)[0][0])
 
     def _content_batch(self, texts: list[str], offsets: bool):
-        encodings = self._engine.encode_batch(texts, add_special_tokens=False)
-        if offsets:
-            return [(e.ids, e.offsets) for e in encodings]
-        return [(e.ids, None) for e in encodings]
+        results: list = [None] * len(texts)
+        rest = range(len(texts))
+        if self._plain is not None:
+            encode = self._plain.encode
+            results = [encode(text, offsets) for text in texts]
+            rest = [i for i, result in enumerate(results) if result is None]
+        if rest:
+            encodings = self._engine.encode_batch([texts[i] for i in rest], add_special_tokens=False)
+            for i, e in zip(rest, encodings):
+                results[i] = (e.ids, e.offsets if offsets else None)
+        return results
 
-    def encode_batch(
-        self, texts, maxlen=None, pattern="S*E*E", truncate_from="right", return_offsets=False
-    ):
-        # Fast path: no truncation and BERT's pattern, so the engine's template adds the
-        # special tokens and type ids in Rust.
-        if maxlen is None and pattern == "S*E*E" and all(isinstance(t, str) for t in texts):
+    def encode_batch(self, texts, maxlen=None, pattern="S*E*E", truncate_from="right", return_offsets=False):
+        # Without the fast path, the quickest route for plain batches is the engine's own
+        # template (special tokens and type ids added in Rust).
+        if self._plain is None and maxlen is None and pattern == "S*E*E" and all(isinstance(t, str) for t in texts):
             encodings = self._engine.encode_batch(texts)
             token_ids = [e.ids for e in encodings]
             segment_ids = [[0] * len(ids) for ids in token_ids]
@@ -240,8 +255,8 @@ class Tokenizer(TokenizerBase):
         engine's alignments are used, so an ``[UNK]`` maps to the characters it replaced
         (bert4keras gives ``[]`` there). Other token lists are matched by searching each
         token's text in the normalised ``text`` from left to right."""
-        encoding = self._engine.encode(text, add_special_tokens=False)
-        engine_tokens, offsets = encoding.tokens, encoding.offsets
+        ids, offsets = self._content_batch([text], True)[0]
+        engine_tokens = self.ids_to_tokens(ids)
         mapping: list[list[int]] = []
         position = 0
         for token in tokens:

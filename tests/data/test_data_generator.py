@@ -64,6 +64,17 @@ def test_getitem_serves_one_epoch_in_order_and_out_of_order():
         gen[len(gen)]
 
 
+def test_pickles_for_worker_processes():
+    import pickle
+
+    data, _ = regression_data(12)
+    gen = Batches(data, batch_size=5, seed=4)
+    first = gen[0]
+    copy = pickle.loads(pickle.dumps(gen))
+    np.testing.assert_array_equal(copy[0][1], first[1])  # same seed, same epoch, same batch
+    np.testing.assert_array_equal(copy[2][1], gen[2][1])
+
+
 def test_short_iter_and_missing_iter_are_reported():
     class TooFew(DataGenerator):
         def __iter__(self, random=False):

@@ -97,7 +97,8 @@ def test_bad_arguments():
 
 
 def span_data(rng, n=128, length=10, max_spans=8):
-    """Head 0: single tokens ≥ 7; head 1: adjacent pairs of tokens ≥ 5. Token 1 first, 0 pads."""
+    """Head 0: single tokens ≥ 7; head 1: pairs (i, i + 1) starting at a token 2 or 3.
+    Every sequence starts with token 1 (so the padding span (0, 0) is never an entity); 0 pads."""
     tokens = np.zeros((n, length), "int32")
     dense = np.zeros((n, 2, length, length), "float32")
     sparse = np.zeros((n, 2, max_spans, 2), "int32")
@@ -106,7 +107,7 @@ def span_data(rng, n=128, length=10, max_spans=8):
         tokens[i, :size] = rng.integers(1, 10, size)
         tokens[i, 0] = 1
         spans = [[(t, t) for t in range(size) if tokens[i, t] >= 7],
-                 [(t, t + 1) for t in range(size - 1) if min(tokens[i, t], tokens[i, t + 1]) >= 5]]
+                 [(t, t + 1) for t in range(size - 1) if tokens[i, t] in (2, 3)]]
         for head, head_spans in enumerate(spans):
             for slot, (start, end) in enumerate(head_spans[:max_spans]):
                 dense[i, head, start, end] = 1
@@ -127,11 +128,11 @@ def test_fit_and_keras_round_trip(cls, sparse, tmp_path):
         loss, metric, target = sparse_global_pointer_crossentropy, sparse_global_pointer_f1_score, sparse_target
     else:
         loss, metric, target = global_pointer_crossentropy, global_pointer_f1_score, dense_target
-    model.compile(keras.optimizers.Adam(0.01), loss=loss, metrics=[metric])
-    history = model.fit(tokens, target, batch_size=32, epochs=8, verbose=0).history
+    model.compile(keras.optimizers.Adam(0.02), loss=loss, metrics=[metric])
+    history = model.fit(tokens, target, batch_size=32, epochs=10, verbose=0).history
     f1 = history[metric.__name__]
-    assert history["loss"][-1] < 0.3 * history["loss"][0]
-    assert f1[-1] > max(0.9, f1[0])
+    assert history["loss"][-1] < 0.1 * history["loss"][0]
+    assert f1[-1] > max(0.95, f1[0])
     scores = model.predict(tokens, verbose=0)
     assert (scores[np.broadcast_to(~expected_keep(tokens > 0, True), scores.shape)] == -1e12).all()
     model.save(tmp_path / "pointer.keras")

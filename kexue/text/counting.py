@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from kexue.text.units import decode_rows, encode
@@ -121,6 +123,62 @@ def count_rows(rows: np.ndarray) -> dict[str, int]:
     return dict(zip(strings, counts.tolist()))
 
 
+def fragment_bounds(is_unit: np.ndarray, link: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and lengths of the runs of units joined by ``link``."""
+    starts_mask = is_unit.copy()
+    starts_mask[1:] &= ~link
+    ends_mask = is_unit.copy()
+    ends_mask[:-1] &= ~link
+    starts = np.flatnonzero(starts_mask)
+    return starts, np.flatnonzero(ends_mask) + 1 - starts
+
+
+def _cut_weakest(link: np.ndarray, scores: np.ndarray, max_length: int) -> np.ndarray:
+    """Rounds of cutting each too-long run of units at its lowest-scoring link."""
+    is_unit = np.ones(len(link) + 1, dtype=bool)
+    link = link.copy()
+    while True:
+        starts, lengths = fragment_bounds(is_unit, link)
+        long = lengths > max_length
+        if not long.any():
+            return link
+        starts, lengths = starts[long], lengths[long] - 1  # internal links per fragment
+        owner = np.repeat(np.arange(len(starts)), lengths)
+        position = starts[owner] + np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        order = np.lexsort((scores[position], owner))
+        first = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
+        link[position[order[first]]] = False
+
+
+def split_long(
+    is_unit: np.ndarray, link: np.ndarray, score_of: Callable[[np.ndarray], np.ndarray], max_length: int
+) -> np.ndarray:
+    """Cut every fragment longer than ``max_length`` at its weakest link (lowest
+    ``score_of(link positions)``), repeatedly, until none is longer. Returns the
+    new link mask; only the long fragments are scored and revisited.
+
+    Example:
+        >>> scores = np.array([3.0, 1.0, 2.0, 4.0])
+        >>> split_long(np.ones(5, dtype=bool), np.ones(4, dtype=bool), lambda p: scores[p], 2).tolist()
+        [True, False, False, True]
+    """
+    starts, lengths = fragment_bounds(is_unit, link)
+    long = lengths > max_length
+    if not long.any():
+        return link
+    starts, n_links = starts[long], lengths[long] - 1
+    owner = np.repeat(np.arange(len(starts)), n_links)
+    position = starts[owner] + np.arange(owner.size) - np.repeat(np.cumsum(n_links) - n_links, n_links)
+    compact = np.arange(owner.size) + owner  # one dead slot between fragments
+    alive = np.zeros(owner.size + len(starts), dtype=bool)
+    alive[compact] = True
+    scores = np.full(alive.size, np.inf)
+    scores[compact] = score_of(position)
+    link = link.copy()
+    link[position] = _cut_weakest(alive, scores, max_length)[compact]
+    return link
+
+
 def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
     """Cut ``codes`` wherever ``link`` is False (or at a separator) and count the pieces.
 
@@ -134,12 +192,7 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
     """
     is_unit = codes != SEPARATOR_CODE
     link = np.asarray(link, dtype=bool) & is_unit[:-1] & is_unit[1:]
-    starts_mask = is_unit.copy()
-    starts_mask[1:] &= ~link
-    ends_mask = is_unit.copy()
-    ends_mask[:-1] &= ~link
-    starts = np.flatnonzero(starts_mask)
-    lengths = np.flatnonzero(ends_mask) + 1 - starts
+    starts, lengths = fragment_bounds(is_unit, link)
     small = lengths.astype(np.uint16) if lengths.size and lengths.max() < 1 << 16 else lengths
     order = np.argsort(small, kind="stable")  # a radix sort for 16-bit keys
     starts, lengths = starts[order], lengths[order]

@@ -5,11 +5,21 @@
 2. A pair is *strong* when its probability exceeds ``min_proba`` and its
    pointwise mutual information ``log p(ab) / (p(a) p(b))`` exceeds ``min_pmi``.
 3. Cut the corpus between every two units that do not form a strong pair; the
-   pieces are candidate words. Keep those with probability above ``min_proba``.
+   pieces are candidate words. Pieces longer than ``max_length`` are cut again
+   at their weakest link (lowest PMI) until none is longer. Keep the pieces
+   with probability above ``min_proba``.
 4. De-redundancy, longest candidates first: a candidate is split back into the
    sub-words the current lexicon segments it into, unless
-   ``log p(w) - Σ log p(sub)`` reaches ``len(w) - 1``; its count then goes to
-   its sub-words.
+   ``log p(w) - Σ log p(sub)`` reaches ``split_margin * (len(w) - 1)``, or
+   when it is longer than ``max_length`` units; its count then goes to its
+   sub-words.
+
+nlp zero 0.1.6 is ``min_proba=1e-5, min_pmi=1, split_margin=1,
+max_length=None``. Our defaults (``1e-6, 0.5, 4, 4``) were chosen on lines
+5,001-8,000 of People's Daily 1998-01 (see ``docs/text/new_words.md``): a
+lower pair threshold lets more candidates through, and the stricter margin
+splits the compounds ("国家主席", "的问候") that a unigram lexicon otherwise
+keeps whole.
 
 Both passes stream the corpus in chunks of coded text; counting and cutting are
 NumPy sorts and lookups, only the (small) lexicon is handled in Python.
@@ -23,7 +33,8 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from kexue.text.corpus import Lines, as_lines
-from kexue.text.counting import PairCounter, PairSet, add_counts, count_fragments, pair_keys
+from kexue.text.counting import SEPARATOR_CODE, PairCounter, PairSet, add_counts, count_fragments, pair_keys, split_long
+from kexue.text.dedup import _Deduplicator
 from kexue.text.tokenizer import Tokenizer
 from kexue.text.units import LATIN, NUMBER, chunks_of
 
@@ -44,20 +55,26 @@ class WordDiscovery:
     Args:
         min_proba: lowest probability of a strong pair and of a kept word.
         min_pmi: lowest pointwise mutual information (nats) of a strong pair.
+        split_margin: nats per extra unit a word must gain over its split.
+        max_length: longest word in units (``None``: no limit).
+        min_count: fewest occurrences of a kept candidate.
         chunk_chars: characters coded and counted at once (bounds memory).
         progress: show a progress bar per pass (tqdm).
 
     Example:
         >>> lines = ["我爱北京天安门", "天安门上太阳升", "北京欢迎你", "我爱太阳"] * 50
-        >>> finder = WordDiscovery(min_proba=1e-3, min_pmi=1.0).fit(lines)
+        >>> finder = WordDiscovery(min_proba=1e-3, min_pmi=1.0, split_margin=1.0).fit(lines)
         >>> finder.tokenizer().tokenize("我爱天安门")
         ['我爱', '天安门']
     """
 
     def __init__(
         self,
-        min_proba: float = 1e-5,
-        min_pmi: float = 1.0,
+        min_proba: float = 1e-6,
+        min_pmi: float = 0.5,
+        split_margin: float = 4.0,
+        max_length: int | None = 4,
+        min_count: int = 2,
         chunk_chars: int = 1 << 22,
         progress: bool = False,
     ) -> None:
@@ -66,7 +83,12 @@ class WordDiscovery:
         if chunk_chars < 1:
             raise ValueError(f"chunk_chars must be positive, got {chunk_chars}")
         self.min_proba = float(min_proba)
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be at least 1 (or None), got {max_length}")
         self.min_pmi = float(min_pmi)
+        self.split_margin = float(split_margin)
+        self.max_length = max_length
+        self.min_count = int(min_count)
         self.chunk_chars = int(chunk_chars)
         self.progress = progress
         self.counter = PairCounter()
@@ -77,7 +99,7 @@ class WordDiscovery:
         lines = as_lines(corpus)
         self.count(lines)
         candidates = self.cut(lines, self.strong_pairs())
-        self.words = self.deduplicate(self.filter_rare(candidates))
+        self.words = self.deduplicate(self.filter_rare(candidates), self.split_margin, self.max_length)
         return self
 
     def count(self, lines: Iterable[str]) -> PairCounter:
@@ -96,6 +118,7 @@ class WordDiscovery:
         log_pairs = np.log(counter.counts) - math.log(counter.counts.sum())
         first, second = counter.pair_members()
         pmi = log_pairs - log_units[first] - log_units[second]
+        self.pair_pmi = pmi
         keep = (log_pairs > math.log(self.min_proba)) & (pmi > self.min_pmi)
         return counter.keys[keep]
 
@@ -105,33 +128,32 @@ class WordDiscovery:
         pairs = PairSet(strong)
         for codes in _progress(chunks_of(lines, self.chunk_chars), self.progress, "cutting"):
             keys, valid = pair_keys(codes)
-            add_counts(candidates, count_fragments(codes, valid & pairs.contains(keys)))
+            link = valid & pairs.contains(keys)
+            if self.max_length is not None:
+                link = split_long(codes != SEPARATOR_CODE, link, lambda at: self._pmi_of(keys[at]), self.max_length)
+            add_counts(candidates, count_fragments(codes, link))
         return candidates
 
+    def _pmi_of(self, keys: np.ndarray) -> np.ndarray:
+        """PMI of counted pairs (for cutting long fragments at their weakest link)."""
+        return self.pair_pmi[np.searchsorted(self.counter.keys, keys)]
+
     def filter_rare(self, candidates: dict[str, int]) -> dict[str, int]:
-        """Keep candidates whose probability exceeds ``min_proba``."""
+        """Keep candidates whose probability exceeds ``min_proba`` and that occur ``min_count`` times."""
         total = sum(candidates.values())
-        least = self.min_proba * total
+        least = max(self.min_proba * total, self.min_count - 0.5)
         return {word: count for word, count in candidates.items() if count > least}
 
     @staticmethod
-    def deduplicate(words: dict[str, int]) -> dict[str, int]:
-        """Split back every word that does not beat its own segmentation by ``len - 1`` nats."""
-        tokenizer = Tokenizer(words)
-        for word in sorted(words, key=len, reverse=True):
-            if len(word) < 2:
-                break
-            score = tokenizer.log_proba(word)
-            count = tokenizer.remove(word)
-            ends = tokenizer.segment_units(word)
-            parts = [word[a:b] for a, b in zip([0] + ends[:-1], ends)]
-            score -= sum(tokenizer.log_proba(part) for part in parts)
-            if score < len(word) - 1:
-                for part in parts:
-                    tokenizer.add(part, count)
-            else:
-                tokenizer.add(word, count)
-        return dict(tokenizer.counts)
+    def deduplicate(words: dict[str, int], split_margin: float = 1.0, max_length: int | None = None) -> dict[str, int]:
+        """Split back, longest first, every word that does not beat its own
+        segmentation by ``split_margin * (len - 1)`` nats or is too long.
+
+        Example:
+            >>> sorted(WordDiscovery.deduplicate({"ab": 2, "a": 50, "b": 50}).items())
+            [('a', 52), ('b', 52)]
+        """
+        return _Deduplicator(words, split_margin, max_length).run()
 
     def tokenizer(self, unknown_score: float = -100.0) -> Tokenizer:
         """A :class:`Tokenizer` over the discovered lexicon."""
@@ -152,7 +174,7 @@ def discover_words(
     """Learn a lexicon from ``corpus`` and return a tokenizer over it.
 
     Example:
-        >>> tok = discover_words(["机器学习很有趣", "我爱机器学习", "学习机器"] * 30, min_proba=1e-3)
+        >>> tok = discover_words(["机器学习很有趣", "我爱机器学习", "学习机器"] * 30, split_margin=1.0)
         >>> "机器" in tok and "学习" in tok
         True
     """

@@ -1,0 +1,73 @@
+"""Lexicon files: UTF-8 lines ``word<TAB>count``, most frequent first.
+
+Numbers and Latin runs inside pattern words are written as ``<NUM>`` and
+``<LATIN>`` (e.g. ``<NUM>年``) and read back into placeholders.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from kexue.text.units import LATIN, NUMBER
+
+_SHOWN = {NUMBER: "<NUM>", LATIN: "<LATIN>"}
+
+
+def show_word(word: str) -> str:
+    """A lexicon word with placeholders spelled out.
+
+    Example:
+        >>> show_word("\\ue000年")
+        '<NUM>年'
+    """
+    for unit, shown in _SHOWN.items():
+        word = word.replace(unit, shown)
+    return word
+
+
+def parse_word(text: str) -> str:
+    """Inverse of :func:`show_word`."""
+    for unit, shown in _SHOWN.items():
+        text = text.replace(shown, unit)
+    return text
+
+
+def write_lexicon(words: Mapping[str, int] | Iterable[tuple[str, int]], path: str | os.PathLike) -> int:
+    """Write ``word<TAB>count`` lines, most frequent first; returns the number of words.
+
+    Example:
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "lex.tsv")
+        >>> write_lexicon({"中国": 3, "\\ue000年": 5}, path)
+        2
+        >>> open(path, encoding="utf-8").read()
+        '<NUM>年\\t5\\n中国\\t3\\n'
+        >>> read_lexicon(path) == {"中国": 3, "\\ue000年": 5}
+        True
+    """
+    items = words.items() if isinstance(words, Mapping) else words
+    ranked = sorted(items, key=lambda item: (-item[1], item[0]))
+    with open(path, "w", encoding="utf-8") as handle:
+        for word, count in ranked:
+            handle.write(f"{show_word(word)}\t{int(count)}\n")
+    return len(ranked)
+
+
+def read_lexicon(path: str | os.PathLike) -> dict[str, int]:
+    """Read a ``word<TAB>count`` file (blank lines ignored).
+
+    Raises ``ValueError`` naming the line when a count is missing or not a
+    positive integer.
+    """
+    words: dict[str, int] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            word, sep, count = line.rpartition("\t")
+            if not sep or not word or not count.strip().isdigit() or int(count) <= 0:
+                raise ValueError(f"{path}:{number}: expected 'word<TAB>positive count', got {line!r}")
+            words[parse_word(word)] = words.get(parse_word(word), 0) + int(count)
+    return words

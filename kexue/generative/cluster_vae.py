@@ -66,6 +66,14 @@ class ClusterVAE(LatentModel):
         cat = ops.sum(q_y * ops.log(q_y + 1e-8), axis=-1) + math.log(self.n_clusters)
         return self.recon_weight * recon + code + cat
 
+    def init_clusters(self, x, seed: int = 0, restarts: int = 10) -> None:
+        """Set the cluster means to k-means centres of the posterior means of ``x`` (a start
+        for the clustering phase after a warm-up; the post starts from random means)."""
+        codes = np.concatenate([np.asarray(ops.convert_to_numpy(self.encode(x[i : i + 512])[0]))
+                                for i in range(0, len(x), 512)])
+        centres = kmeans(codes, self.n_clusters, seed=seed, restarts=restarts)
+        self.cluster_means.assign(centres.astype("float32"))
+
     def cluster_probabilities(self, x, batch_size: int = 512) -> np.ndarray:
         """``q(y | z = mean(x))`` for every example (NumPy, shape (N, K))."""
         out = []
@@ -89,6 +97,32 @@ class ClusterVAE(LatentModel):
     def get_config(self):
         return {**super().get_config(), "n_clusters": self.n_clusters,
                 "recon_weight": self.recon_weight}
+
+
+def kmeans(points: np.ndarray, k: int, seed: int = 0, restarts: int = 10,
+           iterations: int = 100) -> np.ndarray:
+    """Lloyd's k-means with k-means++ starts; returns the best of ``restarts`` centre sets."""
+    points = np.asarray(points, dtype="float64")
+    if len(points) < k:
+        raise ValueError(f"k-means needs at least k={k} points; got {len(points)}.")
+    rng = np.random.default_rng(seed)
+    best, best_inertia = None, np.inf
+    for _ in range(restarts):
+        centres = points[[rng.integers(len(points))]]
+        while len(centres) < k:  # k-means++: sample far-away points
+            d2 = np.min(((points[:, None] - centres[None]) ** 2).sum(-1), axis=1)
+            centres = np.vstack([centres, points[rng.choice(len(points), p=d2 / d2.sum())]])
+        for _ in range(iterations):
+            assign = np.argmin(((points[:, None] - centres[None]) ** 2).sum(-1), axis=1)
+            new = np.array([points[assign == j].mean(0) if np.any(assign == j) else centres[j]
+                            for j in range(k)])
+            if np.allclose(new, centres):
+                break
+            centres = new
+        inertia = ((points - centres[assign]) ** 2).sum()
+        if inertia < best_inertia:
+            best, best_inertia = centres, inertia
+    return best
 
 
 def cluster_accuracy(clusters: np.ndarray, labels: np.ndarray,

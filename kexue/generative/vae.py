@@ -98,6 +98,21 @@ class LatentModel(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         return ops.mean(y_pred)
 
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """Decode ``n`` draws of ``z ~ N(0, I)`` (NumPy)."""
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
+        return np.asarray(ops.convert_to_numpy(self.decode(z)))
+
+    def interpolate(self, x_start, x_end, steps: int = 10) -> np.ndarray:
+        """Decode straight lines between the posterior means of paired examples:
+        shape (pairs, steps) + input_shape (NumPy)."""
+        a = np.asarray(ops.convert_to_numpy(self.encode(x_start)[0]))
+        b = np.asarray(ops.convert_to_numpy(self.encode(x_end)[0]))
+        t = np.linspace(0.0, 1.0, steps, dtype="float32")[None, :, None]
+        z = (a[:, None] * (1 - t) + b[:, None] * t).reshape(-1, self.latent_dim)
+        out = np.asarray(ops.convert_to_numpy(self.decode(z)))
+        return out.reshape((len(a), steps) + self.data_shape)
+
     def get_config(self):
         return {**super().get_config(), "input_shape": self.data_shape,
                 "latent_dim": self.latent_dim, "hidden": self.hidden,
@@ -126,8 +141,3 @@ class VAE(LatentModel):
         z = self.reparameterize(mean, log_var)
         recon = reconstruction_nll(x, self.decoder(z), self.likelihood, self.sigma)
         return recon + gaussian_kl(mean, log_var)
-
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """Decode ``n`` draws from the prior (NumPy)."""
-        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
-        return np.asarray(ops.convert_to_numpy(self.decode(z)))

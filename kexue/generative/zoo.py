@@ -18,7 +18,15 @@ import importlib
 from typing import Callable
 
 # One line per model; add yours in alphabetical order.
-MODELS: dict[str, str] = {}
+MODELS: dict[str, str] = {
+    "cluster_vae": "kexue.generative.trainers:train_cluster_vae",
+    "fvae": "kexue.generative.trainers:train_fvae",
+    "glow": "kexue.generative.trainers:train_glow",
+    "iresnet": "kexue.generative.trainers:train_iresnet",
+    "nice": "kexue.generative.trainers:train_nice",
+    "realnvp": "kexue.generative.trainers:train_realnvp",
+    "vae": "kexue.generative.trainers:train_vae",
+}
 
 
 def get_trainer(name: str) -> Callable[..., dict]:

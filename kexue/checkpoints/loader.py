@@ -126,6 +126,7 @@ def load_weights(
     report = LoadReport(checkpoint=repr(source))
     ignore_re = re.compile("|".join(DEFAULT_IGNORE + tuple(ignore)))
     skip_re = re.compile("|".join(skip_variables)) if skip_variables else None
+    spelled = getattr(source, "original_name", lambda name: name)
     assignments = []
     used: set[str] = set()
     for variable in _unique_variables(model):
@@ -137,20 +138,20 @@ def load_weights(
             report.unmapped.append(f"{path} {tuple(variable.shape)}")
             continue
         if ref.name not in source.shapes:
-            report.missing.append(f"{path} <- {ref.name}")
+            report.missing.append(f"{path} <- {spelled(ref.name)}")
             continue
         used.add(ref.name)
         value = ref.apply(source.read(ref.name))
         if tuple(value.shape) != tuple(variable.shape):
             report.shape_mismatch.append(
-                f"{path} {tuple(variable.shape)} <- {ref.name} {source.shapes[ref.name]}"
+                f"{path} {tuple(variable.shape)} <- {spelled(ref.name)} {source.shapes[ref.name]}"
                 f" (after transform {tuple(value.shape)})"
             )
             continue
         assignments.append((variable, value))
     for name in sorted(source.shapes):
         if name not in used and name not in known and not ignore_re.search(name):
-            report.unused.append(f"{name} {source.shapes[name]}")
+            report.unused.append(f"{spelled(name)} {source.shapes[name]}")
     if strict and not report.ok:
         raise CheckpointMismatch(report)
     for variable, value in assignments:

@@ -95,5 +95,9 @@ class RenamedSource:
     def read(self, name: str):
         return self.source.read(self._original[name])
 
+    def original_name(self, name: str) -> str:
+        """The checkpoint's own spelling of a canonical name (for error messages)."""
+        return self._original.get(name, name)
+
     def __repr__(self) -> str:
         return repr(self.source)

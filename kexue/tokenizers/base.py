@@ -232,6 +232,11 @@ class TokenizerBase:
                     f"got {type(item).__name__}"
                 )
         contents = self._content_batch(flat, return_offsets)
+        if maxlen is None and not return_offsets and len(flat) == len(texts):
+            # The common case (single texts, no truncation) without the per-item machinery.
+            wrap = self._wrap_ids
+            token_ids = [wrap(ids) for ids, _ in contents]
+            return token_ids, [[0] * len(ids) for ids in token_ids]
         outputs, position = [], 0
         for item in texts:
             if isinstance(item, str):

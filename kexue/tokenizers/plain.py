@@ -14,9 +14,11 @@ give the same ids and offsets for every character of the plain set.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import partial
 
 __all__ = ["PlainTextEncoder", "plain_characters"]
 
@@ -79,6 +81,9 @@ def _char_class(chars: list[str]) -> str:
     return "[" + "".join(parts) + "]"
 
 
+_is_not_none = partial(operator.is_not, None)
+
+
 class PlainTextEncoder:
     """WordPiece ids (and character offsets) of plain texts; ``None`` for other texts.
 
@@ -114,12 +119,27 @@ class PlainTextEncoder:
             elif lowercase and kind == "word" and c.lower() != c:
                 self._table[ord(c)] = c.lower()
         self._not_plain = re.compile("[^" + _char_class(list(classes))[1:])
+        # Texts without any word character (most Chinese sentences) need no splitting at all:
+        # each ideograph or mark is its own one-character word, white space is skipped.
+        self._has_word = re.compile(_char_class([c for c, k in classes.items() if k == "word"]))
+        self._char_ids: dict[str, int | None] = {
+            c: (vocab.get(c, unk_id) if max_input_chars_per_word >= 1 else unk_id) if kind != "space" else None
+            for c, kind in classes.items() if kind != "word"
+        }
         self._vocab = vocab
         self._unk_id = unk_id
         self._lowercase = lowercase
         self._max_chars = max_input_chars_per_word
         self._cache: dict[str, tuple[list[int], list[int]]] = {}
         self._cache_size = cache_size
+        # Words that are one piece, mapped straight to their id: every whole-word vocabulary
+        # entry (WordPiece tries the whole word first), plus one-piece words met since
+        # (unknown ones included), so that most words cost one C-level dict look-up.
+        self._whole_words = {
+            token: i for token, i in vocab.items()
+            if not token.startswith("##") and len(token) <= max_input_chars_per_word
+        }
+        self._single = dict(self._whole_words)
 
     def is_plain(self, text: str) -> bool:
         """Whether ``text`` can take the fast path."""
@@ -148,7 +168,10 @@ class PlainTextEncoder:
         result = (ids, lengths) if start == n else ([self._unk_id], [n])
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
+            self._single = dict(self._whole_words)
         self._cache[word] = result
+        if len(result[0]) == 1:
+            self._single[word] = result[0][0]
         return result
 
     def encode(self, text: str, offsets: bool = True):
@@ -156,14 +179,20 @@ class PlainTextEncoder:
         ``None`` when ``text`` has a character outside the plain set."""
         if self._not_plain.search(text) is not None:
             return None
+        if self._has_word.search(text) is None:
+            char_ids = self._char_ids
+            if not offsets:
+                return list(filter(_is_not_none, map(char_ids.__getitem__, text))), None
+            pairs = [(char_ids[c], (i, i + 1)) for i, c in enumerate(text) if char_ids[c] is not None]
+            return [i for i, _ in pairs], [span for _, span in pairs]
         words = text.translate(self._table).split()
         cache, word_ids = self._cache, self._word
-        ids: list[int] = []
         if not offsets:
-            for word in words:
-                pieces = cache.get(word) or word_ids(word)
-                ids += pieces[0]
+            ids = list(map(self._single.get, words))
+            if None in ids:  # words of several pieces, or not seen yet
+                ids = [i for word, one in zip(words, ids) for i in ((one,) if one is not None else word_ids(word)[0])]
             return ids, None
+        ids = []
         # Words appear in order and only white space lies between them, so searching each from
         # the end of the previous one finds its position (lower-casing keeps lengths).
         source = text.lower() if self._lowercase else text

@@ -62,8 +62,22 @@ def test_unused_variable_gets_zero_gradient():
     np.testing.assert_array_equal(np_(g_unused), [0.0, 0.0])
 
 
+def test_gradient_of_a_function_that_ignores_its_input_is_zero():
+    x = keras.ops.ones((2, 3))
+    np.testing.assert_array_equal(np_(grad(lambda t: keras.ops.sum(keras.ops.zeros((2,))) + 1.0)(x)), np.zeros((2, 3)))
+
+
 def test_non_scalar_output_is_rejected():
     with pytest.raises(ValueError, match="scalar"):
         grad(lambda t: t * 2.0)(keras.ops.ones((3,)))
     with pytest.raises(ValueError, match="at least one variable"):
         variable_grads(lambda: keras.ops.ones(()), [])
+
+
+def test_jit_gives_the_same_values_as_eager():
+    from kexue.backend import jit
+
+    fn = lambda x, y: keras.ops.sum(keras.ops.tanh(x) * y, axis=-1)  # noqa: E731
+    x = np.linspace(-2, 2, 12).reshape(3, 4).astype("float32")
+    y = np.arange(12.0).reshape(3, 4).astype("float32")
+    np.testing.assert_allclose(np_(jit(fn)(x, y)), (np.tanh(x) * y).sum(-1), rtol=1e-5)

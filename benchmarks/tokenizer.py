@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
-import io
+import os
 import sys
 import time
 import types
@@ -131,10 +131,12 @@ def main() -> None:
     else:
         print("bert4keras is not installed: pip install bert4keras==0.11.5 six --no-deps")
     rows = list(best_rates(candidates, len(texts), args.repeats).items())
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nwall-clock rates, best of {args.repeats} turns; load average {load} on {os.cpu_count()} cores")
 
     rates = dict(rows)
     base = rates["raw tokenizers encode_batch"]
-    print(f"\n| what | sentences/s | vs raw encode_batch |\n| --- | --- | --- |")
+    print("| what | sentences/s | vs raw encode_batch |\n| --- | --- | --- |")
     for name, rate in rows:
         print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x |")
     kexue = rates["kexue Tokenizer.encode_batch"]

@@ -109,6 +109,7 @@ def test_fit_consumes_the_generator_directly(shuffle):
     np.testing.assert_allclose(w_ls, true_w, atol=1e-5)
     assert history.history["loss"][-1] < 1e-5 < history.history["loss"][0]
     assert gen._epoch >= 10  # a fresh order at least once per epoch
+    assert model.evaluate(gen, verbose=0) < 1e-5
 
 
 def test_fit_with_a_stream_and_worker_threads():

@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The command line is an application: default to the JAX backend when the user chose none.
+    # (Library imports never touch the environment.)
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -90,7 +90,8 @@ def test_minilm_matches_transformers():
     from kexue.resources import minilm_dir
 
     folder = minilm_dir()
-    tokenizer = transformers.BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    tokenizer = transformers.BertTokenizerFast.from_pretrained(str(folder))
+    assert tokenizer.vocab_size == 30522
     batch = tokenizer(SENTENCES, padding=True, return_tensors="np")
     ids, segments = batch["input_ids"].astype("int32"), batch["token_type_ids"].astype("int32")
     mask = batch["attention_mask"].astype(bool)

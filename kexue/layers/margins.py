@@ -74,19 +74,19 @@ class CenterLoss(keras.layers.Layer):
             raise ValueError(f"`weight` must be >= 0, got {weight!r}.")
         self.num_classes, self.weight = int(num_classes), float(weight)
 
-    def build(self, input_shape, labels_shape=None):
-        self.centers = self.add_weight(shape=(self.num_classes, input_shape[-1]), name="centers",
+    def build(self, features_shape, labels_shape=None):
+        self.centers = self.add_weight(shape=(self.num_classes, features_shape[-1]), name="centers",
                                        initializer="zeros")
 
-    def call(self, inputs, labels):
+    def call(self, features, labels):
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
         centers = ops.take(self.centers, labels, axis=0)
-        distance = 0.5 * ops.sum(ops.square(ops.cast(inputs, centers.dtype) - centers), axis=-1)
+        distance = 0.5 * ops.sum(ops.square(ops.cast(features, centers.dtype) - centers), axis=-1)
         self.add_loss(self.weight * ops.mean(distance))
-        return inputs
+        return features
 
-    def compute_output_shape(self, input_shape, labels_shape=None):
-        return input_shape
+    def compute_output_shape(self, features_shape, labels_shape=None):
+        return features_shape
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_classes": self.num_classes, "weight": self.weight}

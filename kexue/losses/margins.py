@@ -8,9 +8,10 @@ class's cosine by a harder one before a scaled softmax cross-entropy:
 - A-Softmax (multiplicative angle, SphereFace's monotone form): ``(−1)ᵏ cos(mθ_y) − 2k`` with
   ``k = ⌊mθ_y/π⌋``; for m = 2 this is ``sign(c)·2c² − 1``.
 
-The sparse forms take integer labels and never build a one-hot matrix: they gather the target
-cosine, take one logsumexp over all classes plus the margin term, and subtract the target's
-plain term back out.
+The sparse forms take integer labels and never build a float one-hot target: they gather the
+target cosine and take one logsumexp over the other classes' logits and the margin term
+(masking the target's column rather than subtracting its term, which would cancel badly when
+the target dominates).
 """
 
 from __future__ import annotations
@@ -55,11 +56,11 @@ def _sparse(y_true, cos, target_fn, scale):
     labels = ops.reshape(ops.cast(y_true, "int32"), (-1, 1))
     target = ops.take_along_axis(cos, labels, axis=-1)  # (batch, 1)
     with_margin = scale * target_fn(target)
-    log_z = ops.logsumexp(ops.concatenate([scale * cos, with_margin], axis=-1), axis=-1,
-                          keepdims=True)
-    # remove the target's plain term exp(s·cos_y) from the partition function
-    log_z = log_z + ops.log1p(-ops.minimum(ops.exp(scale * target - log_z), 1.0 - 1e-7))
-    return ops.squeeze(log_z - with_margin, -1)
+    # the other classes' logits: the target's column is masked out by comparing indices
+    is_target = ops.equal(ops.arange(ops.shape(cos)[-1], dtype="int32")[None, :], labels)
+    others = ops.where(is_target, -1e30, scale * cos)
+    log_z = ops.logsumexp(ops.concatenate([others, with_margin], axis=-1), axis=-1)
+    return log_z - ops.squeeze(with_margin, -1)
 
 
 def _check(scale):

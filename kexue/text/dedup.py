@@ -89,7 +89,7 @@ class _Deduplicator:
         return parts[::-1], best[n]
 
     def run(self) -> dict[str, int]:
-        for word in sorted(self.counts, key=len, reverse=True):
+        for word in sorted(self.counts, key=lambda w: (-len(w), w)):  # deterministic order
             if len(word) < 2:
                 break
             count = self.counts[word]

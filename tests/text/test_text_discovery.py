@@ -1,0 +1,75 @@
+"""Word discovery: matches nlp-zero 0.1.6 under its settings, streams, and
+segments People's Daily well under the tuned defaults."""
+
+import re
+
+import pytest
+
+from kexue.text import Lines, WordDiscovery, peoples_daily_1998, segmentation_f1, top_word_precision
+
+NLP_ZERO_SETTINGS = dict(min_proba=1e-5, min_pmi=1, split_margin=1, max_length=None, min_count=1)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return peoples_daily_1998()
+
+
+def _nlp_zero():
+    import collections
+    import collections.abc
+
+    collections.Iterable = collections.abc.Iterable  # nlp-zero 0.1.6 predates Python 3.10 (test only)
+    nlp_zero = pytest.importorskip("nlp_zero")
+    return nlp_zero.Word_Finder
+
+
+def test_same_lexicon_as_nlp_zero_on_chinese_text(corpus):
+    # nlp-zero treats digits and Latin letters as characters, we treat runs of
+    # them as atoms: compare on the Chinese characters only.
+    lines = [re.sub("[^\u4e00-\u9fa5]+", "，", line) for line in corpus.lines[:3000]]
+    reference = _nlp_zero()(min_proba=1e-5, min_pmi=1)
+    reference.train(lines)
+    reference.find(lines)
+    ours = WordDiscovery(**NLP_ZERO_SETTINGS).fit(lines).words
+    shared = set(reference.words) & set(ours)
+    assert len(shared) / len(set(reference.words) | set(ours)) > 0.99
+    same_count = sum(reference.words[w] == ours[w] for w in shared)
+    assert same_count / len(shared) > 0.99  # ties in the de-redundancy order differ
+
+
+def test_streaming_in_small_chunks_gives_the_same_lexicon(corpus):
+    lines = corpus.lines[:800]
+    whole = WordDiscovery(chunk_chars=1 << 22).fit(lines).words
+    pieces = WordDiscovery(chunk_chars=5000).fit(Lines(iter(lines))).words  # one-shot stream, spooled
+    assert whole == pieces
+
+
+def test_people_daily_segmentation(corpus):
+    finder = WordDiscovery().fit(corpus.lines)
+    tokenizer = finder.tokenizer()
+    score = segmentation_f1((tokenizer.tokenize(s) for s in corpus.lines[:1000]), corpus.words[:1000])
+    assert score.f1 > 0.78
+    vocabulary = {w for words in corpus.words for w in words}
+    assert top_word_precision(finder.words, vocabulary) > 0.85
+
+
+@pytest.mark.slow
+def test_people_daily_target_on_5000_lines(corpus):
+    finder = WordDiscovery().fit(corpus.lines)
+    tokenizer = finder.tokenizer()
+    score = segmentation_f1((tokenizer.tokenize(s) for s in corpus.lines[:5000]), corpus.words[:5000])
+    assert score.f1 >= 0.75
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="min_proba"):
+        WordDiscovery(min_proba=0)
+    with pytest.raises(ValueError, match="max_length"):
+        WordDiscovery(max_length=0)
+    with pytest.raises(ValueError, match="no two adjacent"):
+        WordDiscovery().fit(["，。", "abc"])
+    with pytest.raises(RuntimeError, match="fit"):
+        WordDiscovery().tokenizer()
+    with pytest.raises(TypeError, match="str"):
+        WordDiscovery().fit([b"bytes"])

@@ -7,7 +7,7 @@ special token, for a whole batch at once) plus the id/token look-ups; everything
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kexue.data.sequences import truncate_sequences
@@ -44,15 +44,31 @@ class TokenizerBase:
     Args:
         token_start: token put before each text (``None`` for none), ``"[CLS]"`` by default.
         token_end: token put after each text (``None`` for none), ``"[SEP]"`` by default.
+        pre_tokenize: a function splitting a text into words first (e.g. ``jieba.lcut``);
+            what each tokenizer does with the words is described in its class.
+        token_translate: ``{token: replacement}`` applied to the tokens of every text (and
+            undone by ``SpTokenizer.decode``), as in bert4keras.
     """
 
     _token_pad = "[PAD]"
     _token_unk = "[UNK]"
     _token_mask = "[MASK]"
 
-    def __init__(self, token_start: str | None = "[CLS]", token_end: str | None = "[SEP]"):
+    def __init__(
+        self,
+        token_start: str | None = "[CLS]",
+        token_end: str | None = "[SEP]",
+        pre_tokenize: Callable[[str], Iterable[str]] | None = None,
+        token_translate: Mapping[str, str] | None = None,
+    ):
         self._token_start = token_start
         self._token_end = token_end
+        if pre_tokenize is not None and not callable(pre_tokenize):
+            raise TypeError("pre_tokenize must be a function from a text to its words")
+        self._pre_tokenize = pre_tokenize
+        self._token_translate = dict(token_translate or {})
+        self._token_translate_inv = {v: k for k, v in self._token_translate.items()}
+        self._id_translate: dict[int, int] = {}
 
     # -- to be supplied by subclasses -------------------------------------------------------
     def token_to_id(self, token: str) -> int:
@@ -86,11 +102,27 @@ class TokenizerBase:
         return [self.id_to_token(int(i)) for i in ids]
 
     def _lookup_specials(self) -> None:
-        """Set ``_token_<name>_id`` (``None`` when the vocabulary lacks it)."""
+        """Set ``_token_<name>_id`` (``None`` when the vocabulary lacks it) and the id form of
+        ``token_translate``."""
         for name in ("pad", "unk", "mask", "start", "end"):
             token = getattr(self, f"_token_{name}")
             token_id = self._special_id(token) if token is not None else None
             setattr(self, f"_token_{name}_id", token_id)
+        # Only tokens of the vocabulary can be translated at the id level (an unknown token's id
+        # would stand for every unknown token).
+        self._id_translate = {
+            self._special_id(a): self.token_to_id(b)
+            for a, b in self._token_translate.items()
+            if self._special_id(a) is not None
+        }
+
+    def _contents(self, texts: list[str], offsets: bool) -> list[tuple[list[int], Any]]:
+        """:meth:`_content_batch` with ``token_translate`` applied."""
+        contents = self._content_batch(texts, offsets)
+        if self._id_translate:
+            get = self._id_translate.get
+            contents = [([get(i, i) for i in ids], spans) for ids, spans in contents]
+        return contents
 
     def _special_id(self, token: str) -> int | None:
         raise NotImplementedError
@@ -125,6 +157,8 @@ class TokenizerBase:
         from the end of the text (before the end token) until at most ``maxlen`` remain."""
         _check_text(text, "text")
         tokens = self._content_tokens(text)
+        if self._token_translate:
+            tokens = [self._token_translate.get(t, t) for t in tokens]
         if maxlen is not None:
             tokens = tokens[: self._budget(maxlen, False, "S*E*E")]
         return self._wrap(tokens)
@@ -197,7 +231,7 @@ class TokenizerBase:
                 raise ValueError("return_offsets=True needs texts, not token lists")
             return self._encode_tokens(first_text, second_text, maxlen, pattern, truncate_from)
         texts = [first_text] if second_text is None else [first_text, second_text]
-        contents = self._content_batch(texts, return_offsets)
+        contents = self._contents(texts, return_offsets)
         second = contents[1] if second_text is not None else None
         return self._assemble(contents[0], second, maxlen, pattern, truncate_from, return_offsets)
 
@@ -231,7 +265,7 @@ class TokenizerBase:
                     f"texts[{n}] must be a string or a (first, second) pair of strings, "
                     f"got {type(item).__name__}"
                 )
-        contents = self._content_batch(flat, return_offsets)
+        contents = self._contents(flat, return_offsets)
         if maxlen is None and not return_offsets and len(flat) == len(texts):
             # The common case (single texts, no truncation) without the per-item machinery.
             wrap = self._wrap_ids

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from kexue.tokenizers.base import TokenizerBase
 
@@ -19,6 +19,11 @@ class SpTokenizer(TokenizerBase):
         sp_model_path: path of the ``.model`` file (or its bytes).
         token_start, token_end: tokens put around each text; they must be pieces of the model
             (``[CLS]``/``[SEP]`` for ALBERT; T5 uses ``token_start=None, token_end="</s>"``).
+        pre_tokenize: split texts into words first; the words are joined with spaces before
+            SentencePiece sees them (bert4keras' behaviour). Offsets then refer to the joined
+            text, so ``return_offsets=True`` is refused.
+        token_translate: ``{piece: replacement}`` applied after tokenising and undone by
+            :meth:`decode` (e.g. ``{"\n": "<n>"}`` for models with a newline piece).
 
     Example (a model trained on the spot):
 
@@ -38,8 +43,10 @@ class SpTokenizer(TokenizerBase):
         sp_model_path: str | os.PathLike | bytes,
         token_start: str | None = "[CLS]",
         token_end: str | None = "[SEP]",
+        pre_tokenize: Callable[[str], Iterable[str]] | None = None,
+        token_translate: Mapping[str, str] | None = None,
     ):
-        super().__init__(token_start=token_start, token_end=token_end)
+        super().__init__(token_start, token_end, pre_tokenize, token_translate)
         import sentencepiece as spm
 
         if isinstance(sp_model_path, bytes):
@@ -75,10 +82,17 @@ class SpTokenizer(TokenizerBase):
         """The piece with id ``i`` (``''`` beyond the vocabulary, as bert4keras does)."""
         return self.sp_model.id_to_piece(i) if 0 <= i < self._vocab_size else ""
 
+    def _joined(self, text: str) -> str:
+        return " ".join(self._pre_tokenize(text)) if self._pre_tokenize is not None else text
+
     def _content_tokens(self, text: str) -> list[str]:
-        return self.sp_model.encode(text, out_type=str)
+        return self.sp_model.encode(self._joined(text), out_type=str)
 
     def _content_batch(self, texts: list[str], offsets: bool):
+        if self._pre_tokenize is not None:
+            if offsets:
+                raise ValueError("offsets are not available with pre_tokenize (SentencePiece sees the joined words)")
+            texts = [self._joined(text) for text in texts]
         if not offsets:
             return [(ids, None) for ids in self.sp_model.encode(texts, out_type=int)]
         results = self.sp_model.encode(texts, return_type="offset_mapping")
@@ -93,5 +107,10 @@ class SpTokenizer(TokenizerBase):
         return 0 <= i < self._vocab_size and not self._is_special(i)
 
     def decode(self, ids: Sequence[int]) -> str:
-        """Text of ``ids``; control, unknown and unused pieces and ids out of range are left out."""
-        return self.sp_model.decode([int(i) for i in ids if self._is_decodable(int(i))])
+        """Text of ``ids``; control, unknown and unused pieces and ids out of range are left out
+        (after undoing ``token_translate``)."""
+        ids = [int(i) for i in ids]
+        if self._token_translate_inv:
+            back = {self.token_to_id(b): self.token_to_id(a) for b, a in self._token_translate_inv.items()}
+            ids = [back.get(i, i) for i in ids]
+        return self.sp_model.decode([i for i in ids if self._is_decodable(i)])

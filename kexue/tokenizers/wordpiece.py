@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from tokenizers import Tokenizer as _HFTokenizer
 from tokenizers import models, normalizers, pre_tokenizers, processors
@@ -40,6 +40,12 @@ _NO_SPACE_AFTER_RE = re.compile("([%s]) " % re.escape(_NO_SPACE_AFTER))
 _CONTRACTION_RE = re.compile(r"' (re|m|s|t|ve|d|ll) ")
 _DECIMAL_RE = re.compile(r"(\d\.) (\d)")
 _SPACES_RE = re.compile(" +")
+
+
+def _lower_and_strip(text: str) -> str:
+    """Lower-case and strip accents the way BERT's normaliser does (NFD, drop ``Mn``, lower)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
 
 
 def _deleted(ch: str) -> bool:
@@ -99,6 +105,11 @@ class Tokenizer(TokenizerBase):
         fast_path: encode texts made only of ASCII, CJK ideographs and common CJK punctuation
             with :class:`~kexue.tokenizers.plain.PlainTextEncoder` (same ids, several times
             faster); ``False`` sends everything through the Hugging Face engine.
+        pre_tokenize: split texts into words first (e.g. ``lambda s: jieba.lcut(s, HMM=False)``
+            for word-level Chinese vocabularies such as WoBERT's): a word that is in the
+            vocabulary (after lower-casing with ``do_lower_case``) becomes one token, any other
+            word is tokenised as usual. The words must be pieces of the text, in order.
+        token_translate: ``{token: replacement}`` applied after tokenising.
 
     >>> tok = Tokenizer({"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "我": 4, "爱": 5,
     ...                  "you": 6, "##r": 7, "!": 8}, do_lower_case=True)
@@ -120,8 +131,10 @@ class Tokenizer(TokenizerBase):
         token_end: str | None = "[SEP]",
         max_input_chars_per_word: int = 100,
         fast_path: bool = True,
+        pre_tokenize: Callable[[str], Iterable[str]] | None = None,
+        token_translate: Mapping[str, str] | None = None,
     ):
-        super().__init__(token_start=token_start, token_end=token_end)
+        super().__init__(token_start, token_end, pre_tokenize, token_translate)
         if isinstance(token_dict, (str, os.PathLike)):
             token_dict = load_vocab(token_dict)
         elif not isinstance(token_dict, Mapping):
@@ -158,6 +171,8 @@ class Tokenizer(TokenizerBase):
     def _special_id(self, token: str) -> int | None:
         return self._token_dict.get(token)
 
+    stem = staticmethod(token_stem)
+
     @property
     def engine(self) -> _HFTokenizer:
         """The underlying ``tokenizers.Tokenizer`` (for tools that want it directly)."""
@@ -179,6 +194,35 @@ class Tokenizer(TokenizerBase):
         return self.ids_to_tokens(self._content_batch([text], False)[0][0])
 
     def _content_batch(self, texts: list[str], offsets: bool):
+        if self._pre_tokenize is None:
+            return self._encode_texts(texts, offsets)
+        return [self._encode_words(text, offsets) for text in texts]
+
+    def _encode_words(self, text: str, offsets: bool):
+        """``pre_tokenize`` first: vocabulary words whole, other words through WordPiece."""
+        ids: list[int] = []
+        spans: list[tuple[int, int]] = []
+        cursor = 0
+        for word in self._pre_tokenize(text):
+            start = text.find(word, cursor)
+            if start < 0:
+                raise ValueError(
+                    f"pre_tokenize returned {word!r}, which is not the next piece of the text; "
+                    "it must split the text into consecutive pieces"
+                )
+            cursor = start + len(word)
+            key = _lower_and_strip(word) if self._do_lower_case else word
+            if key in self._token_dict:
+                ids.append(self._token_dict[key])
+                spans.append((start, cursor))
+                continue
+            word_ids, word_spans = self._encode_texts([word], offsets)[0]
+            ids += word_ids
+            if offsets:
+                spans += [(start + a, start + b) for a, b in word_spans]
+        return ids, spans if offsets else None
+
+    def _encode_texts(self, texts: list[str], offsets: bool):
         results: list = [None] * len(texts)
         rest = range(len(texts))
         if self._plain is not None:
@@ -194,7 +238,10 @@ class Tokenizer(TokenizerBase):
     def encode_batch(self, texts, maxlen=None, pattern="S*E*E", truncate_from="right", return_offsets=False):
         # Without the fast path, the quickest route for plain batches is the engine's own
         # template (special tokens and type ids added in Rust).
-        if self._plain is None and maxlen is None and pattern == "S*E*E" and all(isinstance(t, str) for t in texts):
+        if (
+            self._plain is None and self._pre_tokenize is None and not self._id_translate
+            and maxlen is None and pattern == "S*E*E" and all(isinstance(t, str) for t in texts)
+        ):
             encodings = self._engine.encode_batch(texts)
             token_ids = [e.ids for e in encodings]
             segment_ids = [[0] * len(ids) for ids in token_ids]
@@ -241,10 +288,7 @@ class Tokenizer(TokenizerBase):
             return ""
         if is_space(ch):
             return " "
-        if self._do_lower_case:
-            ch = unicodedata.normalize("NFD", ch)
-            ch = "".join(c for c in ch if unicodedata.category(c) != "Mn").lower()
-        return ch
+        return _lower_and_strip(ch) if self._do_lower_case else ch
 
     def rematch(self, text: str, tokens: Sequence[str]) -> list[list[int]]:
         """For each token, the indices of the characters of ``text`` it was made from: ``[]``
@@ -255,7 +299,7 @@ class Tokenizer(TokenizerBase):
         engine's alignments are used, so an ``[UNK]`` maps to the characters it replaced
         (bert4keras gives ``[]`` there). Other token lists are matched by searching each
         token's text in the normalised ``text`` from left to right."""
-        ids, offsets = self._content_batch([text], True)[0]
+        ids, offsets = self._contents([text], True)[0]
         engine_tokens = self.ids_to_tokens(ids)
         mapping: list[list[int]] = []
         position = 0

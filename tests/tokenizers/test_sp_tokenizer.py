@@ -87,3 +87,15 @@ def test_errors(tmp_path, sp_model):
     with pytest.raises(ValueError, match="not a piece"):
         SpTokenizer(sp_model, token_start="<cls>")
     assert SpTokenizer(sp_model.read_bytes()).vocab_size == SpTokenizer(sp_model).vocab_size
+
+
+def test_pre_tokenize_and_token_translate(sp_model, processor):
+    words = SpTokenizer(sp_model, pre_tokenize=lambda s: list(s.replace(" ", "")))
+    assert words.encode("hel lo")[0][1:-1] == processor.encode("h e l l o")
+    with pytest.raises(ValueError, match="pre_tokenize"):
+        words.encode("hello", return_offsets=True)
+    swap = SpTokenizer(sp_model, token_translate={"\u2581hello": "\u2581world"})
+    ids = swap.encode("hello world")[0]
+    assert ids[1:-1] == processor.encode("world world")
+    assert swap.tokenize("hello")[1:-1] == ["\u2581world"]
+    assert swap.decode(ids) == "hello hello"  # decode undoes the translation

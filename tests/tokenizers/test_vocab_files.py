@@ -95,3 +95,30 @@ def test_bad_inputs_have_clear_errors(tmp_path, tokenizer):
     with pytest.raises(TypeError, match="must be a string"):
         tokenizer.tokenize(None)
     assert tokenizer.encode_batch([]) == ([], [])
+
+
+def test_pre_tokenize_and_token_translate_match_bert4keras(b4k_module):
+    jieba = pytest.importorskip("jieba")
+    chars = list("今天气很好我们去公园吧的是") + ["天气", "公园", "今天", "good", "##s", "day"]
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *chars])}
+
+    def cut(text):
+        return jieba.lcut(text, HMM=False)
+
+    ours = Tokenizer(vocab, do_lower_case=True, pre_tokenize=cut)
+    theirs = b4k_module.Tokenizer(vocab, do_lower_case=True, pre_tokenize=cut)
+    for text in ["今天天气很好，我们去公园吧", "good days 是 今天", ""]:
+        assert ours.encode(text) == theirs.encode(text), text
+        # (bert4keras keeps an unknown word's text as its token; its id is [UNK]'s either way)
+        assert ours.tokenize(text) == ours.ids_to_tokens(theirs.tokens_to_ids(theirs.tokenize(text)))
+    # Offsets still point into the text, word tokens spanning their characters.
+    text = "我们去公园，今天天气很好"
+    ids, _, offsets = ours.encode(text, return_offsets=True)
+    tokens = ours.ids_to_tokens(ids)[1:-1]
+    assert "公园" in tokens
+    assert [text[a:b] for a, b in offsets[1:-1]] == [t if t != "[UNK]" else "，" for t in tokens]
+    translated = Tokenizer(vocab, token_translate={"好": "很"})
+    assert translated.tokenize("很好") == ["[CLS]", "很", "很", "[SEP]"]
+    assert translated.encode("很好")[0] == [2, vocab["很"], vocab["很"], 3]
+    with pytest.raises(ValueError, match="consecutive pieces"):
+        Tokenizer(vocab, pre_tokenize=lambda s: ["x"]).encode("今天")

@@ -16,6 +16,15 @@ from kexue.layers.crf import ConditionalRandomField
 DOC = Path(__file__).resolve().parents[2] / "docs" / "heads.md"
 
 
+def compiled(fn):
+    """jax.jit on JAX (one XLA compile instead of one per eager op); ``fn`` elsewhere."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn
+
+
 def brute_force_nll(nodes, trans, labels):
     """-log p(labels) with Z summed over every one of the K^n paths; also the best path."""
     length, num_labels = nodes.shape
@@ -68,8 +77,12 @@ def test_loss_equals_brute_force(lr_multiplier):
     mask[0], mask[1], mask[2] = np.arange(length) < 2, np.arange(length) >= 1, True
     crf = build_crf(trans, lr_multiplier)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(crf.trans), trans, rtol=1e-6)
-    from_layer = crf.sparse_loss(labels, crf(nodes, mask=mask))  # mask carried by the outputs
-    explicit = crf.sparse_loss(labels[..., None], nodes, mask=mask)
+    from_layer, explicit = compiled(
+        lambda y, h, m: (
+            crf.sparse_loss(y, crf(h, mask=m)),  # the mask is carried by the outputs
+            crf.sparse_loss(y[..., None], h, mask=m),
+        )
+    )(labels, nodes, mask)
     for b in range(batch):
         valid = np.flatnonzero(mask[b])
         expected = brute_force_nll(nodes[b, valid], trans, labels[b, valid])[0]
@@ -89,17 +102,19 @@ def test_sparse_and_dense_forms_agree():
     labels = rng.integers(0, 4, (4, 7))
     mask = np.arange(7)[None] < np.array([[7], [5], [3], [1]])
     crf = build_crf(rng.normal(size=(4, 4)).astype("float32"))
-    y_pred = crf(nodes, mask=mask)
     one_hot = np.eye(4, dtype="float32")[labels]
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(crf.sparse_loss(labels, y_pred)),
-        keras.ops.convert_to_numpy(crf.dense_loss(one_hot, y_pred)),
-        rtol=1e-6,
+
+    def forms(y, y_dense, h, m):
+        y_pred = crf(h, mask=m)
+        losses = crf.sparse_loss(y, y_pred), crf.dense_loss(y_dense, y_pred)
+        return losses + (crf.sparse_accuracy(y, y_pred), crf.dense_accuracy(y_dense, y_pred))
+
+    sparse_loss, dense_loss, sparse, dense = (
+        keras.ops.convert_to_numpy(v) for v in compiled(forms)(labels, one_hot, nodes, mask)
     )
-    sparse = float(keras.ops.convert_to_numpy(crf.sparse_accuracy(labels, y_pred)))
-    dense = float(keras.ops.convert_to_numpy(crf.dense_accuracy(one_hot, y_pred)))
+    np.testing.assert_allclose(sparse_loss, dense_loss, rtol=1e-6)
     expected = (nodes.argmax(-1) == labels)[mask].mean()
-    assert sparse == pytest.approx(expected) and dense == pytest.approx(expected)
+    assert float(sparse) == pytest.approx(expected) and float(dense) == pytest.approx(expected)
 
 
 def test_decode_equals_brute_force_argmax():
@@ -109,7 +124,7 @@ def test_decode_equals_brute_force_argmax():
     mask = rng.random((5, 5)) > 0.3
     mask[:, 0] = True
     crf = build_crf(trans, lr_multiplier=2.0)
-    tags = keras.ops.convert_to_numpy(crf.decode(crf(nodes, mask=mask)))
+    tags = keras.ops.convert_to_numpy(compiled(lambda h, m: crf.decode(crf(h, mask=m)))(nodes, mask))
     for b in range(5):
         valid = np.flatnonzero(mask[b])
         best = brute_force_nll(nodes[b, valid], trans, np.zeros(valid.size, int))[1]
@@ -150,7 +165,7 @@ def test_fit_learns_transitions():
     history = model.fit(tokens, labels, batch_size=32, epochs=6, verbose=0).history
     assert history["loss"][-1] < 0.1 * history["loss"][0]
     assert history["sparse_accuracy"][-1] > history["sparse_accuracy"][0]
-    tags = keras.ops.convert_to_numpy(crf.decode(model.predict(tokens, verbose=0)))
+    tags = keras.ops.convert_to_numpy(compiled(crf.decode)(model.predict(tokens, verbose=0)))
     real = tokens > 0
     assert (tags[real] == labels[real]).mean() > 0.97  # B vs I needs the transitions
 

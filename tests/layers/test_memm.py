@@ -8,15 +8,7 @@ import pytest
 
 import kexue.layers.memm as memm_module
 from kexue.layers.memm import MaximumEntropyMarkovModel
-
-
-def compiled(fn):
-    """jax.jit on JAX (one compile instead of many eager ones); the function itself elsewhere."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    return fn
+from test_crf import compiled, tagger, tagging_data
 
 
 def log_softmax(z):
@@ -60,10 +52,13 @@ def test_loss_and_accuracy_match_numpy(kwargs):
         memm.set_trans(rng.normal(size=(4, 4)).astype("float32"))
     trans = keras.ops.convert_to_numpy(memm.trans)
     expected_loss, expected_accuracy = numpy_memm(nodes, trans, labels, mask)
-    y_pred = memm(nodes, mask=mask)
-    loss, accuracy, dense = compiled(
-        lambda y, p: (memm.sparse_loss(y, p), memm.teacher_forced_accuracy(y, p), memm.dense_loss(keras.ops.one_hot(y, 4), p))
-    )(labels, y_pred)
+
+    def losses(y, h, m):
+        y_pred = memm(h, mask=m)
+        dense = memm.dense_loss(keras.ops.one_hot(y, 4), y_pred)
+        return memm.sparse_loss(y, y_pred), memm.teacher_forced_accuracy(y, y_pred), dense
+
+    loss, accuracy, dense = (keras.ops.convert_to_numpy(v) for v in compiled(losses)(labels, nodes, mask))
     assert float(loss) == pytest.approx(expected_loss, rel=1e-5)
     assert float(dense) == pytest.approx(expected_loss, rel=1e-5)
     assert float(accuracy) == pytest.approx(expected_accuracy)
@@ -86,15 +81,17 @@ def test_accuracy_forms_agree_with_numpy():
     labels = rng.integers(0, 3, (3, 5))
     mask = np.arange(5)[None] < np.array([[5], [3], [2]])
     memm = build_memm(3)
-    y_pred = memm(nodes, mask=mask)
     expected = (nodes.argmax(-1) == labels)[mask].mean()
-    assert float(memm.sparse_accuracy(labels, y_pred)) == pytest.approx(expected)
-    assert float(memm.dense_accuracy(np.eye(3)[labels], y_pred)) == pytest.approx(expected)
+
+    def accuracies(y, h, m):
+        y_pred = memm(h, mask=m)
+        return memm.sparse_accuracy(y, y_pred), memm.dense_accuracy(keras.ops.one_hot(y, 3), y_pred)
+
+    for accuracy in compiled(accuracies)(labels, nodes, mask):
+        assert float(keras.ops.convert_to_numpy(accuracy)) == pytest.approx(expected)
 
 
 def test_keras_save_round_trip_and_fit(tmp_path):
-    from test_crf import tagger, tagging_data
-
     rng = np.random.default_rng(0)
     tokens, labels = tagging_data(rng, n=128)
     keras.utils.set_random_seed(0)
@@ -106,7 +103,7 @@ def test_keras_save_round_trip_and_fit(tmp_path):
     assert history["sparse_accuracy"][-1] > history["sparse_accuracy"][0]
     y_pred = model.predict(tokens, verbose=0)
     real = tokens > 0
-    tags = keras.ops.convert_to_numpy(memm.decode(y_pred))
+    tags = keras.ops.convert_to_numpy(compiled(memm.decode)(y_pred))
     assert (tags[real] == labels[real]).mean() > 0.97
     model.save(tmp_path / "memm.keras")
     restored = keras.saving.load_model(tmp_path / "memm.keras", compile=False)

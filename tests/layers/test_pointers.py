@@ -8,6 +8,7 @@ import pytest
 
 import kexue.layers.pointers as pointers_module
 from kexue.layers.pointers import EfficientGlobalPointer, GlobalPointer, rotary_interleaved
+from test_crf import compiled
 from kexue.losses.multilabel import (
     global_pointer_crossentropy,
     global_pointer_f1_score,
@@ -63,12 +64,14 @@ def test_scores_match_numpy_and_masked_entries_are_excluded(cls, reference, rope
     x = rng.normal(size=(3, 6, 10)).astype("float32")
     mask = np.arange(6)[None] < np.array([[6], [4], [1]])
     layer = cls(heads=3, head_size=4, RoPE=rope, tril_mask=tril)
-    got = keras.ops.convert_to_numpy(layer(x, mask=mask))
+    layer.build(x.shape)
+    got, no_mask = (
+        keras.ops.convert_to_numpy(v) for v in compiled(lambda x, m: (layer(x, mask=m), layer(x)))(x, mask)
+    )
     expected = reference(layer, x.astype("float64"), rope)
     keep = np.broadcast_to(expected_keep(mask, tril), got.shape)
     np.testing.assert_allclose(got[keep], expected[keep], rtol=1e-4, atol=1e-5)
     assert (got[~keep] == -1e12).all()
-    no_mask = keras.ops.convert_to_numpy(layer(x))
     keep_all = np.broadcast_to(expected_keep(np.ones_like(mask), tril), got.shape)
     np.testing.assert_allclose(no_mask[keep_all], expected[keep_all], rtol=1e-4, atol=1e-5)
 
@@ -76,16 +79,14 @@ def test_scores_match_numpy_and_masked_entries_are_excluded(cls, reference, rope
 def test_rotary_scores_depend_only_on_the_offset():
     rng = np.random.default_rng(1)
     q, k = rng.normal(size=(2, 1, 1, 8)).astype("float32")
-    positions = np.array([3.0, 7.0]), np.array([13.0, 17.0])
-    scores = []
-    for pos in positions:
-        rq = keras.ops.convert_to_numpy(rotary_interleaved(np.repeat(q, 2, axis=1), pos))
-        rk = keras.ops.convert_to_numpy(rotary_interleaved(np.repeat(k, 2, axis=1), pos))
-        scores.append(float((rq[0, 0] * rk[0, 1]).sum()))
+    positions = np.array([[3.0, 7.0], [13.0, 17.0]], "float32")  # the same offset, shifted
+    pair = np.concatenate([q, k], axis=1)  # (1, 2, 8): q at the first position, k at the second
+    rotate = compiled(lambda x, p: keras.ops.stack([rotary_interleaved(x, p[0]), rotary_interleaved(x, p[1])]))
+    rotated = keras.ops.convert_to_numpy(rotate(pair, positions))
+    scores = (rotated[:, 0, 0] * rotated[:, 0, 1]).sum(-1)
     assert scores[0] == pytest.approx(scores[1], rel=1e-4)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(rotary_interleaved(np.repeat(q, 4, axis=1))), numpy_rope(np.repeat(q, 4, axis=1)), rtol=1e-5, atol=1e-6
-    )
+    default = keras.ops.convert_to_numpy(compiled(rotary_interleaved)(np.repeat(q, 4, axis=1)))
+    np.testing.assert_allclose(default, numpy_rope(np.repeat(q, 4, axis=1)), rtol=1e-5, atol=1e-6)
 
 
 def test_bad_arguments():

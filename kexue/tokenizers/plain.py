@@ -14,6 +14,7 @@ give the same ids and offsets for every character of the plain set.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 import unicodedata
@@ -49,6 +50,12 @@ def plain_characters() -> dict[str, str]:
     >>> classes["中"], classes["，"], classes["a"], classes["\\u3000"], "é" in classes
     ('cjk', 'punct', 'word', 'space', False)
     """
+    return dict(_plain_classes())
+
+
+@functools.cache
+def _plain_classes() -> dict[str, str]:
+    """Computed once per process (about 30k characters to classify); callers copy it."""
     classes = {"\t": "space", "\n": "space", "\r": "space"}
     for low, high in _BLOCKS:
         for code in range(low, high + 1):
@@ -109,7 +116,7 @@ class PlainTextEncoder:
         max_input_chars_per_word: int = 100,
         cache_size: int = 1 << 16,
     ):
-        classes = plain_characters()
+        classes = _plain_classes()
         # One str.translate puts spaces around every character that is a token of its own
         # (and lower-cases); str.split then gives the words, as in BERT's reference code.
         self._table: dict[int, str] = {}

@@ -9,7 +9,9 @@ sample of ``z``), the loss
     + sum_y q(y|z) * 0.5 * |z - mu_y|^2 - 0.5 * sum(1 + log_var)    code vs. its cluster's mean
     + sum_y q(y|z) log q(y|z) + log K             classifier vs. the uniform prior
 
-with learnable cluster means ``mu_y``. ``predict_clusters`` takes ``argmax q(y|mean(x))``;
+with learnable cluster means ``mu_y``. The classifier's logits are ``-|z - mu_y|^2 / 2`` plus
+an MLP that starts at zero, so it begins at the prior's posterior instead of at random (a random
+classifier pulls all means to the centre and merges clusters). ``predict_clusters`` takes ``argmax q(y|mean(x))``;
 ``generate(y)`` decodes ``z ~ N(mu_y, I)``: conditional generation per cluster.
 
 Example:
@@ -51,20 +53,31 @@ class ClusterVAE(LatentModel):
         if n_clusters < 2:
             raise ValueError(f"n_clusters must be at least 2; got {n_clusters}.")
         self.n_clusters, self.recon_weight = int(n_clusters), float(recon_weight)
-        self.classifier = mlp([hidden, n_clusters], "classifier", last_activation="softmax")
+        self.classifier = mlp([hidden, n_clusters], "classifier", last_initializer="zeros")
         self.cluster_means = self.add_weight(
             shape=(n_clusters, latent_dim), name="cluster_means",
             initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed))
 
     def call(self, x, training=None):
         mean, log_var = self.encode(x)
-        z = self.reparameterize(mean, log_var)
-        q_y = self.classifier(z)
+        return self.loss_terms(x, self.reparameterize(mean, log_var), log_var)
+
+    def loss_terms(self, x, z, log_var=None):
+        """Per-example loss for the code ``z`` (``log_var`` of ``q(z|x)``: recomputed if None)."""
+        if log_var is None:
+            log_var = self.encode(x)[1]
+        q_y = self.classify(z)
         recon = reconstruction_nll(x, self.decoder(z), self.likelihood, self.sigma)
         sq_dist = ops.sum(ops.square(ops.expand_dims(z, 1) - self.cluster_means), axis=-1)
         code = ops.sum(q_y * 0.5 * sq_dist, axis=-1) - 0.5 * ops.sum(1.0 + log_var, axis=-1)
         cat = ops.sum(q_y * ops.log(q_y + 1e-8), axis=-1) + math.log(self.n_clusters)
         return self.recon_weight * recon + code + cat
+
+    def classify(self, z):
+        """``q(y|z)``: softmax of ``-|z - mu_y|^2 / 2`` (the posterior under the prior, which is
+        the loss's optimum for fixed ``z``) plus a learned MLP correction that starts at zero."""
+        sq_dist = ops.sum(ops.square(ops.expand_dims(z, 1) - self.cluster_means), axis=-1)
+        return ops.softmax(self.classifier(z) - 0.5 * sq_dist, axis=-1)
 
     def init_clusters(self, x, seed: int = 0, restarts: int = 10) -> None:
         """Set the cluster means to k-means centres of the posterior means of ``x`` (a start
@@ -79,7 +92,7 @@ class ClusterVAE(LatentModel):
         out = []
         for start in range(0, len(x), batch_size):
             mean, _ = self.encode(x[start : start + batch_size])
-            out.append(np.asarray(ops.convert_to_numpy(self.classifier(mean))))
+            out.append(np.asarray(ops.convert_to_numpy(self.classify(mean))))
         return np.concatenate(out)
 
     def predict_clusters(self, x) -> np.ndarray:

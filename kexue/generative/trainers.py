@@ -3,7 +3,8 @@
 Each ``train_*`` function follows the zoo protocol: it loads a dataset, trains with Keras ``fit``
 (Keras' progress bar when ``progress``), writes ``metrics.json``, ``samples.png`` (a scatter plot
 for 2-D data), ``interpolations.png`` where the model has a latent space and ``model.keras`` into
-``out_dir``, and returns the metrics.
+``out_dir``, and returns the metrics. Importing this module registers the models' Keras classes, which
+``kexue gen sample`` relies on to reload ``model.keras``.
 
 Example:
     >>> import tempfile
@@ -21,8 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from kexue.generative.cluster_vae import ClusterVAE, cluster_accuracy
 from kexue.generative.data import load_dataset
+from kexue.generative.flows.actnorm import data_dependent_init
+from kexue.generative.flows.baseline import diagonal_gaussian_nll
+from kexue.generative.flows.fvae import FVAE
+from kexue.generative.flows.glow import FlowModel
 from kexue.generative.plots import save_image_grid, save_interpolations, save_scatter
+from kexue.generative.vae import VAE
 
 
 def _start(data: str, out_dir, seed: int):
@@ -75,7 +82,6 @@ def _latent_model_outputs(model, x_test):
 def train_vae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
               progress: bool = True) -> dict:
     """VAE (Bernoulli decoder on images, Gaussian on 2-D points); metric: held-out -ELBO."""
-    from kexue.generative.vae import VAE
 
     out, x_train, _, x_test, _ = _start(data, out_dir, seed)
     image = x_train.ndim == 4
@@ -92,7 +98,6 @@ def train_vae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
 def train_fvae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
                progress: bool = True) -> dict:
     """f-VAE (flow posterior); metric: held-out -ELBO, next to a plain VAE's from the same run."""
-    from kexue.generative.flows.fvae import FVAE
 
     out, x_train, _, x_test, _ = _start(data, out_dir, seed)
     image = x_train.ndim == 4
@@ -113,7 +118,6 @@ def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: in
     Metrics: cluster accuracy (majority mapping learned on the training rows) on both splits.
     Samples: one row per cluster (conditional generation).
     """
-    from kexue.generative.cluster_vae import ClusterVAE, cluster_accuracy
 
     out, x_train, y_train, x_test, y_test = _start(data, out_dir, seed)
     if x_train.ndim != 4:
@@ -149,9 +153,6 @@ def train_flow(architecture: str, data: str, out_dir, *, epochs: int | None = No
                seed: int = 0, progress: bool = True) -> dict:
     """NICE / RealNVP / Glow / i-ResNet by maximum likelihood; metric: held-out bits/dim (images)
     or nats/dim (2-D points), next to a diagonal Gaussian's."""
-    from kexue.generative.flows.actnorm import data_dependent_init
-    from kexue.generative.flows.baseline import diagonal_gaussian_nll
-    from kexue.generative.flows.glow import FlowModel
 
     out, x_train, _, x_test, _ = _start(data, out_dir, seed)
     image = x_train.ndim == 4

@@ -27,9 +27,12 @@ from keras import ops
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
-def mlp(sizes: list[int], name: str, last_activation: str | None = None) -> keras.Sequential:
+def mlp(sizes: list[int], name: str, last_activation: str | None = None,
+        last_initializer: str = "glorot_uniform") -> keras.Sequential:
     """A stack of Dense layers: ReLU between them, ``last_activation`` on the last."""
-    layers = [keras.layers.Dense(n, activation="relu" if i < len(sizes) - 1 else last_activation,
+    last = len(sizes) - 1
+    layers = [keras.layers.Dense(n, activation="relu" if i < last else last_activation,
+                                 kernel_initializer=last_initializer if i == last else "glorot_uniform",
                                  name=f"dense_{i}") for i, n in enumerate(sizes)]
     return keras.Sequential(layers, name=name)
 

@@ -65,6 +65,7 @@ class FVAE(LatentModel):
     def posterior_sample(self, x, u):
         """``(z, log q(z|x))`` for the noise ``u`` (batch, latent_dim)."""
         mean, log_var = self.encode(x)
+        u = ops.convert_to_tensor(u, dtype=mean.dtype)
         h = mean + ops.exp(0.5 * log_var) * u
         log_q = (-0.5 * ops.sum(ops.square(u), axis=-1) - 0.5 * ops.sum(log_var, axis=-1)
                  - 0.5 * self.latent_dim * math.log(2 * math.pi))

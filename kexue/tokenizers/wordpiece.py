@@ -235,7 +235,14 @@ class Tokenizer(TokenizerBase):
                 results[i] = (e.ids, e.offsets if offsets else None)
         return results
 
-    def encode_batch(self, texts, maxlen=None, pattern="S*E*E", truncate_from="right", return_offsets=False):
+    def encode_batch(
+        self,
+        texts: Sequence[str | tuple[str, str]],
+        maxlen: int | None = None,
+        pattern: str = "S*E*E",
+        truncate_from: str = "right",
+        return_offsets: bool = False,
+    ):
         # Without the fast path, the quickest route for plain batches is the engine's own
         # template (special tokens and type ids added in Rust).
         if (

@@ -134,7 +134,9 @@ def fragment_bounds(is_unit: np.ndarray, link: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _cut_weakest(link: np.ndarray, scores: np.ndarray, max_length: int) -> np.ndarray:
-    """Rounds of cutting each too-long run of units at its lowest-scoring link."""
+    """Rounds of cutting each too-long run of units at its lowest-scoring link
+    (the first one on ties). Each round is O(n): runs are contiguous, so a
+    ``minimum.reduceat`` finds every run's weakest link at once."""
     is_unit = np.ones(len(link) + 1, dtype=bool)
     link = link.copy()
     while True:
@@ -142,12 +144,14 @@ def _cut_weakest(link: np.ndarray, scores: np.ndarray, max_length: int) -> np.nd
         long = lengths > max_length
         if not long.any():
             return link
-        starts, lengths = starts[long], lengths[long] - 1  # internal links per fragment
-        owner = np.repeat(np.arange(len(starts)), lengths)
-        position = starts[owner] + np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        order = np.lexsort((scores[position], owner))
-        first = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
-        link[position[order[first]]] = False
+        starts, n_links = starts[long], lengths[long] - 1  # internal links of each long run
+        owner = np.repeat(np.arange(len(starts)), n_links)
+        position = starts[owner] + np.arange(owner.size) - np.repeat(np.cumsum(n_links) - n_links, n_links)
+        values = scores[position]
+        weakest = np.minimum.reduceat(values, np.cumsum(n_links) - n_links)
+        hits = np.flatnonzero(values == weakest[owner])
+        first = hits[np.r_[True, owner[hits][1:] != owner[hits][:-1]]]
+        link[position[first]] = False
 
 
 def split_long(
@@ -208,11 +212,11 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
 
 
 class PairSet:
-    """Fast membership test for a set of unit pairs (given as sorted pair keys).
+    """Fast lookup of a set of unit pairs (sorted pair keys), optionally with a value each.
 
-    Units that occur in some pair get dense ids; membership is one lookup in a
-    dense boolean matrix when it is small (the usual case: strong pairs involve
-    a few thousand characters), else a binary search.
+    Units that occur in some pair get dense ids; a lookup is one gather from a
+    dense matrix when it is small (the usual case: strong pairs involve a few
+    thousand characters; values are stored as float16), else a binary search.
 
     Example:
         >>> keys, valid = pair_keys(encode("abca"))
@@ -220,8 +224,11 @@ class PairSet:
         [True, False, False]
     """
 
-    def __init__(self, keys: np.ndarray, max_matrix: int = 1 << 26) -> None:
+    def __init__(self, keys: np.ndarray, values: np.ndarray | None = None, max_matrix: int = 1 << 25) -> None:
         self.keys = np.asarray(keys, dtype=np.int64)
+        self.values = np.zeros(len(self.keys)) if values is None else np.asarray(values, dtype=np.float64)
+        if self.values.shape != self.keys.shape:
+            raise ValueError("need one value per pair key")
         first, second = self.keys >> 21, self.keys & ((1 << 21) - 1)
         members = np.unique(np.concatenate([first, second]))
         size = len(members) + 1
@@ -229,17 +236,21 @@ class PairSet:
         if size * size <= max_matrix:
             self.ids = np.zeros(N_CODES, dtype=np.int32)
             self.ids[members] = np.arange(1, size)
-            self.matrix = np.zeros((size, size), dtype=bool)
-            self.matrix[self.ids[first], self.ids[second]] = True
+            self.matrix = np.full((size, size), -np.inf, dtype=np.float16)
+            self.matrix[self.ids[first], self.ids[second]] = np.clip(self.values, -6e4, 6e4)
 
-    def contains(self, keys: np.ndarray) -> np.ndarray:
-        """Boolean mask: which of ``keys`` are in the set."""
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """The value of each of ``keys`` (``-inf`` for keys not in the set)."""
         if not len(self.keys):
-            return np.zeros(len(keys), dtype=bool)
+            return np.full(len(keys), -np.inf)
         if self.matrix is not None:
             return self.matrix[self.ids[keys >> 21], self.ids[keys & ((1 << 21) - 1)]]
         position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
-        return self.keys[position] == keys
+        return np.where(self.keys[position] == keys, self.values[position], -np.inf)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Boolean mask: which of ``keys`` are in the set."""
+        return self.lookup(keys) > -np.inf
 
 
 def add_counts(total: dict[str, int], new: dict[str, int]) -> None:

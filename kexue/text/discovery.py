@@ -98,7 +98,7 @@ class WordDiscovery:
         """Learn the lexicon from ``corpus`` (read twice, streamed)."""
         lines = as_lines(corpus)
         self.count(lines)
-        candidates = self.cut(lines, self.strong_pairs())
+        candidates = self.cut(lines, *self.strong_pairs())
         self.words = self.deduplicate(self.filter_rare(candidates), self.split_margin, self.max_length)
         return self
 
@@ -111,32 +111,29 @@ class WordDiscovery:
             raise ValueError("the corpus has no two adjacent Chinese characters to learn from")
         return self.counter
 
-    def strong_pairs(self) -> np.ndarray:
-        """Sorted keys of the pairs that pass both thresholds."""
+    def strong_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted keys of the pairs that pass both thresholds, and their PMI."""
         counter = self.counter
         log_units = np.log(np.maximum(counter.unit_counts, 1)) - math.log(counter.unit_counts.sum())
         log_pairs = np.log(counter.counts) - math.log(counter.counts.sum())
         first, second = counter.pair_members()
         pmi = log_pairs - log_units[first] - log_units[second]
-        self.pair_pmi = pmi
         keep = (log_pairs > math.log(self.min_proba)) & (pmi > self.min_pmi)
-        return counter.keys[keep]
+        return counter.keys[keep], pmi[keep]
 
-    def cut(self, lines: Iterable[str], strong: np.ndarray) -> dict[str, int]:
-        """Pass 2: cut between units that are not strong pairs; count the pieces."""
+    def cut(self, lines: Iterable[str], strong: np.ndarray, pmi: np.ndarray | None = None) -> dict[str, int]:
+        """Pass 2: cut between units that are not strong pairs (keys ``strong``,
+        strengths ``pmi`` used to split long pieces); count the pieces."""
         candidates: dict[str, int] = {}
-        pairs = PairSet(strong)
+        pairs = PairSet(strong, pmi)
         for codes in _progress(chunks_of(lines, self.chunk_chars), self.progress, "cutting"):
             keys, valid = pair_keys(codes)
-            link = valid & pairs.contains(keys)
+            scores = pairs.lookup(keys)
+            link = valid & (scores > -np.inf)
             if self.max_length is not None:
-                link = split_long(codes != SEPARATOR_CODE, link, lambda at: self._pmi_of(keys[at]), self.max_length)
+                link = split_long(codes != SEPARATOR_CODE, link, scores.__getitem__, self.max_length)
             add_counts(candidates, count_fragments(codes, link))
         return candidates
-
-    def _pmi_of(self, keys: np.ndarray) -> np.ndarray:
-        """PMI of counted pairs (for cutting long fragments at their weakest link)."""
-        return self.pair_pmi[np.searchsorted(self.counter.keys, keys)]
 
     def filter_rare(self, candidates: dict[str, int]) -> dict[str, int]:
         """Keep candidates whose probability exceeds ``min_proba`` and that occur ``min_count`` times."""

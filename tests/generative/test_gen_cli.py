@@ -1,0 +1,53 @@
+"""`kexue gen`: registers without importing Keras, trains a model end to end, samples from the
+saved directory, and rejects unknown models and datasets clearly."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kexue.cli import main
+
+
+def test_cli_module_does_not_import_keras():
+    code = ("import sys, argparse; import kexue.generative.cli as c; "
+            "c.register(argparse.ArgumentParser().add_subparsers()); "
+            "print('keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_train_then_sample(tmp_path, capsys):
+    out = tmp_path / "vae"
+    assert main(["gen", "train", "vae", "--data", "digits", "--out", str(out), "--epochs", "1",
+                 "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "vae" and metrics["epochs"] == 1
+    assert metrics["test_negative_elbo_nats"] > 0
+    for name in ("samples.png", "interpolations.png", "model.keras"):
+        assert (out / name).stat().st_size > 0
+    assert main(["gen", "sample", str(out), "--n", "12", "--seed", "3"]) == 0
+    assert (out / "samples_seed3.png").stat().st_size > 0
+    assert main(["gen", "list"]) == 0
+    assert "glow" in capsys.readouterr().out
+
+
+def test_train_flow_on_points_writes_a_scatter(tmp_path):
+    out = tmp_path / "realnvp"
+    assert main(["gen", "train", "realnvp", "--data", "moons", "--out", str(out), "--epochs", "1",
+                 "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "test_nats_per_dim" in metrics and "diagonal_gaussian_test_nats_per_dim" in metrics
+    assert (out / "samples.png").is_file() and not (out / "interpolations.png").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["gen", "train", "no_such_model", "--out", "x"], "Unknown model"),
+    (["gen", "train", "vae", "--data", "mnist", "--out", "x"], "Unknown dataset"),
+    (["gen", "train", "vae", "--epochs", "0", "--out", "x"], "--epochs"),
+    (["gen", "sample", "/nonexistent_dir"], "no model.keras"),
+])
+def test_bad_arguments_exit_with_a_message(argv, message):
+    with pytest.raises(SystemExit, match=message):
+        main(argv)

@@ -25,7 +25,7 @@ def stem(token: str) -> str:
     return token[2:] if token.startswith("##") else token
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=mixed_text)
 def test_offsets_point_at_the_characters_of_each_token(tokenizer, text):
     ids, _, offsets = tokenizer.encode(text, return_offsets=True)
@@ -46,7 +46,7 @@ def test_offsets_point_at_the_characters_of_each_token(tokenizer, text):
             assert stem(token) in bert_normalize(text[start:end])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=mixed_text)
 def test_rematch_maps_every_token_into_the_text(tokenizer, text):
     tokens = tokenizer.tokenize(text)

@@ -56,7 +56,7 @@ plain_text = st.text(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(texts=st.lists(plain_text, min_size=1, max_size=4))
 def test_random_plain_text(pair, texts):
     fast, engine = pair

@@ -49,13 +49,13 @@ def test_encode_batch_matches_transformers_and_single_encode(tokenizer, hf_bert)
     assert [tokenizer.encode(*(i if isinstance(i, tuple) else (i,))) for i in items] == list(zip(ids, segments))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=mixed_text)
 def test_random_text_ids_match_transformers(tokenizer, hf_bert, text):
     assert tokenizer.encode(text)[0] == hf_bert(text)["input_ids"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(first=mixed_text, second=mixed_text.filter(bool))
 def test_random_pairs_match_transformers(tokenizer, hf_bert, first, second):
     expected = hf_bert(first, second)
@@ -77,7 +77,7 @@ def _truncate_by_popping(first, second, maxlen, pattern):
     return first + tail, [0] * len(first) + [1] * len(tail)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     first=mixed_text,
     second=st.one_of(st.none(), mixed_text),

@@ -181,3 +181,28 @@ def test_heads_doc_examples_run():
     namespace = {}
     for block in blocks:
         exec(compile(block, str(DOC), "exec"), namespace)
+
+
+@pytest.mark.slow
+def test_loss_and_decode_under_the_backend_compiler():
+    """jax.jit on JAX, torch.compile on torch (minutes to compile on 2 cores: slow)."""
+    rng = np.random.default_rng(5)
+    nodes = rng.normal(size=(4, 5, 3)).astype("float32")
+    trans = rng.normal(size=(3, 3)).astype("float32")
+    labels = rng.integers(0, 3, (4, 5))
+    mask = rng.random((4, 5)) > 0.3
+    mask[:, 0] = True
+    crf = build_crf(trans)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        fn = torch.compile(lambda y, h, m: (crf.sparse_loss(y, h, mask=m), crf.decode(h, mask=m)))
+        loss, tags = fn(*(torch.as_tensor(a) for a in (labels, nodes, mask)))
+    else:
+        loss, tags = compiled(lambda y, h, m: (crf.sparse_loss(y, h, mask=m), crf.decode(h, mask=m)))(labels, nodes, mask)
+    loss, tags = keras.ops.convert_to_numpy(loss), keras.ops.convert_to_numpy(tags)
+    for b in range(4):
+        valid = np.flatnonzero(mask[b])
+        expected_loss, best = brute_force_nll(nodes[b, valid], trans, labels[b, valid])
+        np.testing.assert_allclose(loss[b], expected_loss, rtol=1e-5, atol=1e-5)
+        assert tuple(tags[b, valid]) == best

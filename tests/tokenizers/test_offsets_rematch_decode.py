@@ -22,7 +22,7 @@ def bert_normalize(text: str) -> str:
 
 
 def stem(token: str) -> str:
-    return token[2:] if token.startswith("##") else token
+    return token.removeprefix("##")
 
 
 @settings(max_examples=100, deadline=None)
@@ -107,7 +107,7 @@ def test_rematch_rejects_tokens_from_another_text(tokenizer):
 
 
 def test_pair_offsets_are_relative_to_each_text(tokenizer):
-    ids, segments, offsets = tokenizer.encode("ab cd", "世大", return_offsets=True)
+    ids, _, offsets = tokenizer.encode("ab cd", "世大", return_offsets=True)
     assert tokenizer.ids_to_tokens(ids) == ["[CLS]", "ab", "cd", "[SEP]", "世", "大", "[SEP]"]
     assert offsets == [(0, 0), (0, 2), (3, 5), (0, 0), (0, 1), (1, 2), (0, 0)]
     batch = tokenizer.encode_batch([("ab cd", "世大"), "ab cd"], maxlen=5, return_offsets=True)

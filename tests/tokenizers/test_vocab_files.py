@@ -60,7 +60,7 @@ def test_character_classes_against_unicode_definitions():
 def test_kept_lengths_matches_popping():
     for a in range(12):
         for b in range(12):
-            for budget in range(0, 25):
+            for budget in range(25):
                 x, y = a, b
                 while x + y > budget:
                     if x >= y:

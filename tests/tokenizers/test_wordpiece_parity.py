@@ -1,7 +1,7 @@
 """Token ids of kexue's ``Tokenizer`` against transformers' fast BERT tokenizer and bert4keras."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizer_strategies import mixed_text
 
@@ -21,9 +21,6 @@ CASES = [
     "ﬁnal İstanbul ΣΟΦΙΑ σοφία",
     "（全角）【括号】《书名》“引号”…",
 ]
-
-settings.register_profile("kexue-tok", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
 
 @pytest.mark.parametrize("text", CASES)
 def test_single_text_ids_match_transformers(tokenizer, hf_bert, text):

@@ -9,9 +9,8 @@ A path y₁…yₙ scores Σₜ nodes[t, yₜ] + Σₜ trans[yₜ₋₁, yₜ]; 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-import keras
 import numpy as np
 from keras import ops
 
@@ -67,7 +66,9 @@ class ViterbiDecoder:
 
     def decode(self, nodes: np.ndarray) -> np.ndarray:
         """Best label path for ``nodes`` of shape (length, num_labels); returns int64 (length,)."""
-        nodes = np.array(nodes, dtype=np.float64)  # a copy: the caller's array is left alone
+        nodes = np.array(
+            nodes, dtype=np.float64
+        )  # a copy: the caller's array is left alone
         if nodes.ndim != 2 or nodes.shape[1] != self.num_labels:
             raise ValueError(
                 f"`nodes` must have shape (length, {self.num_labels}); got {nodes.shape}."
@@ -106,7 +107,7 @@ def viterbi_decode(potentials, trans, mask=None):
         (0 for a sequence with no valid position).
 
     Example:
-        >>> import numpy as np
+        >>> import keras, numpy as np
         >>> trans = np.array([[0.0, -5.0], [0.0, 0.0]], "float32")
         >>> nodes = np.array([[[1.0, 0.0], [0.0, 0.5], [0.0, 0.2]]], "float32")
         >>> tags, score = viterbi_decode(nodes, trans, mask=np.array([[1, 1, 0]]))

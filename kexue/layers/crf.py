@@ -61,7 +61,9 @@ def framewise_accuracy(y_true, y_pred, mask=None):
     """Share of real tokens whose argmax potential equals the label (bert4keras semantics)."""
     y_pred = ops.convert_to_tensor(y_pred)
     valid = ops.cast(mask_from_potentials(y_pred, mask), "float32")
-    hits = ops.cast(ops.equal(sparse_labels(y_true), ops.argmax(y_pred, axis=-1)), "float32")
+    hits = ops.cast(
+        ops.equal(sparse_labels(y_true), ops.argmax(y_pred, axis=-1)), "float32"
+    )
     return ops.sum(hits * valid) / ops.maximum(ops.sum(valid), 1.0)
 
 
@@ -112,7 +114,9 @@ class ConditionalRandomField(keras.layers.Layer):
     def build(self, input_shape):
         num_labels = input_shape[-1]
         if num_labels is None:
-            raise ValueError("The last axis of the CRF input (the number of labels) must be known.")
+            raise ValueError(
+                "The last axis of the CRF input (the number of labels) must be known."
+            )
         self._trans = self.add_weight(
             name="trans",
             shape=(num_labels, num_labels),
@@ -124,6 +128,11 @@ class ConditionalRandomField(keras.layers.Layer):
     @property
     def trans(self):
         """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
+        if not self.built:
+            raise ValueError(
+                "The CRF has no transition matrix until it is built: call it on potentials "
+                "(batch, length, num_labels) or call `build(input_shape)` first."
+            )
         if self.lr_multiplier != 1.0:
             return self._trans * self.lr_multiplier
         return self._trans
@@ -174,13 +183,21 @@ class ConditionalRandomField(keras.layers.Layer):
             new = ops.logsumexp(alpha[:, :, None] + trans[None], axis=1) + node
             return ops.where(valid[:, None], new, alpha), None
 
-        rest = (ops.transpose(y_pred[:, 1:], (1, 0, 2)), ops.transpose(mask[:, 1:], (1, 0)))
+        rest = (
+            ops.transpose(y_pred[:, 1:], (1, 0, 2)),
+            ops.transpose(mask[:, 1:], (1, 0)),
+        )
         alpha, _ = ops.scan(step, y_pred[:, 0], rest)
         return ops.logsumexp(alpha, axis=-1)
 
     def dense_loss(self, y_true, y_pred, mask=None):
         """Per-sequence negative log-likelihood for one-hot ``y_true`` (batch, length, labels)."""
         y_true = ops.cast(y_true, "float32")
+        if tuple(y_true.shape[-2:]) != tuple(ops.convert_to_tensor(y_pred).shape[-2:]):
+            raise ValueError(
+                "dense_loss needs one-hot labels shaped like the potentials (batch, length, "
+                f"num_labels); got {tuple(y_true.shape)}. Use sparse_loss for integer labels."
+            )
         y_true, y_pred, mask = self._prepare(y_true, y_pred, mask)
         loss = self.log_norm(y_pred, mask) - self.target_score(y_true, y_pred, mask)
         return ops.where(mask[:, 0], loss, ops.zeros_like(loss))

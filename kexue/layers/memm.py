@@ -64,7 +64,9 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         if not lr_multiplier > 0:
             raise ValueError(f"`lr_multiplier` must be positive; got {lr_multiplier}.")
         if hidden_dim is not None and (int(hidden_dim) != hidden_dim or hidden_dim < 1):
-            raise ValueError(f"`hidden_dim` must be a positive integer or None; got {hidden_dim}.")
+            raise ValueError(
+                f"`hidden_dim` must be a positive integer or None; got {hidden_dim}."
+            )
         self.lr_multiplier = float(lr_multiplier)
         self.hidden_dim = None if hidden_dim is None else int(hidden_dim)
         self.trans_initializer = keras.initializers.get(trans_initializer)
@@ -78,10 +80,14 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         if self.hidden_dim is None:
             shapes = {"trans": (num_labels, num_labels)}
         else:
-            shapes = {name: (num_labels, self.hidden_dim) for name in ("l_trans", "r_trans")}
+            shapes = {
+                name: (num_labels, self.hidden_dim) for name in ("l_trans", "r_trans")
+            }
         self._parts = []
         for name, shape in shapes.items():
-            variable = self.add_weight(name=name, shape=shape, initializer=self.trans_initializer)
+            variable = self.add_weight(
+                name=name, shape=shape, initializer=self.trans_initializer
+            )
             if self.lr_multiplier != 1.0:
                 variable.assign(variable / self.lr_multiplier)
             self._parts.append(variable)
@@ -92,6 +98,11 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
     @property
     def trans(self):
         """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
+        if not self.built:
+            raise ValueError(
+                "The MEMM has no transition matrix until it is built: call it on potentials "
+                "(batch, length, num_labels) or call `build(input_shape)` first."
+            )
         if self.hidden_dim is None:
             return self._scaled(self._parts[0])
         left, right = (self._scaled(v) for v in self._parts)
@@ -100,7 +111,9 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
     def set_trans(self, value) -> None:
         """Assign a full transition matrix (only when ``hidden_dim`` is None)."""
         if self.hidden_dim is not None:
-            raise ValueError("set_trans needs hidden_dim=None; a low-rank `trans` has two factors.")
+            raise ValueError(
+                "set_trans needs hidden_dim=None; a low-rank `trans` has two factors."
+            )
         value = ops.convert_to_tensor(value, dtype=self._parts[0].dtype)
         self._parts[0].assign(value / self.lr_multiplier)
 

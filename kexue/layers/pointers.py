@@ -40,12 +40,16 @@ def rotary_interleaved(x, positions=None, base: float = 10000.0):
     if positions is None:
         positions = ops.arange(ops.shape(x)[1], dtype="float32")
     inv_freq = ops.power(base, -ops.arange(0, dim, 2, dtype="float32") / dim)
-    angles = ops.cast(positions, "float32")[:, None] * inv_freq[None, :]  # (length, d/2)
+    angles = (
+        ops.cast(positions, "float32")[:, None] * inv_freq[None, :]
+    )  # (length, d/2)
     angles = ops.repeat(angles, 2, axis=-1)  # each angle for both members of its pair
     extra_axes = len(x.shape) - 3  # e.g. a heads axis between length and d
     angles = ops.reshape(angles, (ops.shape(angles)[0],) + (1,) * extra_axes + (dim,))
     cos, sin = ops.cast(ops.cos(angles), x.dtype), ops.cast(ops.sin(angles), x.dtype)
-    swapped = ops.stack([-x[..., 1::2], x[..., ::2]], axis=-1)  # (−x₁, x₀), (−x₃, x₂), …
+    swapped = ops.stack(
+        [-x[..., 1::2], x[..., ::2]], axis=-1
+    )  # (−x₁, x₀), (−x₃, x₂), …
     swapped = ops.reshape(swapped, ops.shape(x))
     return x * cos + swapped * sin
 
@@ -74,7 +78,7 @@ class _PointerBase(keras.layers.Layer):
         self,
         heads: int,
         head_size: int,
-        RoPE: bool = True,  # noqa: N803 (bert4keras's name)
+        RoPE: bool = True,  # bert4keras's name
         use_bias: bool = True,
         tril_mask: bool = True,
         kernel_initializer="lecun_normal",
@@ -85,9 +89,15 @@ class _PointerBase(keras.layers.Layer):
             if int(value) != value or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer; got {value}.")
         if RoPE and head_size % 2:
-            raise ValueError(f"RoPE rotates pairs of features: `head_size` must be even; got {head_size}.")
+            raise ValueError(
+                f"RoPE rotates pairs of features: `head_size` must be even; got {head_size}."
+            )
         self.heads, self.head_size = int(heads), int(head_size)
-        self.RoPE, self.use_bias, self.tril_mask = bool(RoPE), bool(use_bias), bool(tril_mask)
+        self.RoPE, self.use_bias, self.tril_mask = (
+            bool(RoPE),
+            bool(use_bias),
+            bool(tril_mask),
+        )
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def _dense(self, units: int, name: str):
@@ -157,7 +167,13 @@ class GlobalPointer(_PointerBase):
     def call(self, inputs, mask=None):
         projected = self.dense(inputs)  # (batch, length, heads * 2d)
         projected = ops.reshape(
-            projected, (ops.shape(inputs)[0], ops.shape(inputs)[1], self.heads, 2 * self.head_size)
+            projected,
+            (
+                ops.shape(inputs)[0],
+                ops.shape(inputs)[1],
+                self.heads,
+                2 * self.head_size,
+            ),
         )
         query, key = projected[..., : self.head_size], projected[..., self.head_size :]
         if self.RoPE:
@@ -196,6 +212,8 @@ class EfficientGlobalPointer(_PointerBase):
             query, key = rotary_interleaved(query), rotary_interleaved(key)
         logits = ops.einsum("bmd,bnd->bmn", query, key)[:, None]
         logits = logits / ops.cast(self.head_size**0.5, logits.dtype)
-        bias = ops.transpose(self.q_dense(projected), (0, 2, 1)) / 2  # (batch, 2·heads, length)
+        bias = (
+            ops.transpose(self.q_dense(projected), (0, 2, 1)) / 2
+        )  # (batch, 2·heads, length)
         logits = logits + bias[:, ::2, None, :] + bias[:, 1::2, :, None]
         return _mask_spans(logits, mask, self.tril_mask)

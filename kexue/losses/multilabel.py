@@ -36,7 +36,9 @@ def multilabel_categorical_crossentropy(y_true, y_pred):
     return ops.logsumexp(negatives, axis=-1) + ops.logsumexp(positives, axis=-1)
 
 
-def sparse_multilabel_categorical_crossentropy(y_true, y_pred, mask_zero: bool = False, epsilon: float = 1e-7):
+def sparse_multilabel_categorical_crossentropy(
+    y_true, y_pred, mask_zero: bool = False, epsilon: float = 1e-7
+):
     """The same loss with ``y_true`` (..., num_positive) holding the positives' class indices.
 
     Indices must be distinct within a row. With ``mask_zero=True`` index 0 is padding (class 0
@@ -60,9 +62,13 @@ def sparse_multilabel_categorical_crossentropy(y_true, y_pred, mask_zero: bool =
     gathered = ops.take_along_axis(y_pred, y_true, axis=-1)
     padding = y_true == 0 if mask_zero else ops.zeros_like(y_true, dtype="bool")
     pos_scores = ops.where(padding, ops.full_like(gathered, -_BIG), gathered)
-    pos_loss = ops.logsumexp(ops.concatenate([ops.where(padding, pos_scores, -pos_scores), zeros], -1), -1)
+    pos_loss = ops.logsumexp(
+        ops.concatenate([ops.where(padding, pos_scores, -pos_scores), zeros], -1), -1
+    )
     all_loss = ops.logsumexp(ops.concatenate([y_pred, zeros], axis=-1), axis=-1)
-    share = ops.exp(ops.logsumexp(pos_scores, axis=-1) - all_loss)  # positives' share of e^{A}
+    share = ops.exp(
+        ops.logsumexp(pos_scores, axis=-1) - all_loss
+    )  # positives' share of e^{A}
     neg_loss = all_loss + ops.log(ops.clip(1.0 - share, epsilon, 1.0))
     return pos_loss + neg_loss
 
@@ -114,9 +120,15 @@ def sparse_global_pointer_crossentropy(y_true, y_pred):
         True
     """
     y_pred = ops.convert_to_tensor(y_pred)
-    batch, heads, length = ops.shape(y_pred)[0], ops.shape(y_pred)[1], ops.shape(y_pred)[2]
+    batch, heads, length = (
+        ops.shape(y_pred)[0],
+        ops.shape(y_pred)[1],
+        ops.shape(y_pred)[2],
+    )
     flat = ops.reshape(y_pred, (batch, heads, -1))
-    loss = sparse_multilabel_categorical_crossentropy(_span_indices(y_true, length), flat, mask_zero=True)
+    loss = sparse_multilabel_categorical_crossentropy(
+        _span_indices(y_true, length), flat, mask_zero=True
+    )
     return ops.sum(loss, axis=1)
 
 
@@ -132,15 +144,21 @@ def global_pointer_f1_score(y_true, y_pred):
     """
     y_true = ops.cast(y_true, "float32")
     predicted = ops.cast(ops.cast(y_pred, "float32") > 0, "float32")
-    return 2 * ops.sum(y_true * predicted) / ops.maximum(ops.sum(y_true + predicted), 1e-12)
+    return (
+        2
+        * ops.sum(y_true * predicted)
+        / ops.maximum(ops.sum(y_true + predicted), 1e-12)
+    )
 
 
 def sparse_global_pointer_f1_score(y_true, y_pred):
     """`global_pointer_f1_score` for sparse (start, end) targets padded with (0, 0)."""
     y_pred = ops.convert_to_tensor(y_pred)
-    batch, heads, length = ops.shape(y_pred)[0], ops.shape(y_pred)[1], ops.shape(y_pred)[2]
+    length = ops.shape(y_pred)[2]
     indices = _span_indices(y_true, length)
-    dense = ops.sum(ops.one_hot(indices, length * length), axis=2)  # padding lands on span (0, 0)
+    dense = ops.sum(
+        ops.one_hot(indices, length * length), axis=2
+    )  # padding lands on span (0, 0)
     dense = ops.minimum(dense, 1.0) * ops.concatenate(
         [ops.zeros_like(dense[..., :1]), ops.ones_like(dense[..., 1:])], axis=-1
     )

@@ -25,9 +25,13 @@ def brute_force_best(nodes, trans, starts=None, ends=None):
     length, num_labels = nodes.shape
     best = (-np.inf, ())
     for path in itertools.product(range(num_labels), repeat=length):
-        if (starts is not None and path[0] not in starts) or (ends is not None and path[-1] not in ends):
+        if (starts is not None and path[0] not in starts) or (
+            ends is not None and path[-1] not in ends
+        ):
             continue
-        score = nodes[np.arange(length), path].sum() + sum(trans[a, b] for a, b in zip(path, path[1:]))
+        score = nodes[np.arange(length), path].sum() + sum(
+            trans[a, b] for a, b in itertools.pairwise(path)
+        )
         best = max(best, (score, path))
     return best
 
@@ -50,7 +54,9 @@ def test_numpy_decoder_matches_brute_force(length):
         original = nodes.copy()
         path = ViterbiDecoder(trans).decode(nodes)
         assert tuple(path) == brute_force_best(nodes, trans)[1]
-        np.testing.assert_array_equal(nodes, original)  # the caller's array is not modified
+        np.testing.assert_array_equal(
+            nodes, original
+        )  # the caller's array is not modified
 
 
 def test_numpy_decoder_starts_and_ends():
@@ -90,12 +96,17 @@ def test_in_graph_compiled():
     inputs = keras.Input((None, 3)), keras.Input((None,), dtype="bool")
     layer = keras.layers.Lambda(lambda t: viterbi_decode(t[0], trans, t[1])[0])
     model = keras.Model(inputs, layer(list(inputs)))
-    model.compile(jit_compile=keras.backend.backend() == "jax")  # torch.compile is slow to start
+    model.compile(
+        jit_compile=keras.backend.backend() == "jax"
+    )  # torch.compile is slow to start
     expected = model.predict([potentials, mask], verbose=0)
     for b in range(4):
         valid = np.flatnonzero(mask[b])
         if valid.size:
-            assert tuple(expected[b, valid]) == brute_force_best(potentials[b, valid], trans)[1]
+            assert (
+                tuple(expected[b, valid])
+                == brute_force_best(potentials[b, valid], trans)[1]
+            )
 
 
 def test_in_graph_agrees_with_numpy_decoder_on_longer_sequences():

@@ -30,7 +30,9 @@ def brute_force_nll(nodes, trans, labels):
     length, num_labels = nodes.shape
 
     def score(path):
-        return nodes[np.arange(length), path].sum() + sum(trans[a, b] for a, b in zip(path, path[1:]))
+        return nodes[np.arange(length), path].sum() + sum(
+            trans[a, b] for a, b in itertools.pairwise(path)
+        )
 
     paths = list(itertools.product(range(num_labels), repeat=length))
     scores = np.array([score(p) for p in paths])
@@ -86,13 +88,19 @@ def test_loss_equals_brute_force(lr_multiplier):
     for b in range(batch):
         valid = np.flatnonzero(mask[b])
         expected = brute_force_nll(nodes[b, valid], trans, labels[b, valid])[0]
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(from_layer)[b], expected, rtol=1e-5, atol=1e-5)
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(explicit)[b], expected, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(from_layer)[b], expected, rtol=1e-5, atol=1e-5
+        )
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(explicit)[b], expected, rtol=1e-5, atol=1e-5
+        )
 
 
 def test_empty_sequence_costs_nothing():
     crf = build_crf(np.eye(2, dtype="float32"))
-    loss = crf.sparse_loss(np.zeros((1, 3)), np.ones((1, 3, 2), "float32"), mask=np.zeros((1, 3)))
+    loss = crf.sparse_loss(
+        np.zeros((1, 3)), np.ones((1, 3, 2), "float32"), mask=np.zeros((1, 3))
+    )
     assert float(keras.ops.convert_to_numpy(loss)[0]) == 0.0
 
 
@@ -107,14 +115,20 @@ def test_sparse_and_dense_forms_agree():
     def forms(y, y_dense, h, m):
         y_pred = crf(h, mask=m)
         losses = crf.sparse_loss(y, y_pred), crf.dense_loss(y_dense, y_pred)
-        return losses + (crf.sparse_accuracy(y, y_pred), crf.dense_accuracy(y_dense, y_pred))
+        return losses + (
+            crf.sparse_accuracy(y, y_pred),
+            crf.dense_accuracy(y_dense, y_pred),
+        )
 
     sparse_loss, dense_loss, sparse, dense = (
-        keras.ops.convert_to_numpy(v) for v in compiled(forms)(labels, one_hot, nodes, mask)
+        keras.ops.convert_to_numpy(v)
+        for v in compiled(forms)(labels, one_hot, nodes, mask)
     )
     np.testing.assert_allclose(sparse_loss, dense_loss, rtol=1e-6)
     expected = (nodes.argmax(-1) == labels)[mask].mean()
-    assert float(sparse) == pytest.approx(expected) and float(dense) == pytest.approx(expected)
+    assert float(sparse) == pytest.approx(expected) and float(dense) == pytest.approx(
+        expected
+    )
 
 
 def test_decode_equals_brute_force_argmax():
@@ -124,7 +138,9 @@ def test_decode_equals_brute_force_argmax():
     mask = rng.random((5, 5)) > 0.3
     mask[:, 0] = True
     crf = build_crf(trans, lr_multiplier=2.0)
-    tags = keras.ops.convert_to_numpy(compiled(lambda h, m: crf.decode(crf(h, mask=m)))(nodes, mask))
+    tags = keras.ops.convert_to_numpy(
+        compiled(lambda h, m: crf.decode(crf(h, mask=m)))(nodes, mask)
+    )
     for b in range(5):
         valid = np.flatnonzero(mask[b])
         best = brute_force_nll(nodes[b, valid], trans, np.zeros(valid.size, int))[1]
@@ -138,9 +154,39 @@ def test_lr_multiplier_scales_the_stored_variable():
     crf = build_crf(trans, lr_multiplier=5.0)
     (variable,) = crf.weights
     assert variable.path.endswith("trans")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(variable), trans / 5, rtol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(variable), trans / 5, rtol=1e-6
+    )
     with pytest.raises(ValueError, match="lr_multiplier"):
         ConditionalRandomField(lr_multiplier=0)
+
+
+def test_lr_multiplier_under_sgd_scales_the_step_by_its_square():
+    """θ = λφ: an SGD step on φ moves θ by λ²·lr·∂L/∂θ (reference-values.md)."""
+    rng = np.random.default_rng(3)
+    nodes = rng.normal(size=(8, 5, 3)).astype("float32")
+    labels = rng.integers(0, 3, (8, 5))
+    trans = rng.normal(size=(3, 3)).astype("float32")
+    steps = []
+    for multiplier in (1.0, 3.0):
+        crf = ConditionalRandomField(lr_multiplier=multiplier)
+        model = keras.Sequential([keras.Input((None, 3)), crf])
+        crf.set_trans(trans)
+        model.compile(keras.optimizers.SGD(0.01), loss=crf.sparse_loss)
+        model.train_on_batch(nodes, labels)
+        steps.append(keras.ops.convert_to_numpy(crf.trans) - trans)
+    assert np.abs(steps[0]).max() > 1e-4
+    np.testing.assert_allclose(steps[1], 9 * steps[0], rtol=1e-3, atol=1e-6)
+
+
+def test_bad_input_is_rejected():
+    with pytest.raises(ValueError, match="built"):
+        _ = ConditionalRandomField().trans
+    crf = build_crf(np.zeros((3, 3), "float32"))
+    with pytest.raises(ValueError, match="sparse_loss"):
+        crf.dense_loss(np.zeros((2, 4)), np.zeros((2, 4, 3), "float32"))
+    with pytest.raises(ValueError, match="dense_"):
+        crf.sparse_loss(np.zeros((2, 4, 3)), np.zeros((2, 4, 3), "float32"))
 
 
 def test_keras_save_round_trip(tmp_path):
@@ -151,8 +197,12 @@ def test_keras_save_round_trip(tmp_path):
     restored = keras.saving.load_model(tmp_path / "crf.keras")
     layer = restored.get_layer("crf")
     assert layer.get_config()["lr_multiplier"] == 3.0
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.trans), keras.ops.convert_to_numpy(crf.trans))
-    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer.trans), keras.ops.convert_to_numpy(crf.trans)
+    )
+    np.testing.assert_allclose(
+        restored.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
 
 
 def test_fit_learns_transitions():
@@ -161,11 +211,15 @@ def test_fit_learns_transitions():
     keras.utils.set_random_seed(0)
     crf = ConditionalRandomField(lr_multiplier=10)
     model = tagger(crf)
-    model.compile(keras.optimizers.Adam(0.02), loss=crf.sparse_loss, metrics=[crf.sparse_accuracy])
+    model.compile(
+        keras.optimizers.Adam(0.02), loss=crf.sparse_loss, metrics=[crf.sparse_accuracy]
+    )
     history = model.fit(tokens, labels, batch_size=32, epochs=6, verbose=0).history
     assert history["loss"][-1] < 0.1 * history["loss"][0]
     assert history["sparse_accuracy"][-1] > history["sparse_accuracy"][0]
-    tags = keras.ops.convert_to_numpy(compiled(crf.decode)(model.predict(tokens, verbose=0)))
+    tags = keras.ops.convert_to_numpy(
+        compiled(crf.decode)(model.predict(tokens, verbose=0))
+    )
     real = tokens > 0
     assert (tags[real] == labels[real]).mean() > 0.97  # B vs I needs the transitions
 
@@ -176,11 +230,13 @@ def test_docstring_examples():
 
 def test_heads_doc_examples_run():
     """Every ```python block of docs/heads.md runs (in order, sharing one namespace)."""
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    blocks = re.findall(
+        r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL
+    )
     assert len(blocks) >= 4
     namespace = {}
     for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)
+        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102 (our own docs)
 
 
 @pytest.mark.slow
@@ -196,10 +252,14 @@ def test_loss_and_decode_under_the_backend_compiler():
     if keras.backend.backend() == "torch":
         import torch
 
-        fn = torch.compile(lambda y, h, m: (crf.sparse_loss(y, h, mask=m), crf.decode(h, mask=m)))
+        fn = torch.compile(
+            lambda y, h, m: (crf.sparse_loss(y, h, mask=m), crf.decode(h, mask=m))
+        )
         loss, tags = fn(*(torch.as_tensor(a) for a in (labels, nodes, mask)))
     else:
-        loss, tags = compiled(lambda y, h, m: (crf.sparse_loss(y, h, mask=m), crf.decode(h, mask=m)))(labels, nodes, mask)
+        loss, tags = compiled(
+            lambda y, h, m: (crf.sparse_loss(y, h, mask=m), crf.decode(h, mask=m))
+        )(labels, nodes, mask)
     loss, tags = keras.ops.convert_to_numpy(loss), keras.ops.convert_to_numpy(tags)
     for b in range(4):
         valid = np.flatnonzero(mask[b])

@@ -5,10 +5,10 @@ import doctest
 import keras
 import numpy as np
 import pytest
+from test_crf import compiled, tagger, tagging_data
 
 import kexue.layers.memm as memm_module
 from kexue.layers.memm import MaximumEntropyMarkovModel
-from test_crf import compiled, tagger, tagging_data
 
 
 def log_softmax(z):
@@ -56,9 +56,15 @@ def test_loss_and_accuracy_match_numpy(kwargs):
     def losses(y, h, m):
         y_pred = memm(h, mask=m)
         dense = memm.dense_loss(keras.ops.one_hot(y, 4), y_pred)
-        return memm.sparse_loss(y, y_pred), memm.teacher_forced_accuracy(y, y_pred), dense
+        return (
+            memm.sparse_loss(y, y_pred),
+            memm.teacher_forced_accuracy(y, y_pred),
+            dense,
+        )
 
-    loss, accuracy, dense = (keras.ops.convert_to_numpy(v) for v in compiled(losses)(labels, nodes, mask))
+    loss, accuracy, dense = (
+        keras.ops.convert_to_numpy(v) for v in compiled(losses)(labels, nodes, mask)
+    )
     assert float(loss) == pytest.approx(expected_loss, rel=1e-5)
     assert float(dense) == pytest.approx(expected_loss, rel=1e-5)
     assert float(accuracy) == pytest.approx(expected_accuracy)
@@ -68,7 +74,9 @@ def test_low_rank_trans_is_the_product_of_its_factors():
     memm = build_memm(5, hidden_dim=3, lr_multiplier=2.0)
     left, right = (keras.ops.convert_to_numpy(v) for v in memm.weights)
     assert [v.path.split("/")[-1] for v in memm.weights] == ["l_trans", "r_trans"]
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(memm.trans), 4 * left @ right.T, rtol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(memm.trans), 4 * left @ right.T, rtol=1e-5
+    )
     with pytest.raises(ValueError, match="hidden_dim"):
         memm.set_trans(np.zeros((5, 5)))
     with pytest.raises(ValueError, match="hidden_dim"):
@@ -85,7 +93,9 @@ def test_accuracy_forms_agree_with_numpy():
 
     def accuracies(y, h, m):
         y_pred = memm(h, mask=m)
-        return memm.sparse_accuracy(y, y_pred), memm.dense_accuracy(keras.ops.one_hot(y, 3), y_pred)
+        return memm.sparse_accuracy(y, y_pred), memm.dense_accuracy(
+            keras.ops.one_hot(y, 3), y_pred
+        )
 
     for accuracy in compiled(accuracies)(labels, nodes, mask):
         assert float(keras.ops.convert_to_numpy(accuracy)) == pytest.approx(expected)
@@ -97,7 +107,11 @@ def test_keras_save_round_trip_and_fit(tmp_path):
     keras.utils.set_random_seed(0)
     memm = MaximumEntropyMarkovModel(lr_multiplier=10, name="memm")
     model = tagger(memm)
-    model.compile(keras.optimizers.Adam(0.02), loss=memm.sparse_loss, metrics=[memm.sparse_accuracy])
+    model.compile(
+        keras.optimizers.Adam(0.02),
+        loss=memm.sparse_loss,
+        metrics=[memm.sparse_accuracy],
+    )
     history = model.fit(tokens, labels, batch_size=32, epochs=6, verbose=0).history
     assert history["loss"][-1] < 0.3 * history["loss"][0]
     assert history["sparse_accuracy"][-1] > history["sparse_accuracy"][0]
@@ -108,7 +122,9 @@ def test_keras_save_round_trip_and_fit(tmp_path):
     model.save(tmp_path / "memm.keras")
     restored = keras.saving.load_model(tmp_path / "memm.keras", compile=False)
     assert restored.get_layer("memm").get_config()["lr_multiplier"] == 10
-    np.testing.assert_allclose(restored.predict(tokens[:4], verbose=0), y_pred[:4], rtol=1e-6)
+    np.testing.assert_allclose(
+        restored.predict(tokens[:4], verbose=0), y_pred[:4], rtol=1e-6
+    )
 
 
 def test_docstring_examples():

@@ -5,10 +5,14 @@ import doctest
 import keras
 import numpy as np
 import pytest
+from test_crf import compiled
 
 import kexue.layers.pointers as pointers_module
-from kexue.layers.pointers import EfficientGlobalPointer, GlobalPointer, rotary_interleaved
-from test_crf import compiled
+from kexue.layers.pointers import (
+    EfficientGlobalPointer,
+    GlobalPointer,
+    rotary_interleaved,
+)
 from kexue.losses.multilabel import (
     global_pointer_crossentropy,
     global_pointer_f1_score,
@@ -39,15 +43,22 @@ def numpy_global_pointer(layer, x, rope):
 
 def numpy_efficient_global_pointer(layer, x, rope):
     p_kernel, p_bias, q_kernel, q_bias = (
-        keras.ops.convert_to_numpy(v) for v in layer.p_dense.weights + layer.q_dense.weights
+        keras.ops.convert_to_numpy(v)
+        for v in layer.p_dense.weights + layer.q_dense.weights
     )
     projected = x @ p_kernel + p_bias
     q, k = projected[..., ::2], projected[..., 1::2]
     if rope:
         q, k = numpy_rope(q), numpy_rope(k)
     scores = np.einsum("bmd,bnd->bmn", q, k) / np.sqrt(layer.head_size)
-    bias = (projected @ q_kernel + q_bias) / 2  # (b, n, 2·heads): even = end bias, odd = start
-    return scores[:, None] + bias[..., ::2].transpose(0, 2, 1)[:, :, None, :] + bias[..., 1::2].transpose(0, 2, 1)[..., None]
+    bias = (
+        projected @ q_kernel + q_bias
+    ) / 2  # (b, n, 2·heads): even = end bias, odd = start
+    return (
+        scores[:, None]
+        + bias[..., ::2].transpose(0, 2, 1)[:, :, None, :]
+        + bias[..., 1::2].transpose(0, 2, 1)[..., None]
+    )
 
 
 def expected_keep(mask, tril):
@@ -57,7 +68,13 @@ def expected_keep(mask, tril):
     return keep
 
 
-@pytest.mark.parametrize("cls, reference", [(GlobalPointer, numpy_global_pointer), (EfficientGlobalPointer, numpy_efficient_global_pointer)])
+@pytest.mark.parametrize(
+    "cls, reference",
+    [
+        (GlobalPointer, numpy_global_pointer),
+        (EfficientGlobalPointer, numpy_efficient_global_pointer),
+    ],
+)
 @pytest.mark.parametrize("rope, tril", [(True, True), (False, False)])
 def test_scores_match_numpy_and_masked_entries_are_excluded(cls, reference, rope, tril):
     rng = np.random.default_rng(0)
@@ -66,27 +83,42 @@ def test_scores_match_numpy_and_masked_entries_are_excluded(cls, reference, rope
     layer = cls(heads=3, head_size=4, RoPE=rope, tril_mask=tril)
     layer.build(x.shape)
     got, no_mask = (
-        keras.ops.convert_to_numpy(v) for v in compiled(lambda x, m: (layer(x, mask=m), layer(x)))(x, mask)
+        keras.ops.convert_to_numpy(v)
+        for v in compiled(lambda x, m: (layer(x, mask=m), layer(x)))(x, mask)
     )
     expected = reference(layer, x.astype("float64"), rope)
     keep = np.broadcast_to(expected_keep(mask, tril), got.shape)
     np.testing.assert_allclose(got[keep], expected[keep], rtol=1e-4, atol=1e-5)
     assert (got[~keep] == -1e12).all()
     keep_all = np.broadcast_to(expected_keep(np.ones_like(mask), tril), got.shape)
-    np.testing.assert_allclose(no_mask[keep_all], expected[keep_all], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        no_mask[keep_all], expected[keep_all], rtol=1e-4, atol=1e-5
+    )
 
 
 def test_rotary_scores_depend_only_on_the_offset():
     rng = np.random.default_rng(1)
     q, k = rng.normal(size=(2, 1, 1, 8)).astype("float32")
-    positions = np.array([[3.0, 7.0], [13.0, 17.0]], "float32")  # the same offset, shifted
-    pair = np.concatenate([q, k], axis=1)  # (1, 2, 8): q at the first position, k at the second
-    rotate = compiled(lambda x, p: keras.ops.stack([rotary_interleaved(x, p[0]), rotary_interleaved(x, p[1])]))
+    positions = np.array(
+        [[3.0, 7.0], [13.0, 17.0]], "float32"
+    )  # the same offset, shifted
+    pair = np.concatenate(
+        [q, k], axis=1
+    )  # (1, 2, 8): q at the first position, k at the second
+    rotate = compiled(
+        lambda x, p: keras.ops.stack(
+            [rotary_interleaved(x, p[0]), rotary_interleaved(x, p[1])]
+        )
+    )
     rotated = keras.ops.convert_to_numpy(rotate(pair, positions))
     scores = (rotated[:, 0, 0] * rotated[:, 0, 1]).sum(-1)
     assert scores[0] == pytest.approx(scores[1], rel=1e-4)
-    default = keras.ops.convert_to_numpy(compiled(rotary_interleaved)(np.repeat(q, 4, axis=1)))
-    np.testing.assert_allclose(default, numpy_rope(np.repeat(q, 4, axis=1)), rtol=1e-5, atol=1e-6)
+    default = keras.ops.convert_to_numpy(
+        compiled(rotary_interleaved)(np.repeat(q, 4, axis=1))
+    )
+    np.testing.assert_allclose(
+        default, numpy_rope(np.repeat(q, 4, axis=1)), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_bad_arguments():
@@ -107,8 +139,10 @@ def span_data(rng, n=128, length=10, max_spans=8):
         size = rng.integers(5, length + 1)
         tokens[i, :size] = rng.integers(1, 10, size)
         tokens[i, 0] = 1
-        spans = [[(t, t) for t in range(size) if tokens[i, t] >= 7],
-                 [(t, t + 1) for t in range(size - 1) if tokens[i, t] in (2, 3)]]
+        spans = [
+            [(t, t) for t in range(size) if tokens[i, t] >= 7],
+            [(t, t + 1) for t in range(size - 1) if tokens[i, t] in (2, 3)],
+        ]
         for head, head_spans in enumerate(spans):
             for slot, (start, end) in enumerate(head_spans[:max_spans]):
                 dense[i, head, start, end] = 1
@@ -116,7 +150,9 @@ def span_data(rng, n=128, length=10, max_spans=8):
     return tokens, dense, sparse
 
 
-@pytest.mark.parametrize("cls, sparse", [(GlobalPointer, True), (EfficientGlobalPointer, False)])
+@pytest.mark.parametrize(
+    "cls, sparse", [(GlobalPointer, True), (EfficientGlobalPointer, False)]
+)
 def test_fit_and_keras_round_trip(cls, sparse, tmp_path):
     rng = np.random.default_rng(0)
     tokens, dense_target, sparse_target = span_data(rng)
@@ -126,20 +162,32 @@ def test_fit_and_keras_round_trip(cls, sparse, tmp_path):
     hidden = keras.layers.Dense(32, activation="relu")(hidden)
     model = keras.Model(inputs, cls(heads=2, head_size=16, name="pointer")(hidden))
     if sparse:
-        loss, metric, target = sparse_global_pointer_crossentropy, sparse_global_pointer_f1_score, sparse_target
+        loss, metric, target = (
+            sparse_global_pointer_crossentropy,
+            sparse_global_pointer_f1_score,
+            sparse_target,
+        )
     else:
-        loss, metric, target = global_pointer_crossentropy, global_pointer_f1_score, dense_target
+        loss, metric, target = (
+            global_pointer_crossentropy,
+            global_pointer_f1_score,
+            dense_target,
+        )
     model.compile(keras.optimizers.Adam(0.02), loss=loss, metrics=[metric])
     history = model.fit(tokens, target, batch_size=32, epochs=10, verbose=0).history
     f1 = history[metric.__name__]
     assert history["loss"][-1] < 0.1 * history["loss"][0]
     assert f1[-1] > max(0.95, f1[0])
     scores = model.predict(tokens, verbose=0)
-    assert (scores[np.broadcast_to(~expected_keep(tokens > 0, True), scores.shape)] == -1e12).all()
+    assert (
+        scores[np.broadcast_to(~expected_keep(tokens > 0, True), scores.shape)] == -1e12
+    ).all()
     model.save(tmp_path / "pointer.keras")
     restored = keras.saving.load_model(tmp_path / "pointer.keras", compile=False)
     assert restored.get_layer("pointer").get_config()["head_size"] == 16
-    np.testing.assert_allclose(restored.predict(tokens[:4], verbose=0), scores[:4], rtol=1e-5)
+    np.testing.assert_allclose(
+        restored.predict(tokens[:4], verbose=0), scores[:4], rtol=1e-5
+    )
 
 
 def test_docstring_examples():

@@ -59,3 +59,14 @@ def test_normaliser_and_errors():
         sample_angles(3, 10, method="nope")
     with pytest.raises(ValueError, match="matrix"):
         orthogonality_error(np.ones(3))
+
+
+def test_documented_examples_run():
+    import doctest
+    from pathlib import Path
+
+    import kexue.geometry
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "geometry.md"
+    assert doctest.testfile(str(page), module_relative=False).failed == 0
+    assert doctest.testmod(kexue.geometry).failed == 0

@@ -77,8 +77,8 @@ def simulate(
     Example:
         >>> from kexue.sim.network import gene_expression
         >>> result = simulate(gene_expression(), {"m": 20, "n": 50}, t_max=50, n_trajectories=200, burn_in=5)
-        >>> [round(float(v)) for v in result.mean]
-        [20, 50]
+        >>> bool(abs(result.mean - [20, 50]).max() < 1.5)
+        True
     """
     if not t_max > 0:
         raise ValueError(f"t_max must be positive, got {t_max}")

@@ -3,8 +3,9 @@ domain terms, simpler GloVe and noise-contrastive estimation.
 
 Example:
     >>> from kexue.text import WordDiscovery
-    >>> finder = WordDiscovery(min_proba=1e-3, split_margin=1.0).fit(["我爱北京天安门", "北京欢迎你"] * 40)
-    >>> "北京" in finder.words
+    >>> lines = ["我爱北京天安门", "天安门上太阳升", "北京欢迎你", "我爱太阳"] * 50
+    >>> finder = WordDiscovery(min_proba=1e-3, split_margin=1.0).fit(lines)
+    >>> "天安门" in finder.words
     True
 """
 

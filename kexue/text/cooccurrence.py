@@ -5,7 +5,7 @@ Example:
     >>> vocab
     ['a', 'b', 'c']
     >>> counts.pairs.tolist(), counts.counts.tolist()
-    [[0, 1], [1, 0], [1, 2], [2, 1]], [2.0, 2.0, 1.0, 1.0]
+    ([[0, 1], [1, 0], [1, 2], [2, 1]], [2.0, 2.0, 1.0, 1.0])
 """
 
 from __future__ import annotations

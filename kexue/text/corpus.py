@@ -58,7 +58,7 @@ class Lines:
         Example:
             >>> import tempfile
             >>> f = tempfile.NamedTemporaryFile("w", delete=False, encoding="utf-8")
-            >>> _ = f.write("一\n二\n"); f.close()
+            >>> _ = f.write("一\\n二\\n"); f.close()
             >>> list(Lines.from_files([f.name]))
             ['一', '二']
         """

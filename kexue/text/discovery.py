@@ -165,21 +165,16 @@ class WordDiscovery:
         return ranked[:n] if n is not None else ranked
 
 
-def discover_words(
-    corpus: Corpus, min_proba: float = 1e-5, min_pmi: float = 1.0, progress: bool = False
-) -> Tokenizer:
-    """Learn a lexicon from ``corpus`` and return a tokenizer over it.
+def discover_words(corpus: Corpus, progress: bool = False, **options) -> Tokenizer:
+    """Learn a lexicon from ``corpus`` and return a tokenizer over it
+    (``options`` are those of :class:`WordDiscovery`).
 
     Example:
         >>> tok = discover_words(["机器学习很有趣", "我爱机器学习", "学习机器"] * 30, split_margin=1.0)
         >>> "机器" in tok and "学习" in tok
         True
     """
-    return (
-        WordDiscovery(min_proba=min_proba, min_pmi=min_pmi, progress=progress)
-        .fit(corpus)
-        .tokenizer()
-    )
+    return WordDiscovery(progress=progress, **options).fit(corpus).tokenizer()
 
 
 def is_pattern(word: str) -> bool:

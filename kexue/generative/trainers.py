@@ -122,8 +122,9 @@ def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: in
     out, x_train, y_train, x_test, y_test = _start(data, out_dir, seed)
     if x_train.ndim != 4:
         raise ValueError(f"cluster_vae needs an image dataset (digits or faces); got {data!r}.")
-    n_clusters = int(len(np.unique(y_train)))
-    model = ClusterVAE(input_shape=x_train.shape[1:], n_clusters=n_clusters, seed=seed)
+    n_clusters = len(np.unique(y_train))
+    model = ClusterVAE(input_shape=x_train.shape[1:], n_clusters=n_clusters, latent_dim=10,
+                       hidden=512, seed=seed)
     epochs = epochs or 100
     warmup = max(1, epochs // 2)
     fit_info = _fit(model, x_train, warmup, progress)

@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 from flow_testing import flat, jacobian, numpy_of, perturb_weights
 
-from kexue.generative.flows import (Actnorm, Coupling, Flatten, InvertibleConv1x1,
-                                    InvertibleResidual, Split, Squeeze, data_dependent_init)
+from kexue.generative.flows import (
+    Actnorm,
+    Coupling,
+    Flatten,
+    InvertibleConv1x1,
+    InvertibleResidual,
+    Split,
+    Squeeze,
+    data_dependent_init,
+)
 
 VEC, IMG = (8,), (2, 2, 2)  # both 8-D
 
@@ -47,8 +55,8 @@ def test_inverse_of_forward_is_identity(name):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_logdet_matches_slogdet_of_jacobian(name):
     layer, x = _layer(name)
-    logdets = numpy_of(layer(x[:3])[1])
-    for i in range(3):
+    logdets = numpy_of(layer(x[:2])[1])
+    for i in range(2):
         jac = jacobian(lambda v: flat(layer(v)[0]), x[i])
         sign, expected = np.linalg.slogdet(jac)
         assert sign != 0

@@ -5,7 +5,6 @@ import keras
 import numpy as np
 import pytest
 from flow_testing import flat, jacobian, numpy_of, perturb_weights
-from keras import ops
 
 from kexue.generative.flows import FlowModel, data_dependent_init
 

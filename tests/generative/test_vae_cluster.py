@@ -1,7 +1,6 @@
 """Clustering VAE: the loss against a NumPy transcription of the formula, cluster accuracy and
 k-means helpers, and (slow) >= 0.80 held-out cluster accuracy on digits, mean of 3 seeds."""
 
-import keras
 import numpy as np
 import pytest
 from keras import ops

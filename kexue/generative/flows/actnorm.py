@@ -83,10 +83,10 @@ def data_dependent_init(flow: keras.layers.Layer, x, **call_kwargs):
         flow(x, **call_kwargs)  # build the variables first (they start at identity)
     pending = []
     for layer in flow._flatten_layers(include_self=True, recursive=True):
-        if isinstance(layer, Actnorm) and layer.data_init:
-            if float(np.asarray(ops.convert_to_numpy(layer.initialized))) == 0.0:
-                layer.init_pending = True
-                pending.append(layer)
+        if (isinstance(layer, Actnorm) and layer.data_init
+                and float(np.asarray(ops.convert_to_numpy(layer.initialized))) == 0.0):
+            layer.init_pending = True
+            pending.append(layer)
     try:
         return flow(x, **call_kwargs)
     finally:

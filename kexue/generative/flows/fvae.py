@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 
 import keras
-import numpy as np
 from keras import ops
 
 from kexue.generative.flows.actnorm import Actnorm

@@ -4,7 +4,9 @@ across many independent trajectories.
 All trajectories advance one reaction per step in lock-step NumPy operations:
 propensities ``(reactions, trajectories)``, exponential waiting times, the
 reaction picked by a cumulative-sum search, and a state update. A trajectory
-that reaches ``t_max`` is frozen. Statistics are *time-weighted*: the time a
+that reaches ``t_max`` is frozen. Random numbers are drawn in blocks as
+float32 (24-bit resolution: a bias below 1e-7 in the reaction choice); times
+and states are float64. Statistics are *time-weighted*: the time a
 trajectory spends in each state after ``burn_in`` weights that state (an
 event-weighted histogram over-counts states that are left quickly).
 """
@@ -86,65 +88,85 @@ def simulate(
         raise ValueError(f"burn_in must lie in [0, t_max), got {burn_in}")
     if n_trajectories < 1:
         raise ValueError(f"n_trajectories must be at least 1, got {n_trajectories}")
-    rng = np.random.default_rng(seed)
     x0 = network.state(initial) if isinstance(initial, dict) else np.asarray(initial, dtype=np.int64)
     n_species = len(network.species)
     # float states, one row per species plus a row of ones (see ReactionNetwork.propensities_extended)
     x = np.ones((n_species + 1, n_trajectories))
     x[:n_species] = np.broadcast_to(np.asarray(x0)[:, None] if np.ndim(x0) == 1 else np.asarray(x0).T, (n_species, n_trajectories))
-    change = np.concatenate([network.change, np.zeros((len(network.change), 1), dtype=np.int64)], axis=1).T.astype(np.float64)
-    final = np.zeros((n_trajectories, n_species), dtype=np.int64)
-    t = np.zeros(n_trajectories)
-    ids = np.arange(n_trajectories)
-    stats = _TimeWeighted(n_species)
     grid = np.arange(0.0, t_max + 1e-12, record_every) if record_every else None
-    samples = np.zeros((n_trajectories, len(grid), n_species), dtype=np.int64) if grid is not None else None
-    next_sample = np.zeros(n_trajectories, dtype=np.int64)
-    n_events, block = 0, _BLOCK
-    n_reactions = len(network.change)
-    changing = [(s, change[s]) for s in range(n_species) if change[s].any()]
-    for _ in range(max_steps):
-        if not ids.size:
-            break
-        if block == _BLOCK:
-            exponentials = rng.standard_exponential((_BLOCK, ids.size))
-            uniforms = rng.random((_BLOCK, ids.size))
-            block = 0
-        cumulative = network.propensities_extended(x)
-        for r in range(1, n_reactions):  # row-wise running sum (np.cumsum on axis 0 is slow)
-            cumulative[r] += cumulative[r - 1]
-        total = cumulative[-1]
-        with np.errstate(divide="ignore"):
-            t_next = t + exponentials[block] / total
-        t_new = np.minimum(t_next, t_max)
-        stats.add(x[:n_species], np.maximum(t_new - np.maximum(t, burn_in), 0.0) if burn_in else t_new - t)
-        if samples is not None:
-            _record(samples, grid, next_sample, ids, x[:n_species].T, t_new, t_max)
-        target = uniforms[block] * total
-        reaction = np.zeros(ids.size, dtype=np.intp)
-        for r in range(n_reactions - 1):
-            reaction += cumulative[r] < target
-        block += 1
-        done = t_next >= t_max
-        n_done = int(np.count_nonzero(done))
-        if not n_done:
-            for s, row in changing:
-                x[s] += row[reaction]
-            n_events += ids.size
-        else:
-            for s, row in changing:
-                x[s] += row[reaction] * ~done
-            n_events += ids.size - n_done
-            if 2 * n_done >= ids.size:  # compact: drop finished trajectories
-                final[ids[done]] = x[:n_species, done].T
-                keep = ~done
-                x, t_new, ids = x[:, keep], t_new[keep], ids[keep]
-                block = _BLOCK  # fresh random numbers of the new size
-        t = t_new
-    else:
-        raise RuntimeError(f"simulation did not reach t_max={t_max} within max_steps={max_steps}")
+    run = _Runner(network, np.random.default_rng(seed), grid, n_trajectories, max_steps)
+    # Markov property: stopping every trajectory at burn_in and drawing fresh
+    # waiting times from there leaves the process unchanged (exponential clocks
+    # are memoryless), and the second phase needs no burn-in bookkeeping.
+    if burn_in > 0:
+        x = run.advance(x, 0.0, burn_in, stats=None)
+    stats = _TimeWeighted(n_species)
+    final = run.advance(x, burn_in, t_max, stats=stats, last=True)[:n_species].T.astype(np.int64)
     mean, variance, histograms = stats.result(n_trajectories * (t_max - burn_in))
-    return SimulationResult(list(network.species), mean, variance, histograms, final, grid, samples, n_events)
+    return SimulationResult(list(network.species), mean, variance, histograms, final, grid, run.samples, run.n_events)
+
+
+class _Runner:
+    """Lock-step direct-method steps for all trajectories between two times."""
+
+    def __init__(self, network: ReactionNetwork, rng: np.random.Generator, grid, n_trajectories: int, max_steps: int):
+        self.network, self.rng, self.grid, self.max_steps = network, rng, grid, max_steps
+        n_species = len(network.species)
+        change = network.change.T.astype(np.float64)
+        self.changing = [(s, change[s]) for s in range(n_species) if change[s].any()]
+        self.samples = np.zeros((n_trajectories, len(grid), n_species), dtype=np.int64) if grid is not None else None
+        self.next_sample = np.zeros(n_trajectories, dtype=np.int64)
+        self.n_events = 0
+
+    def advance(self, x: np.ndarray, t_start: float, t_end: float, stats, last: bool = False) -> np.ndarray:
+        """Run every trajectory (columns of ``x``) from ``t_start`` to ``t_end``; returns the states at ``t_end``."""
+        n_species, n_reactions = x.shape[0] - 1, len(self.network.change)
+        out = x.copy()
+        ids = np.arange(x.shape[1])
+        t = np.full(x.shape[1], t_start)
+        block = _BLOCK
+        for _ in range(self.max_steps):
+            if not ids.size:
+                return out
+            if block == _BLOCK:
+                exponentials = self.rng.standard_exponential((_BLOCK, ids.size), dtype=np.float32)
+                uniforms = self.rng.random((_BLOCK, ids.size), dtype=np.float32)
+                block = 0
+            cumulative = self.network.propensities_extended(x)
+            for r in range(1, n_reactions):  # row-wise running sum (np.cumsum on axis 0 is slow)
+                cumulative[r] += cumulative[r - 1]
+            total = cumulative[-1]
+            with np.errstate(divide="ignore"):
+                t_next = t + exponentials[block] / total
+            done = t_next >= t_end
+            n_done = int(np.count_nonzero(done))
+            if stats is not None:
+                dwell = t_next - t
+                if n_done:
+                    dwell[done] = np.maximum(t_end - t[done], 0.0)
+                stats.add(x[:n_species], dwell)
+            if self.samples is not None:
+                _record(self.samples, self.grid, self.next_sample, ids, x[:n_species].T, np.minimum(t_next, t_end), t_end, last)
+            target = uniforms[block] * total
+            block += 1
+            reaction = np.zeros(ids.size, dtype=np.intp)
+            for r in range(n_reactions - 1):
+                reaction += cumulative[r] < target
+            if not n_done:
+                for s, row in self.changing:
+                    x[s] += row[reaction]
+                self.n_events += ids.size
+            else:
+                for s, row in self.changing:
+                    x[s] += row[reaction] * ~done
+                self.n_events += ids.size - n_done
+                if 2 * n_done >= ids.size:  # compact: drop finished trajectories
+                    out[:, ids[done]] = x[:, done]
+                    keep = ~done
+                    x, t_next, ids = x[:, keep], t_next[keep], ids[keep]
+                    block = _BLOCK  # fresh random numbers of the new size
+            t = t_next
+        raise RuntimeError(f"simulation did not reach t={t_end} within max_steps={self.max_steps}")
 
 
 _BLOCK = 256  # steps per batch of random numbers and per statistics flush
@@ -187,10 +209,13 @@ class _TimeWeighted:
         return mean, second - mean**2, histograms
 
 
-def _record(samples, grid, next_sample, active, xa, t_new, t_max) -> None:
-    """Store the current state at every grid time the trajectories pass now."""
-    last = len(grid)
-    end = np.where(t_new >= t_max, last, np.searchsorted(grid, t_new, side="left"))
+def _record(samples, grid, next_sample, active, xa, t_new, t_end, last) -> None:
+    """Store the current state at every grid time the trajectories pass now
+    (grid points at ``t_end`` itself only in the last phase)."""
+    if last:
+        end = np.where(t_new >= t_end, len(grid), np.searchsorted(grid, t_new, side="left"))
+    else:
+        end = np.searchsorted(grid, t_new, side="left")
     start = next_sample[active]
     for k in range(int((end - start).max(initial=0))):
         take = start + k < end

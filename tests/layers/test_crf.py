@@ -131,6 +131,24 @@ def test_sparse_and_dense_forms_agree():
     )
 
 
+def test_half_precision_potentials():
+    """float16 potentials: padding becomes −inf, the loss is computed in float32 and stays finite."""
+    rng = np.random.default_rng(6)
+    nodes = rng.normal(size=(3, 6, 4)).astype("float32")
+    labels = rng.integers(0, 4, (3, 6))
+    mask = np.arange(6)[None] < np.array([[6], [3], [1]])
+    crf = build_crf(rng.normal(size=(4, 4)).astype("float32"))
+    losses = compiled(
+        lambda y, h, m: (
+            crf.sparse_loss(y, crf(h, mask=m)),
+            crf.sparse_loss(y, crf(keras.ops.cast(h, "float16"), mask=m)),
+        )
+    )(labels, nodes, mask)
+    full, half = (keras.ops.convert_to_numpy(v) for v in losses)
+    assert np.isfinite(half).all()
+    np.testing.assert_allclose(half, full, rtol=1e-2, atol=1e-2)
+
+
 def test_decode_equals_brute_force_argmax():
     rng = np.random.default_rng(2)
     nodes = rng.normal(size=(5, 5, 3)).astype("float32")

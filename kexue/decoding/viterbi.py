@@ -19,7 +19,8 @@ class ViterbiDecoder:
     """Highest-scoring label path of one sequence, in NumPy.
 
     Args:
-        trans: (num_labels, num_labels) transition scores, ``trans[i, j]`` for label i → j.
+        trans: (num_labels, num_labels) transition scores, ``trans[i, j]`` for label i → j
+            (an array, or a backend tensor such as ``crf.trans``).
         starts: labels a path may start with (``None``: any).
         ends: labels a path may end with (``None``: any).
 
@@ -39,6 +40,10 @@ class ViterbiDecoder:
         starts: Sequence[int] | None = None,
         ends: Sequence[int] | None = None,
     ) -> None:
+        if not isinstance(
+            trans, np.ndarray | list | tuple
+        ):  # a backend tensor or variable
+            trans = ops.convert_to_numpy(trans)
         trans = np.asarray(trans, dtype=np.float64)
         if trans.ndim != 2 or trans.shape[0] != trans.shape[1]:
             raise ValueError(

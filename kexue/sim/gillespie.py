@@ -137,14 +137,14 @@ class _Runner:
                 cumulative[r] += cumulative[r - 1]
             total = cumulative[-1]
             with np.errstate(divide="ignore"):
-                t_next = t + exponentials[block] / total
+                tau = exponentials[block] / total  # float64: the time spent in the current state
+            t_next = t + tau
             done = t_next >= t_end
             n_done = int(np.count_nonzero(done))
             if stats is not None:
-                dwell = t_next - t
                 if n_done:
-                    dwell[done] = np.maximum(t_end - t[done], 0.0)
-                stats.add(x[:n_species], dwell)
+                    tau[done] = np.maximum(t_end - t[done], 0.0)
+                stats.add(x[:n_species], tau)
             if self.samples is not None:
                 _record(self.samples, self.grid, self.next_sample, ids, x[:n_species].T, np.minimum(t_next, t_end), t_end, last)
             target = uniforms[block] * total

@@ -12,9 +12,9 @@ each, so a unit is always a single Python character after :func:`to_units`.
 
 Example:
     >>> units, pieces = split_units("１９９８年GDP增长８．８％。")
-    >>> units == NUMBER + "年" + LATIN + "增长" + NUMBER + "％"
-    False
-    >>> [p for p in pieces]
+    >>> units == NUMBER + "年" + LATIN + "增长" + NUMBER + "％" + SEPARATOR
+    True
+    >>> pieces
     ['１９９８', '年', 'GDP', '增', '长', '８．８', '％', '。']
 """
 

@@ -73,3 +73,9 @@ def test_bad_arguments():
         WordDiscovery().tokenizer()
     with pytest.raises(TypeError, match="str"):
         WordDiscovery().fit([b"bytes"])
+
+
+def test_progress_bars_are_shown(capsys, corpus):
+    WordDiscovery(progress=True, chunk_chars=20_000).fit(corpus.lines[:300])
+    err = capsys.readouterr().err
+    assert "counting pairs" in err and "cutting" in err

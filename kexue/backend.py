@@ -181,3 +181,93 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any]:
 
         return tf.function(fn)
     return fn
+
+
+# --- Compiled inference loops (used by kexue.decoding.generate) -------------------------------
+
+
+def jit_with_variables(fn: Callable[..., Any], variables: Sequence[Any]) -> Callable[..., Any]:
+    """Compile ``fn(*args)``, a pure function of tensors that reads (never writes) Keras
+    ``variables``, e.g. a whole decoding loop built from a model's layers.
+
+    On JAX the variables' current values are passed to ``jax.jit`` as arguments and swapped in
+    with ``keras.StatelessScope``, so they are not baked into the program as constants and
+    later weight updates are seen. On torch ``fn`` runs eagerly under ``torch.no_grad()`` (a
+    Python loop of cached steps is already cheap there; ``torch.compile`` costs minutes on
+    small CPUs). On TensorFlow, ``tf.function``.
+
+    Example:
+        >>> import keras
+        >>> from kexue.backend import jit_with_variables
+        >>> w = keras.Variable([1.0, 2.0])
+        >>> f = jit_with_variables(lambda x: x * w, [w])
+        >>> keras.ops.convert_to_numpy(f(keras.ops.ones((2,)))).tolist()
+        [1.0, 2.0]
+    """
+    variables = list(variables)
+    name = _backend()
+    if name == "jax":
+        import jax
+
+        def pure(values, *args):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return fn(*args)
+
+        compiled = jax.jit(pure)
+        return lambda *args: compiled([v.value for v in variables], *args)
+    if name == "torch":
+        import torch
+
+        def no_grad(*args):
+            with torch.no_grad():
+                return fn(*args)
+
+        return no_grad
+    import tensorflow as tf
+
+    return tf.function(fn)
+
+
+def loop_seed(seed: int, step) -> Any:
+    """A random seed for step ``step`` of a loop, usable as ``seed=`` of ``keras.random``.
+
+    Inside a compiled JAX loop ``step`` is traced, so the seed is the key ``[seed, step]``;
+    in eager loops (torch) ``step`` is a Python int and the seed an int mixing both.
+
+    Example:
+        >>> from kexue.backend import loop_seed
+        >>> loop_seed(7, 3) == loop_seed(7, 3) != loop_seed(7, 4)
+        True
+    """
+    if isinstance(step, int):
+        return (int(seed) * 1_000_003 + step) % (2**31 - 1)
+    return keras.ops.cast(keras.ops.stack([keras.ops.cast(seed, "int32"), step]), "uint32")
+
+
+def while_loop(cond: Callable[..., Any], body: Callable[..., tuple], loop_vars: tuple) -> tuple:
+    """``keras.ops.while_loop``, except that on torch the loop variables are passed through
+    untouched (Keras would turn a Python-int step counter into a tensor, which makes every
+    cache write take the slow tensor-index path).
+
+    Example:
+        >>> from kexue.backend import while_loop
+        >>> [int(v) for v in while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s + i), (0, 0))]
+        [4, 6]
+    """
+    if _backend() == "torch":
+        loop_vars = tuple(loop_vars)
+        while bool(cond(*loop_vars)):
+            loop_vars = tuple(body(*loop_vars))
+        return loop_vars
+    return tuple(keras.ops.while_loop(cond, body, tuple(loop_vars)))
+
+
+def sync_training_state(model: Any) -> None:
+    """Make a model's Keras variables current in the middle of ``fit`` (e.g. in a callback).
+
+    The JAX trainer keeps the training state outside the variables between steps; this writes
+    it back (``Model.jax_state_sync``), so a callback can read or assign variables and the next
+    step picks the assignment up. Torch and TensorFlow train the variables in place: no-op.
+    """
+    if _backend() == "jax" and hasattr(model, "jax_state_sync"):
+        model.jax_state_sync()

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 from keras import ops
 
+from kexue.backend import Tensor
+
 
 class ViterbiDecoder:
     """Highest-scoring label path of one sequence, in NumPy.
@@ -96,7 +98,9 @@ class ViterbiDecoder:
         return path
 
 
-def viterbi_decode(potentials, trans, mask=None):
+def viterbi_decode(
+    potentials: Tensor, trans: Tensor, mask: Tensor | None = None
+) -> Tensor:
     """Batched in-graph Viterbi: best label path for every sequence of a padded batch.
 
     Positions where ``mask`` is false are skipped (transitions join consecutive valid positions,

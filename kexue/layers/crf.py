@@ -13,19 +13,21 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kexue.backend import Tensor
+
 #: Score written at padded positions; anything below ``MASK_THRESHOLD`` counts as padding.
 NEG_INF = -1e12
 MASK_THRESHOLD = -1e6
 
 
-def mask_from_potentials(y_pred, mask=None):
+def mask_from_potentials(y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
     """Boolean (batch, length) mask: ``mask`` when given, else positions the layer did not pad."""
     if mask is not None:
         return ops.cast(mask, "bool")
     return ops.all(ops.greater(y_pred, MASK_THRESHOLD), axis=-1)
 
 
-def left_align(mask):
+def left_align(mask: Tensor) -> Tensor:
     """Indices (batch, length) that move the valid positions to the front, keeping their order.
 
     Gathering a sequence with them turns any mask (left, right or interior padding) into a
@@ -37,14 +39,14 @@ def left_align(mask):
     return ops.cast(ops.argsort(key, axis=1), "int32")
 
 
-def gather_time(x, order):
+def gather_time(x: Tensor, order: Tensor) -> Tensor:
     """Reorder axis 1 of ``x`` (rank 2 or 3) by ``order`` (batch, length)."""
     if len(x.shape) == 3:
         order = order[..., None]
     return ops.take_along_axis(x, order, axis=1)
 
 
-def sparse_labels(y_true):
+def sparse_labels(y_true: Tensor) -> Tensor:
     """int32 (batch, length) labels from (batch, length) or (batch, length, 1)."""
     y_true = ops.convert_to_tensor(y_true)
     if len(y_true.shape) == 3:
@@ -57,7 +59,9 @@ def sparse_labels(y_true):
     return ops.cast(y_true, "int32")
 
 
-def framewise_accuracy(y_true, y_pred, mask=None):
+def framewise_accuracy(
+    y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+) -> Tensor:
     """Share of real tokens whose argmax potential equals the label (bert4keras semantics)."""
     y_pred = ops.convert_to_tensor(y_pred)
     valid = ops.cast(mask_from_potentials(y_pred, mask), "float32")
@@ -126,7 +130,7 @@ class ConditionalRandomField(keras.layers.Layer):
             self._trans.assign(self._trans / self.lr_multiplier)
 
     @property
-    def trans(self):
+    def trans(self) -> Tensor:
         """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
         if not self.built:
             raise ValueError(
@@ -137,7 +141,7 @@ class ConditionalRandomField(keras.layers.Layer):
             return self._trans * self.lr_multiplier
         return self._trans
 
-    def set_trans(self, value) -> None:
+    def set_trans(self, value: Tensor) -> None:
         """Assign the transition matrix (e.g. from a bert4keras checkpoint)."""
         value = ops.convert_to_tensor(value, dtype=self._trans.dtype)
         self._trans.assign(value / self.lr_multiplier)
@@ -165,7 +169,7 @@ class ConditionalRandomField(keras.layers.Layer):
         y_pred = ops.where(mask[..., None], y_pred, ops.zeros_like(y_pred))
         return y_true, y_pred, mask
 
-    def target_score(self, y_true, y_pred, mask):
+    def target_score(self, y_true: Tensor, y_pred: Tensor, mask: Tensor) -> Tensor:
         """Path score s(y) of (soft) one-hot labels; inputs must be left-aligned."""
         trans = ops.cast(self.trans, "float32")
         valid = ops.cast(mask, "float32")
@@ -174,7 +178,7 @@ class ConditionalRandomField(keras.layers.Layer):
         binary = ops.einsum("bti,ij,btj->b", y_true[:, :-1], trans, y_true[:, 1:])
         return unary + binary
 
-    def log_norm(self, y_pred, mask):
+    def log_norm(self, y_pred: Tensor, mask: Tensor) -> Tensor:
         """log Z by the forward algorithm; inputs must be left-aligned."""
         trans = ops.cast(self.trans, "float32")
 
@@ -190,7 +194,9 @@ class ConditionalRandomField(keras.layers.Layer):
         alpha, _ = ops.scan(step, y_pred[:, 0], rest)
         return ops.logsumexp(alpha, axis=-1)
 
-    def dense_loss(self, y_true, y_pred, mask=None):
+    def dense_loss(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """Per-sequence negative log-likelihood for one-hot ``y_true`` (batch, length, labels)."""
         y_true = ops.cast(y_true, "float32")
         if tuple(y_true.shape[-2:]) != tuple(ops.convert_to_tensor(y_pred).shape[-2:]):
@@ -202,21 +208,27 @@ class ConditionalRandomField(keras.layers.Layer):
         loss = self.log_norm(y_pred, mask) - self.target_score(y_true, y_pred, mask)
         return ops.where(mask[:, 0], loss, ops.zeros_like(loss))
 
-    def sparse_loss(self, y_true, y_pred, mask=None):
+    def sparse_loss(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """Per-sequence negative log-likelihood for integer ``y_true`` (batch, length[, 1])."""
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.one_hot(sparse_labels(y_true), y_pred.shape[-1])
         return self.dense_loss(y_true, y_pred, mask)
 
-    def sparse_accuracy(self, y_true, y_pred, mask=None):
+    def sparse_accuracy(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """Token accuracy of the per-position argmax, padding excluded (as in bert4keras)."""
         return framewise_accuracy(y_true, y_pred, mask)
 
-    def dense_accuracy(self, y_true, y_pred, mask=None):
+    def dense_accuracy(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """`sparse_accuracy` for one-hot ``y_true``."""
         return framewise_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
 
-    def decode(self, y_pred, mask=None):
+    def decode(self, y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
         """Best paths (int32, 0 at padding) by the in-graph Viterbi algorithm."""
         from kexue.decoding.viterbi import viterbi_decode
 

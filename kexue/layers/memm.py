@@ -13,6 +13,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kexue.backend import Tensor
 from kexue.layers.crf import (
     NEG_INF,
     framewise_accuracy,
@@ -96,7 +97,7 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         return variable * self.lr_multiplier if self.lr_multiplier != 1.0 else variable
 
     @property
-    def trans(self):
+    def trans(self) -> Tensor:
         """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
         if not self.built:
             raise ValueError(
@@ -108,7 +109,7 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         left, right = (self._scaled(v) for v in self._parts)
         return ops.matmul(left, ops.transpose(right))
 
-    def set_trans(self, value) -> None:
+    def set_trans(self, value: Tensor) -> None:
         """Assign a full transition matrix (only when ``hidden_dim`` is None)."""
         if self.hidden_dim is not None:
             raise ValueError(
@@ -149,7 +150,9 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         logits = [(y_pred + history) / 2 for history in (forward, backward)]
         return y_true, logits, ops.cast(mask, "float32")
 
-    def sparse_loss(self, y_true, y_pred, mask=None):
+    def sparse_loss(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """Mean token cross-entropy of both directions for integer ``y_true``."""
         y_true, logits, valid = self._step_logits(sparse_labels(y_true), y_pred, mask)
         total = 0.0
@@ -160,26 +163,34 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
             total = total + ops.sum(nll * valid)
         return total / (2 * ops.maximum(ops.sum(valid), 1.0))
 
-    def dense_loss(self, y_true, y_pred, mask=None):
+    def dense_loss(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """`sparse_loss` for one-hot ``y_true``."""
         return self.sparse_loss(ops.argmax(y_true, axis=-1), y_pred, mask)
 
-    def sparse_accuracy(self, y_true, y_pred, mask=None):
+    def sparse_accuracy(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """Token accuracy of the per-position argmax of the potentials, padding excluded."""
         return framewise_accuracy(y_true, y_pred, mask)
 
-    def dense_accuracy(self, y_true, y_pred, mask=None):
+    def dense_accuracy(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """`sparse_accuracy` for one-hot ``y_true``."""
         return framewise_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
 
-    def teacher_forced_accuracy(self, y_true, y_pred, mask=None):
+    def teacher_forced_accuracy(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
         """Accuracy of the step softmaxes given the true previous (next) label, averaged over
         both directions (bert4keras's MEMM metric); integer ``y_true``. Not for ``compile``."""
         y_true, logits, valid = self._step_logits(sparse_labels(y_true), y_pred, mask)
         accuracy = [framewise_accuracy(y_true, step, valid) for step in logits]
         return (accuracy[0] + accuracy[1]) / 2
 
-    def decode(self, y_pred, mask=None):
+    def decode(self, y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
         """Best paths (int32, 0 at padding) of Σ h + Σ trans by the in-graph Viterbi algorithm."""
         from kexue.decoding.viterbi import viterbi_decode
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kexue.backend import Tensor
 from kexue.layers.crf import NEG_INF
 
 
-def rotary_interleaved(x, positions=None, base: float = 10000.0):
+def rotary_interleaved(
+    x: Tensor, positions: Tensor | None = None, base: float = 10000.0
+) -> Tensor:
     """Rotate interleaved pairs (x₀, x₁), (x₂, x₃)… of the last axis by RoPE angles.
 
     Pair i at position p turns by p·base^(−2i/d). ``x`` has shape (batch, length, ..., d) with d

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from keras import ops
 
+from kexue.backend import Tensor
+
 _BIG = 1e12
 
 
-def multilabel_categorical_crossentropy(y_true, y_pred):
+def multilabel_categorical_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
     """Loss over the last axis for a dense 0/1 ``y_true`` of the same shape as ``y_pred``.
 
     Example:
@@ -73,7 +75,7 @@ def sparse_multilabel_categorical_crossentropy(
     return pos_loss + neg_loss
 
 
-def global_pointer_crossentropy(y_true, y_pred):
+def global_pointer_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
     """Per-sample loss for GlobalPointer scores (batch, heads, n, n) and a dense 0/1 target.
 
     Each head's n² spans form one multilabel problem; the loss is the mean over heads (so
@@ -105,7 +107,7 @@ def _span_indices(y_true, length):
     return y_true[..., 0] * length + y_true[..., 1]
 
 
-def sparse_global_pointer_crossentropy(y_true, y_pred):
+def sparse_global_pointer_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:
     """Per-sample loss for GlobalPointer scores with sparse (start, end) targets.
 
     ``y_true`` is (batch, heads, max_spans, 2), padded with the span (0, 0) (the [CLS] position,
@@ -132,7 +134,7 @@ def sparse_global_pointer_crossentropy(y_true, y_pred):
     return ops.sum(loss, axis=1)
 
 
-def global_pointer_f1_score(y_true, y_pred):
+def global_pointer_f1_score(y_true: Tensor, y_pred: Tensor) -> Tensor:
     """Span F1 of the batch, predicting spans with score > 0; dense 0/1 ``y_true``.
 
     Example:
@@ -151,7 +153,7 @@ def global_pointer_f1_score(y_true, y_pred):
     )
 
 
-def sparse_global_pointer_f1_score(y_true, y_pred):
+def sparse_global_pointer_f1_score(y_true: Tensor, y_pred: Tensor) -> Tensor:
     """`global_pointer_f1_score` for sparse (start, end) targets padded with (0, 0)."""
     y_pred = ops.convert_to_tensor(y_pred)
     length = ops.shape(y_pred)[2]

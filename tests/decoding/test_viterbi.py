@@ -8,16 +8,8 @@ import numpy as np
 import pytest
 
 import kexue.decoding.viterbi as viterbi_module
+from kexue.backend import jit as compiled  # jax.jit on JAX: one compile, not one per op
 from kexue.decoding.viterbi import ViterbiDecoder, viterbi_decode
-
-
-def compiled(fn):
-    """jax.jit on JAX (one XLA compile instead of one per eager op); ``fn`` elsewhere."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    return fn
 
 
 def brute_force_best(nodes, trans, starts=None, ends=None):

@@ -10,19 +10,11 @@ import numpy as np
 import pytest
 
 import kexue.layers.crf as crf_module
+from kexue.backend import jit as compiled  # jax.jit on JAX: one compile, not one per op
 from kexue.decoding.viterbi import ViterbiDecoder
 from kexue.layers.crf import ConditionalRandomField
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "heads.md"
-
-
-def compiled(fn):
-    """jax.jit on JAX (one XLA compile instead of one per eager op); ``fn`` elsewhere."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    return fn
 
 
 def brute_force_nll(nodes, trans, labels):

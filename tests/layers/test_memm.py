@@ -5,9 +5,10 @@ import doctest
 import keras
 import numpy as np
 import pytest
-from test_crf import compiled, tagger, tagging_data
+from test_crf import tagger, tagging_data
 
 import kexue.layers.memm as memm_module
+from kexue.backend import jit as compiled
 from kexue.layers.memm import MaximumEntropyMarkovModel
 
 

@@ -5,9 +5,9 @@ import doctest
 import keras
 import numpy as np
 import pytest
-from test_crf import compiled
 
 import kexue.layers.pointers as pointers_module
+from kexue.backend import jit as compiled
 from kexue.layers.pointers import (
     EfficientGlobalPointer,
     GlobalPointer,

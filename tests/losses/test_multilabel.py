@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 import kexue.losses.multilabel as multilabel_module
+from kexue.backend import jit as compiled  # jax.jit on JAX: one compile, not one per op
 from kexue.losses.multilabel import (
     global_pointer_crossentropy,
     global_pointer_f1_score,
@@ -16,15 +17,6 @@ from kexue.losses.multilabel import (
     sparse_global_pointer_f1_score,
     sparse_multilabel_categorical_crossentropy,
 )
-
-
-def compiled(fn):
-    """jax.jit on JAX (one XLA compile instead of one per eager op); ``fn`` elsewhere."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    return fn
 
 
 def numpy_loss(scores, positives):

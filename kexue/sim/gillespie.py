@@ -90,7 +90,7 @@ def simulate(
         raise ValueError(f"n_trajectories must be at least 1, got {n_trajectories}")
     x0 = network.state(initial) if isinstance(initial, dict) else np.asarray(initial, dtype=np.int64)
     n_species = len(network.species)
-    # float states, one row per species plus a row of ones (see ReactionNetwork.propensities_extended)
+    # float states (exact for counts below 2**53), one row per species plus a row of ones (see ReactionNetwork.propensities_extended)
     x = np.ones((n_species + 1, n_trajectories))
     x[:n_species] = np.broadcast_to(np.asarray(x0)[:, None] if np.ndim(x0) == 1 else np.asarray(x0).T, (n_species, n_trajectories))
     grid = np.arange(0.0, t_max + 1e-12, record_every) if record_every else None
@@ -113,6 +113,7 @@ class _Runner:
         self.network, self.rng, self.grid, self.max_steps = network, rng, grid, max_steps
         n_species = len(network.species)
         change = network.change.T.astype(np.float64)
+        self.cumulative_matrix = network.cumulative_matrix()
         self.changing = [(s, change[s]) for s in range(n_species) if change[s].any()]
         self.samples = np.zeros((n_trajectories, len(grid), n_species), dtype=np.int64) if grid is not None else None
         self.next_sample = np.zeros(n_trajectories, dtype=np.int64)
@@ -132,9 +133,12 @@ class _Runner:
                 exponentials = self.rng.standard_exponential((_BLOCK, ids.size), dtype=np.float32)
                 uniforms = self.rng.random((_BLOCK, ids.size), dtype=np.float32)
                 block = 0
-            cumulative = self.network.propensities_extended(x)
-            for r in range(1, n_reactions):  # row-wise running sum (np.cumsum on axis 0 is slow)
-                cumulative[r] += cumulative[r - 1]
+            if self.cumulative_matrix is not None:  # linear propensities: one small matmul
+                cumulative = self.cumulative_matrix @ x
+            else:
+                cumulative = self.network.propensities_extended(x)
+                for r in range(1, n_reactions):  # row-wise running sum (np.cumsum on axis 0 is slow)
+                    cumulative[r] += cumulative[r - 1]
             total = cumulative[-1]
             with np.errstate(divide="ignore"):
                 tau = exponentials[block] / total  # float64: the time spent in the current state

@@ -110,3 +110,11 @@ def test_bad_reactions():
         Reaction.parse("A -> B", -1.0)
     with pytest.raises(KeyError, match="unknown species"):
         gene_expression().state({"x": 1})
+
+
+def test_linear_fast_path_equals_generic_propensities():
+    network = gene_expression()
+    x = np.array([[3, 7], [0, 2], [10, 1]], dtype=float)
+    extended = np.concatenate([x.T, np.ones((1, len(x)))])
+    np.testing.assert_allclose(network.cumulative_matrix() @ extended, np.cumsum(network.propensities(x).T, axis=0))
+    assert ReactionNetwork([Reaction.parse("2A -> B", 1.0)]).cumulative_matrix() is None  # not linear

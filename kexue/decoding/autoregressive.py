@@ -1,0 +1,244 @@
+"""bert4keras's ``AutoRegressiveDecoder``: subclass it, write ``predict``, then call
+``beam_search`` or ``random_sample``. Works with any model, because ``predict`` is yours: the
+usual one re-runs the model on the whole prefix at every step (no cache). For the fast,
+KV-cached and compiled path see :func:`kexue.decoding.generate`.
+
+``predict(self, inputs, output_ids, states)`` receives the (repeated) inputs as a list of
+arrays with one row per live hypothesis and ``output_ids`` of shape ``(rows, steps)``, and
+returns the next-token probabilities (``default_rtype="probas"``) or logits
+(``default_rtype="logits"``) of shape ``(rows, vocab)``; with ``use_states=True`` it returns
+``(scores, states)``. Decorate it with :meth:`AutoRegressiveDecoder.wraps`.
+
+Example:
+    >>> import numpy as np
+    >>> from kexue.decoding import AutoRegressiveDecoder
+    >>> table = np.log(np.array([[0.1, 0.6, 0.3], [0.8, 0.1, 0.1], [0.1, 0.6, 0.3]]))
+    >>> class Bigram(AutoRegressiveDecoder):
+    ...     @AutoRegressiveDecoder.wraps(default_rtype="logits")
+    ...     def predict(self, inputs, output_ids, states):
+    ...         return table[output_ids[:, -1]]
+    >>> Bigram(start_id=2, end_id=0, maxlen=5).beam_search([], topk=2).tolist()
+    [2, 1, 0]
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class AutoRegressiveDecoder:
+    """Base class of step-by-step decoders (beam search and random sampling).
+
+    Args:
+        start_id: token that starts every output (``None``: outputs start empty, as in UniLM
+            where the source's last position predicts the first target token).
+        end_id: token id (or several) that finishes a sequence.
+        maxlen: most decoding steps.
+        minlen: an end token only finishes a sequence once the output has this many tokens.
+    """
+
+    def __init__(self, start_id: int | None, end_id, maxlen: int, minlen: int = 1):
+        if int(maxlen) < 1:
+            raise ValueError(f"maxlen must be at least 1, got {maxlen}.")
+        self.start_id = start_id
+        self.end_id = end_id
+        self.end_ids = np.atleast_1d(np.asarray(end_id, dtype="int64"))
+        self.maxlen = int(maxlen)
+        self.minlen = int(minlen)
+        self.models: dict = {}
+        first = [] if start_id is None else [start_id]
+        self.first_output_ids = np.array([first], dtype="int64").reshape(1, len(first))
+
+    @staticmethod
+    def wraps(default_rtype: str = "probas", use_states: bool = False) -> Callable:
+        """Decorate ``predict``: adds ``temperature`` and ``rtype`` arguments.
+
+        ``default_rtype`` says what ``predict`` returns (``"probas"`` or ``"logits"``);
+        callers then ask for ``rtype="probas"`` (normalised) or ``rtype="logits"`` (log
+        probabilities). Temperature ``T`` divides logits by ``T`` (raises probabilities to
+        ``1/T``). ``use_states=True`` means ``predict`` returns ``(scores, states)``.
+        """
+        if default_rtype not in ("probas", "logits"):
+            raise ValueError(f"default_rtype must be 'probas' or 'logits', got {default_rtype!r}.")
+
+        def decorator(predict):
+            @functools.wraps(predict)
+            def wrapped(self, inputs, output_ids, states, temperature=1, rtype=default_rtype):
+                if rtype not in ("probas", "logits"):
+                    raise ValueError(f"rtype must be 'probas' or 'logits', got {rtype!r}.")
+                result = predict(self, inputs, output_ids, states)
+                scores, new_states = result if use_states else (result, None)
+                scores = np.asarray(scores, dtype="float64")
+                if default_rtype == "logits":
+                    probas = _softmax(scores / temperature)
+                elif temperature != 1:
+                    probas = np.power(scores, 1.0 / temperature)
+                    probas = probas / probas.sum(axis=-1, keepdims=True)
+                else:
+                    probas = scores
+                if rtype == "probas":
+                    return probas, new_states
+                return np.log(probas + 1e-12), new_states
+
+            return wrapped
+
+        return decorator
+
+    def last_token(self, model):
+        """A model returning only the last position of ``model``'s outputs (cached per model)."""
+        if model not in self.models:
+            outputs = [LastToken()(out) for out in model.outputs]
+            self.models[model] = keras.Model(model.inputs, outputs)
+        return self.models[model]
+
+    def predict(self, inputs, output_ids, states=None):
+        """Return next-token scores for every row; override and decorate with :meth:`wraps`."""
+        raise NotImplementedError("Subclass AutoRegressiveDecoder and define predict().")
+
+    def _ended(self, output_ids: np.ndarray, min_ends: int) -> np.ndarray:
+        last_is_end = np.isin(output_ids[:, -1], self.end_ids)
+        counts = np.isin(output_ids, self.end_ids).sum(axis=1)
+        return last_is_end & (counts >= min_ends)
+
+    def beam_search(
+        self,
+        inputs: Sequence,
+        topk: int,
+        states=None,
+        temperature: float = 1,
+        min_ends: int = 1,
+    ) -> np.ndarray:
+        """Beam search with ``topk`` beams; returns the best sequence (1-D array).
+
+        Scores are summed log-probabilities (no length penalty). Once the output is at least
+        ``minlen`` long, decoding stops as soon as the best-scoring beam has ended (its last
+        token is an end id and it holds ``min_ends`` end ids); finished beams that are not the
+        best are dropped, and the beam shrinks accordingly.
+        """
+        if int(topk) < 1:
+            raise ValueError(f"topk must be at least 1, got {topk}.")
+        arrays = [np.array([x]) for x in inputs]
+        output_ids, scores = self.first_output_ids, np.zeros(1)
+        for step in range(self.maxlen):
+            logp, states = self.predict(arrays, output_ids, states, temperature, "logits")
+            if step == 0:
+                arrays = [np.repeat(x, topk, axis=0) for x in arrays]
+            total = scores[:, None] + logp
+            flat = np.argpartition(total, -topk, axis=None)[-topk:]
+            rows, cols = np.divmod(flat, total.shape[1])
+            output_ids = np.concatenate([output_ids[rows], cols[:, None]], axis=1)
+            scores = total[rows, cols]
+            if output_ids.shape[1] < self.minlen:
+                continue
+            ended = self._ended(output_ids, min_ends)
+            best = int(scores.argmax())
+            if ended[best]:
+                return output_ids[best]
+            if ended.any():
+                keep = ~ended
+                arrays = [x[keep] for x in arrays]
+                output_ids, scores = output_ids[keep], scores[keep]
+                topk = int(keep.sum())
+        return output_ids[int(scores.argmax())]
+
+    def random_sample(
+        self,
+        inputs: Sequence,
+        n: int,
+        topk: int | None = None,
+        topp: float | None = None,
+        states=None,
+        temperature: float = 1,
+        min_ends: int = 1,
+        seed: int | np.random.Generator | None = None,
+    ) -> list[np.ndarray]:
+        """Draw ``n`` sequences; returns a list of 1-D arrays (finished ones first).
+
+        ``topk`` keeps only the ``topk`` most probable tokens at each step; ``topp`` keeps the
+        smallest set of most probable tokens whose mass reaches ``topp`` (nucleus sampling).
+        Both renormalise before sampling. ``seed`` makes the draw reproducible.
+        """
+        if int(n) < 1:
+            raise ValueError(f"n must be at least 1, got {n}.")
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        arrays = [np.array([x]) for x in inputs]
+        output_ids = self.first_output_ids
+        results: list[np.ndarray] = []
+        for step in range(self.maxlen):
+            probas, states = self.predict(arrays, output_ids, states, temperature, "probas")
+            probas = probas / probas.sum(axis=1, keepdims=True)
+            if step == 0:
+                probas = np.repeat(probas, n, axis=0)
+                arrays = [np.repeat(x, n, axis=0) for x in arrays]
+                output_ids = np.repeat(output_ids, n, axis=0)
+            probas = restrict_support(probas, topk=topk, topp=topp)
+            cumulative = np.cumsum(probas, axis=1)
+            draws = rng.random((len(probas), 1)) * cumulative[:, -1:]
+            sampled = np.minimum((cumulative <= draws).sum(axis=1), probas.shape[1] - 1)
+            output_ids = np.concatenate([output_ids, sampled[:, None]], axis=1)
+            if output_ids.shape[1] < self.minlen:
+                continue
+            ended = self._ended(output_ids, min_ends)
+            if ended.any():
+                results.extend(output_ids[ended])
+                keep = ~ended
+                arrays = [x[keep] for x in arrays]
+                output_ids = output_ids[keep]
+                if len(output_ids) == 0:
+                    break
+        results.extend(output_ids)
+        return results
+
+
+def restrict_support(probas: np.ndarray, topk: int | None = None, topp: float | None = None):
+    """Zero all but the ``topk`` most probable entries, then all but the top-``topp`` nucleus,
+    of each row of ``probas``, and renormalise (NumPy).
+
+    Example:
+        >>> import numpy as np
+        >>> from kexue.decoding.autoregressive import restrict_support
+        >>> restrict_support(np.array([[0.5, 0.3, 0.2]]), topp=0.7).round(3).tolist()
+        [[0.625, 0.375, 0.0]]
+    """
+    probas = np.array(probas, dtype="float64")
+    if topk is not None:
+        if int(topk) < 1:
+            raise ValueError(f"topk must be at least 1, got {topk}.")
+        if topk < probas.shape[1]:
+            order = np.argsort(-probas, axis=1, kind="stable")
+            keep = np.zeros_like(probas, dtype=bool)
+            np.put_along_axis(keep, order[:, : int(topk)], True, axis=1)
+            probas = np.where(keep, probas, 0.0)
+        probas /= probas.sum(axis=1, keepdims=True)
+    if topp is not None:
+        if not 0 < topp <= 1:
+            raise ValueError(f"topp must be in (0, 1], got {topp}.")
+        order = np.argsort(-probas, axis=1, kind="stable")
+        ranked = np.take_along_axis(probas, order, axis=1)
+        before = np.cumsum(ranked, axis=1) - ranked  # mass strictly above each entry
+        ranked = np.where(before < topp, ranked, 0.0)
+        probas = np.zeros_like(probas)
+        np.put_along_axis(probas, order, ranked, axis=1)
+        probas /= probas.sum(axis=1, keepdims=True)
+    return probas
+
+
+@keras.saving.register_keras_serializable(package="kexue")
+class LastToken(keras.layers.Layer):
+    """``x[:, -1]``: the output at the last position (what ``last_token`` appends)."""
+
+    def call(self, inputs):
+        return inputs[:, -1]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[2:])

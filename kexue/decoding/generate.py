@@ -1,0 +1,329 @@
+"""Fast generation: a preallocated key/value cache and, on JAX, the whole loop compiled
+(``keras.ops.while_loop`` under ``jax.jit``); on torch an eager loop of cached steps.
+
+Works with models from :func:`kexue.models.build_transformer_model` built with
+``application="lm"`` (GPT-2 and any LM) or ``"unilm"`` (the source is encoded bidirectionally,
+the target left to right) and an LM head (``with_mlm``). Greedy search, sampling (temperature,
+top-k, top-p) and beam search (length penalty, a pool of finished hypotheses,
+``num_return_sequences``), with min/max length, several end ids, repetition penalty,
+no-repeat-n-gram, banned tokens, a constraint hook and multi-passage voting.
+
+Example:
+    >>> import numpy as np
+    >>> from kexue.models import build_transformer_model
+    >>> from kexue.decoding import CachedDecoder
+    >>> config = dict(vocab_size=30, n_embd=16, n_layer=2, n_head=2, n_positions=32)
+    >>> model = build_transformer_model(config, model="gpt2", with_mlm="linear")
+    >>> out = CachedDecoder(model).generate([[3, 4, 5], [6]], max_new_tokens=4, end_ids=[0])
+    >>> len(out.sequences), [len(s[0]) <= 4 for s in out.sequences]
+    (2, [True, True])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from kexue.backend import jit_with_variables, loop_seed, while_loop
+from kexue.decoding import beam as beam_search
+from kexue.decoding import samplers
+from kexue.decoding.cache import CachedTransformer
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationConfig:
+    """All decoding options (see :meth:`CachedDecoder.generate`)."""
+
+    max_new_tokens: int = 32
+    min_new_tokens: int = 0
+    end_ids: tuple = ()
+    num_beams: int = 1
+    do_sample: bool = False
+    num_return_sequences: int = 1
+    length_penalty: float = 1.0
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    banned_ids: tuple = ()
+    constraint: Callable | None = None
+    passages: int = 1
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}.")
+        if not 0 <= self.min_new_tokens <= self.max_new_tokens:
+            raise ValueError("min_new_tokens must be in 0..max_new_tokens.")
+        if self.num_beams < 1 or self.num_return_sequences < 1 or self.passages < 1:
+            raise ValueError("num_beams, num_return_sequences and passages must be at least 1.")
+        if self.do_sample and self.num_beams > 1:
+            raise ValueError("choose sampling (do_sample=True) or beam search (num_beams>1).")
+        if self.num_beams > 1 and self.num_return_sequences > self.num_beams:
+            raise ValueError("num_return_sequences cannot exceed num_beams.")
+        if not (self.do_sample or self.num_beams > 1) and self.num_return_sequences > 1:
+            raise ValueError("greedy search returns one sequence; sample or use beams.")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}.")
+        if self.repetition_penalty <= 0:
+            raise ValueError("repetition_penalty must be positive (1.0 = off).")
+        if self.min_new_tokens > 0 and not self.end_ids:
+            raise ValueError("min_new_tokens only has an effect with end_ids.")
+
+    @property
+    def beams(self) -> int:
+        """Rows kept per input: beams, samples, or 1 for greedy."""
+        if self.num_beams > 1:
+            return self.num_beams
+        return self.num_return_sequences if self.do_sample else 1
+
+
+@dataclasses.dataclass
+class GenerationOutput:
+    """``sequences[i]`` lists the ``num_return_sequences`` outputs of input ``i`` (1-D arrays,
+    ending with the end id when one was produced); ``scores[i]`` their scores (summed
+    log-probabilities; length-normalised for beam search)."""
+
+    sequences: list
+    scores: np.ndarray
+
+
+class CachedDecoder:
+    """Decode with a model's own layers and a KV cache; compiled loops are reused per
+    option set and input shape.
+
+    Args:
+        model: from ``build_transformer_model(..., application="lm"|"unilm", with_mlm=...)``.
+        prefix: the ``prefix`` the model was built with.
+    """
+
+    def __init__(self, model: keras.Model, prefix: str = ""):
+        self.net = CachedTransformer(model, prefix=prefix)
+        self._compiled: dict = {}
+
+    def generate(
+        self,
+        inputs,
+        segment_ids=None,
+        *,
+        max_new_tokens: int = 32,
+        min_new_tokens: int = 0,
+        end_ids: Sequence[int] | int = (),
+        num_beams: int = 1,
+        do_sample: bool = False,
+        num_return_sequences: int = 1,
+        length_penalty: float = 1.0,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        repetition_penalty: float = 1.0,
+        no_repeat_ngram_size: int = 0,
+        banned_ids: Sequence[int] = (),
+        constraint: Callable | None = None,
+        passages: int = 1,
+        seed: int = 0,
+    ) -> GenerationOutput:
+        """Generate continuations of ``inputs``.
+
+        Args:
+            inputs: prompts (``lm``) or sources (``unilm``): a list of token-id lists of any
+                lengths (left-padded internally) or a 2-D array. With ``passages=P``, each
+                group of ``P`` consecutive rows is one input decoded jointly.
+            segment_ids: optional, same shapes as ``inputs`` (default zeros).
+            max_new_tokens, min_new_tokens: bounds on the generated length (end id included);
+                before ``min_new_tokens`` the end ids are forbidden.
+            end_ids: one id or several; any of them finishes a sequence.
+            num_beams: >1 selects beam search; ``length_penalty`` is the exponent ``a`` of
+                ``score / length**a`` for finished hypotheses.
+            do_sample: sample instead of taking the argmax; with ``temperature``, ``top_k``,
+                ``top_p``; ``num_return_sequences`` independent samples per input.
+            repetition_penalty: CTRL's penalty on tokens already in the prompt or output.
+            no_repeat_ngram_size: forbid repeating any n-gram of the prompt and output.
+            banned_ids: tokens never generated.
+            constraint: ``f(generated, step) -> allowed``: ``generated`` is ``(batch, beams,
+                passages, max_new)`` (valid up to ``step``), ``allowed`` a boolean mask
+                ``(batch, beams, passages, vocab)``, e.g. :class:`~kexue.decoding.samplers.
+                SubstringConstraint`.
+            passages: rows per input whose next-token distributions are combined by the vote
+                ``Σp² / (Σp + 1)``.
+            seed: sampling seed.
+        """
+        config = GenerationConfig(
+            max_new_tokens=int(max_new_tokens),
+            min_new_tokens=int(min_new_tokens),
+            end_ids=tuple(int(i) for i in np.atleast_1d(np.asarray(end_ids, dtype="int64"))),
+            num_beams=int(num_beams),
+            do_sample=bool(do_sample),
+            num_return_sequences=int(num_return_sequences),
+            length_penalty=float(length_penalty),
+            temperature=float(temperature),
+            top_k=top_k,
+            top_p=top_p,
+            repetition_penalty=float(repetition_penalty),
+            no_repeat_ngram_size=int(no_repeat_ngram_size),
+            banned_ids=tuple(int(i) for i in banned_ids),
+            constraint=constraint,
+            passages=int(passages),
+            seed=int(seed),
+        )
+        tokens, segments, valid = _left_pad(inputs, segment_ids, self.net.pad_token_id)
+        if len(tokens) % config.passages:
+            raise ValueError(f"{len(tokens)} input rows do not split into groups of {passages}.")
+        key = (config, tokens.shape)
+        if key not in self._compiled:
+            run = lambda *args: _decode(self.net, config, *args)  # noqa: E731
+            self._compiled[key] = jit_with_variables(run, self.net.variables)
+        out_tokens, out_scores, out_lengths = (
+            ops.convert_to_numpy(x) for x in self._compiled[key](tokens, segments, valid)
+        )
+        n = config.num_return_sequences
+        sequences = [
+            [out_tokens[b, r, : out_lengths[b, r]] for r in range(n)] for b in range(len(out_tokens))
+        ]
+        return GenerationOutput(sequences=sequences, scores=out_scores[:, :n])
+
+
+def generate(model: keras.Model, inputs, segment_ids=None, **options) -> GenerationOutput:
+    """One-shot :meth:`CachedDecoder.generate` (build a :class:`CachedDecoder` once to reuse
+    its compiled loops across calls)."""
+    return CachedDecoder(model).generate(inputs, segment_ids, **options)
+
+
+def _left_pad(inputs, segment_ids, pad_id: int):
+    rows = [np.asarray(r, dtype="int32").reshape(-1) for r in inputs]
+    if not rows or min(len(r) for r in rows) == 0:
+        raise ValueError("every input needs at least one token.")
+    segs = [np.zeros_like(r) for r in rows] if segment_ids is None else [
+        np.asarray(s, dtype="int32").reshape(-1) for s in segment_ids
+    ]
+    if [len(s) for s in segs] != [len(r) for r in rows]:
+        raise ValueError("segment_ids must have the same shapes as inputs.")
+    width = max(len(r) for r in rows)
+    tokens = np.full((len(rows), width), max(pad_id, 0), "int32")
+    segments = np.zeros((len(rows), width), "int32")
+    valid = np.zeros((len(rows), width), bool)
+    for i, (r, s) in enumerate(zip(rows, segs)):
+        tokens[i, width - len(r) :], segments[i, width - len(r) :] = r, s
+        valid[i, width - len(r) :] = True
+    return tokens, segments, valid
+
+
+def _expand(x, batch: int, beams: int, passages: int):
+    """Rows ordered (batch, passages) -> (batch, beams, passages), flattened."""
+    shape = tuple(ops.shape(x)[1:])
+    x = ops.reshape(x, (batch, 1, passages) + shape)
+    return ops.reshape(ops.broadcast_to(x, (batch, beams, passages) + shape), (-1,) + shape)
+
+
+def _decode(net: CachedTransformer, config: GenerationConfig, tokens, segments, valid):
+    """Prefill and the decoding loop; returns (tokens, scores, lengths) per (batch, beams)."""
+    rows0, width = ops.shape(tokens)
+    passages, beams, max_new = config.passages, config.beams, config.max_new_tokens
+    batch, vocab = rows0 // passages, net.vocab_size
+    tokens, segments, valid = (_expand(ops.convert_to_tensor(x), batch, beams, passages) for x in (tokens, segments, valid))
+    rows, max_len = batch * beams * passages, width + max_new
+    key_valid = ops.logical_and(valid, ops.not_equal(tokens, net.pad_token_id))
+    key_valid = ops.concatenate([key_valid, ops.ones((rows, max_new), "bool")], axis=1)
+    history = ops.concatenate(
+        [ops.where(valid, tokens, -1), ops.full((rows, max_new), -1, "int32")], axis=1
+    )
+    lengths = ops.sum(ops.cast(valid, "int32"), axis=1)
+    positions = ops.maximum(ops.cumsum(ops.cast(valid, "int32"), axis=1) - 1, 0)
+    mask = net.step_mask(key_valid, 0, width, causal=net.application == "lm")
+    logits, cache = net.step(tokens, segments, positions, net.init_cache(rows, max_len), 0, mask)
+    target_segment = 1 if net.application == "unilm" else 0
+    end_mask = samplers.token_mask(config.end_ids, vocab)
+    banned = samplers.token_mask(config.banned_ids, vocab)
+    use_seen = config.repetition_penalty != 1.0
+    seen = samplers.scatter_mask(history, history >= 0, vocab) if use_seen else ops.zeros((1,), "bool")
+    search = beam_search.init_beams(batch, beams, max_new) if config.num_beams > 1 else dict(
+        tokens=ops.zeros((batch, beams, max_new), "int32"),
+        scores=ops.zeros((batch, beams), "float32"),
+        lengths=ops.full((batch, beams), max_new, "int32"),
+        done=ops.zeros((batch, beams), "bool"),
+    )
+
+    def scores_of(logits, search, history, seen, step):
+        if use_seen:
+            logits = samplers.repetition_penalty(logits, seen, config.repetition_penalty)
+        logp = ops.log_softmax(logits / config.temperature, axis=-1)
+        forbidden = ops.broadcast_to(banned[None], (rows, vocab))
+        if config.min_new_tokens > 0:
+            forbidden = ops.logical_or(forbidden, ops.logical_and(end_mask[None], step < config.min_new_tokens))
+        if config.no_repeat_ngram_size > 0:
+            ngram = samplers.no_repeat_ngram_mask(history, width + step, config.no_repeat_ngram_size, vocab)
+            forbidden = ops.logical_or(forbidden, ngram)
+        logp = ops.reshape(samplers.forbid(logp, forbidden), (batch, beams, passages, vocab))
+        if config.constraint is not None:
+            generated = ops.broadcast_to(search["tokens"][:, :, None], (batch, beams, passages, max_new))
+            logp = samplers.forbid(logp, ops.logical_not(config.constraint(generated, step)))
+        if passages > 1:
+            return samplers.vote(logp, axis=2)
+        return logp[:, :, 0]
+
+    def choose(logp, search, step):
+        if config.num_beams > 1:
+            new, origin, token = beam_search.beam_step(search, logp, step, end_mask, config.length_penalty)
+            return new, origin, token
+        if config.do_sample:
+            filtered = logp
+            if config.top_k is not None:
+                filtered = samplers.top_k_filter(filtered, config.top_k)
+            if config.top_p is not None:
+                filtered = samplers.top_p_filter(filtered, config.top_p)
+            token = samplers.gumbel_sample(filtered, loop_seed(config.seed, step))
+        else:
+            token = ops.cast(ops.argmax(logp, axis=-1), "int32")
+        done = search["done"]
+        token = ops.where(done, config.end_ids[0] if config.end_ids else 0, token)
+        gained = ops.squeeze(ops.take_along_axis(logp, token[..., None], axis=-1), -1)
+        written = ops.one_hot(step, max_new, dtype="int32")[None, None]
+        ended = ops.logical_and(ops.take(end_mask, token), ops.logical_not(done))
+        new = dict(
+            tokens=search["tokens"] * (1 - written) + token[..., None] * written,
+            scores=search["scores"] + ops.where(done, 0.0, gained),
+            lengths=ops.where(ended, step + 1, search["lengths"]),
+            done=ops.logical_or(done, ended),
+        )
+        origin = ops.broadcast_to(ops.arange(beams, dtype="int32")[None], (batch, beams))
+        return new, origin, token
+
+    def body(step, logits, cache, key_valid, history, seen, search):
+        logp = scores_of(logits, search, history, seen, step)
+        search, origin, token = choose(logp, search, step)
+        if config.num_beams > 1:  # rows follow the beams they extend
+            source = ops.arange(batch, dtype="int32")[:, None] * beams + origin
+            source = ops.reshape(source[..., None] * passages + ops.arange(passages, dtype="int32"), (-1,))
+            cache = tuple((ops.take(k, source, axis=0), ops.take(v, source, axis=0)) for k, v in cache)
+            key_valid, history = ops.take(key_valid, source, axis=0), ops.take(history, source, axis=0)
+            seen = ops.take(seen, source, axis=0) if use_seen else seen
+        token = ops.reshape(ops.broadcast_to(token[..., None], (batch, beams, passages)), (rows, 1))
+        index = width + step
+        at = ops.one_hot(index, max_len, dtype="int32")[None]
+        history = history * (1 - at) + token * at
+        key_valid = ops.logical_or(ops.logical_and(key_valid, at == 0), ops.logical_and(at > 0, token != net.pad_token_id))
+        if use_seen:
+            seen = ops.logical_or(seen, ops.one_hot(token[:, 0], vocab) > 0)
+        mask = net.step_mask(key_valid, index, 1, causal=True)
+        segment = ops.full((rows, 1), target_segment, "int32")
+        position = (lengths + step)[:, None]
+        logits, cache = net.step(token, segment, position, cache, index, mask)
+        return step + 1, logits, cache, key_valid, history, seen, search
+
+    def cond(step, logits, cache, key_valid, history, seen, search):
+        if config.num_beams > 1:
+            finished = beam_search.search_done(search, step, max_new, config.length_penalty)
+        else:
+            finished = ops.all(search["done"])
+        return ops.logical_and(step < max_new, ops.logical_not(finished))
+
+    state = (0, logits, cache, key_valid, history, seen, search)
+    step, *_, search = while_loop(cond, body, state)
+    if config.num_beams > 1:
+        return beam_search.finalize(search, step, config.length_penalty, config.num_return_sequences)
+    return search["tokens"], search["scores"], search["lengths"]

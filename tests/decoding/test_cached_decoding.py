@@ -1,0 +1,119 @@
+"""The KV-cached fast path against uncached decoding of the same models: per-step logits,
+greedy tokens (vs AutoRegressiveDecoder) and beam search (vs a plain-Python beam search and,
+on a tiny vocabulary, brute-force enumeration)."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+from decoding_models import FAMILIES, GPT2, full_logits, tiny_model
+
+from kexue.decoding import AutoRegressiveDecoder, CachedDecoder
+from kexue.decoding.cache import CachedTransformer
+from kexue.models import build_transformer_model
+
+SOURCE, TARGET = [3, 4, 5, 6], [7, 8, 9, 10, 11]
+
+
+def log_softmax(x):
+    x = x - x.max(-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_cached_steps_give_the_full_model_logits(name):
+    model, application = tiny_model(name), FAMILIES[name][2]
+    net = CachedTransformer(model)
+    full = full_logits(model, application, SOURCE, [TARGET])[0]
+    n, max_len = len(SOURCE), len(SOURCE) + len(TARGET)
+    key_valid = np.ones((1, max_len), bool)
+    cache = net.init_cache(1, max_len)
+    mask = net.step_mask(key_valid, 0, n, causal=application == "lm")
+    logits, cache = net.step(np.array([SOURCE]), None, np.arange(n)[None], cache, 0, mask)
+    got = [keras.ops.convert_to_numpy(logits)[0]]
+    segment = np.array([[1 if application == "unilm" else 0]])
+    for i, token in enumerate(TARGET[:-1]):
+        mask = net.step_mask(key_valid, n + i, 1)
+        logits, cache = net.step(np.array([[token]]), segment, np.array([[n + i]]), cache, n + i, mask)
+        got.append(keras.ops.convert_to_numpy(logits)[0])
+    np.testing.assert_allclose(np.array(got), full[n - 1 : max_len - 1], atol=1e-5, rtol=1e-5)
+
+
+class Uncached(AutoRegressiveDecoder):
+    """bert4keras-style decoder re-running the whole model at every step."""
+
+    def __init__(self, model, application, **kwargs):
+        super().__init__(**kwargs)
+        self.model, self.application = model, application
+
+    @AutoRegressiveDecoder.wraps(default_rtype="logits")
+    def predict(self, inputs, output_ids, states):
+        return full_logits(self.model, self.application, inputs[0][0], output_ids)[:, -1]
+
+
+PROMPTS = [[3, 4, 5, 6, 7], [8, 9]]
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_greedy_tokens_match_uncached_decoding(name):
+    model, application = tiny_model(name, seed=1), FAMILIES[name][2]
+    out = CachedDecoder(model).generate(PROMPTS, max_new_tokens=6, end_ids=[1, 2])
+    reference = Uncached(model, application, start_id=None, end_id=[1, 2], maxlen=6)
+    for prompt, got in zip(PROMPTS, out.sequences):
+        np.testing.assert_array_equal(got[0], reference.beam_search([prompt], topk=1))
+
+
+def reference_beam(model, application, source, beams, max_new, end_ids, alpha):
+    """Plain-Python beam search with a finished pool, run to the end (no early stop)."""
+    alive, pool = [((), 0.0)], []
+    for step in range(max_new):
+        logits = full_logits(model, application, source, [seq for seq, _ in alive])[:, -1]
+        candidates = []
+        for (seq, score), logp in zip(alive, log_softmax(logits.astype("float64"))):
+            candidates += [(seq + (t,), score + logp[t]) for t in range(len(logp))]
+        candidates.sort(key=lambda c: -c[1])
+        candidates = candidates[: 2 * beams]
+        pool += [(s, v / len(s) ** alpha) for s, v in candidates if s[-1] in end_ids]
+        alive = [c for c in candidates if c[0][-1] not in end_ids][:beams]
+    pool += [(s, v / len(s) ** alpha) for s, v in alive]
+    return sorted(pool, key=lambda c: -c[1])
+
+
+@pytest.mark.parametrize("name", ["gpt2", "bert-unilm"])
+def test_beam_search_matches_uncached_reference(name):
+    model, application = tiny_model(name, seed=2, std=0.35), FAMILIES[name][2]
+    out = CachedDecoder(model).generate(
+        PROMPTS, max_new_tokens=5, end_ids=[1, 2], num_beams=3, num_return_sequences=2, length_penalty=0.7
+    )
+    for prompt, got, scores in zip(PROMPTS, out.sequences, out.scores):
+        expected = reference_beam(model, application, prompt, 3, 5, (1, 2), 0.7)[:2]
+        assert [tuple(s.tolist()) for s in got] == [s for s, _ in expected]
+        np.testing.assert_allclose(scores, [v for _, v in expected], atol=1e-4)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_wide_beam_equals_brute_force_enumeration(alpha):
+    vocab, max_new, end = 5, 3, 0
+    model = build_transformer_model(dict(GPT2, vocab_size=vocab), model="gpt2", with_mlm="linear")
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+    prompt = [1, 2, 3]
+    prefixes = list(itertools.product(range(vocab), repeat=max_new - 1))
+    logp = log_softmax(full_logits(model, "lm", prompt, prefixes)[:, len(prompt) - 1 :].astype("float64"))
+    logp = dict(zip(prefixes, logp))  # logp[prefix][i] scores token i + 1 after any prefix[:i]
+    every = []
+    for n in range(1, max_new + 1):
+        for seq in itertools.product(range(vocab), repeat=n):
+            if end in seq[:-1] or (n < max_new and seq[-1] != end):
+                continue
+            rows = logp[(seq[:-1] + (0,) * max_new)[: max_new - 1]]
+            every.append((seq, sum(rows[i, t] for i, t in enumerate(seq)) / n**alpha))
+    every.sort(key=lambda c: -c[1])
+    beams = (vocab - 1) ** (max_new - 1)
+    out = CachedDecoder(model).generate(
+        [prompt], max_new_tokens=max_new, end_ids=[end], num_beams=beams, num_return_sequences=3,
+        length_penalty=alpha,
+    )
+    assert [tuple(s.tolist()) for s in out.sequences[0]] == [s for s, _ in every[:3]]
+    np.testing.assert_allclose(out.scores[0], [v for _, v in every[:3]], atol=1e-4)

@@ -128,7 +128,7 @@ class ExtendedOptimizer:
                     dtype=variable.dtype,
                     name=f"{variable_path(variable).replace('/', '_')}_slow",
                 )
-                slow.assign(variable)
+                slow.assign(keras.ops.copy(variable.value))  # own buffer: JAX donates both
                 self._kexue_slow.append(slow)
 
     # -- learning rate and weight decay ---------------------------------------------------

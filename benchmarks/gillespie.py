@@ -18,7 +18,9 @@ import time
 from kexue.sim import gene_expression, simulate
 
 
-def python_ssa(t_max: float, seed: int, m: int = 20, n: int = 50) -> tuple[int, float, float]:
+def python_ssa(
+    t_max: float, seed: int, m: int = 20, n: int = 50
+) -> tuple[int, float, float]:
     """The textbook direct method in plain Python; returns (events, time-weighted mean m, mean n)."""
     rng = random.Random(seed)
     t = 0.0
@@ -50,8 +52,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trajectories", type=int, default=10000)
     parser.add_argument("--t-max", type=float, default=20.0)
-    parser.add_argument("--python-t-max", type=float, default=2000.0, help="length of the pure-Python run")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating runs; the best rate of each is kept")
+    parser.add_argument(
+        "--python-t-max",
+        type=float,
+        default=2000.0,
+        help="length of the pure-Python run",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="alternating runs; the best rate of each is kept",
+    )
     args = parser.parse_args()
 
     python_rate = ours_rate = 0.0
@@ -62,13 +74,24 @@ def main() -> None:
         python_rate = max(python_rate, events / python_s)
 
         start = time.perf_counter()
-        result = simulate(gene_expression(), {"m": 20, "n": 50}, t_max=args.t_max, n_trajectories=args.trajectories, seed=0, burn_in=10.0)
+        result = simulate(
+            gene_expression(),
+            {"m": 20, "n": 50},
+            t_max=args.t_max,
+            n_trajectories=args.trajectories,
+            seed=0,
+            burn_in=10.0,
+        )
         ours_s = time.perf_counter() - start
         ours_rate = max(ours_rate, result.n_events / ours_s)
 
-    print(f"pure-Python SSA : {events:>10} events, best {python_rate / 1e6:6.3f} M events/s (means m {mean_m:.2f}, n {mean_n:.2f})")
-    print(f"kexue.sim       : {result.n_events:>10} events, best {ours_rate / 1e6:6.3f} M events/s "
-          f"({args.trajectories} trajectories, t_max {args.t_max:g})")
+    print(
+        f"pure-Python SSA : {events:>10} events, best {python_rate / 1e6:6.3f} M events/s (means m {mean_m:.2f}, n {mean_n:.2f})"
+    )
+    print(
+        f"kexue.sim       : {result.n_events:>10} events, best {ours_rate / 1e6:6.3f} M events/s "
+        f"({args.trajectories} trajectories, t_max {args.t_max:g})"
+    )
     print(f"speed-up        : {ours_rate / python_rate:.1f}x")
     for name, stats in result.summary().items():
         print(f"  {name}: mean {stats['mean']:.3f}  Fano {stats['fano']:.3f}")

@@ -85,7 +85,9 @@ def angle_moments(n: int) -> tuple[float, float]:
     return math.pi / 2, angle_variance(n)
 
 
-def sample_angles(n: int, size: int, seed: int | None = 0, method: str = "vectors") -> np.ndarray:
+def sample_angles(
+    n: int, size: int, seed: int | None = 0, method: str = "vectors"
+) -> np.ndarray:
     """Monte-Carlo angles between random vectors in ``n`` dimensions.
 
     ``method="vectors"`` draws pairs of standard normal vectors and measures
@@ -112,7 +114,9 @@ def sample_angles(n: int, size: int, seed: int | None = 0, method: str = "vector
         stop = min(size, start + batch)
         u = rng.standard_normal((stop - start, n))
         v = rng.standard_normal((stop - start, n))
-        cos = np.einsum("ij,ij->i", u, v) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
+        cos = np.einsum("ij,ij->i", u, v) / (
+            np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1)
+        )
         angles[start:stop] = np.arccos(np.clip(cos, -1.0, 1.0))
     return angles
 

@@ -7,12 +7,26 @@ import pytest
 from scipy import integrate
 
 from kexue.geometry import (
-    angle_log_normaliser, angle_moments, angle_pdf, angle_variance, expected_orthogonality_error,
-    orthogonality_error, sample_angles, xavier_matrix,
+    angle_log_normaliser,
+    angle_moments,
+    angle_pdf,
+    angle_variance,
+    expected_orthogonality_error,
+    orthogonality_error,
+    sample_angles,
+    xavier_matrix,
 )
 
 # ../shared/reference-values.md: variance of the angle between two random vectors
-TABLE = {3: 0.467401, 10: 0.110661, 20: 0.0525832, 50: 0.0204053, 100: 0.0101007, 200: 0.00502508, 1000: 0.001001}
+TABLE = {
+    3: 0.467401,
+    10: 0.110661,
+    20: 0.0525832,
+    50: 0.0204053,
+    100: 0.0101007,
+    200: 0.00502508,
+    1000: 0.001001,
+}
 
 
 @pytest.mark.parametrize("n, variance", sorted(TABLE.items()))
@@ -23,9 +37,19 @@ def test_variance_table_to_six_significant_digits(n, variance):
 @pytest.mark.parametrize("n", [2, 3, 4, 7, 10, 50, 300])
 def test_pdf_and_variance_against_quadrature(n):
     points = [math.pi / 2]
-    mass = integrate.quad(lambda t: angle_pdf(t, n), 0, math.pi, points=points, limit=200)[0]
-    mean = integrate.quad(lambda t: t * angle_pdf(t, n), 0, math.pi, points=points, limit=200)[0]
-    var = integrate.quad(lambda t: (t - math.pi / 2) ** 2 * angle_pdf(t, n), 0, math.pi, points=points, limit=200)[0]
+    mass = integrate.quad(
+        lambda t: angle_pdf(t, n), 0, math.pi, points=points, limit=200
+    )[0]
+    mean = integrate.quad(
+        lambda t: t * angle_pdf(t, n), 0, math.pi, points=points, limit=200
+    )[0]
+    var = integrate.quad(
+        lambda t: (t - math.pi / 2) ** 2 * angle_pdf(t, n),
+        0,
+        math.pi,
+        points=points,
+        limit=200,
+    )[0]
     assert mass == pytest.approx(1, rel=1e-8)
     assert mean == pytest.approx(math.pi / 2, rel=1e-8)
     assert var == pytest.approx(angle_variance(n), rel=1e-7)
@@ -35,9 +59,13 @@ def test_pdf_and_variance_against_quadrature(n):
 @pytest.mark.parametrize("n", [3, 10, 100, 1000])
 @pytest.mark.parametrize("method", ["vectors", "beta"])
 def test_monte_carlo_within_three_percent(n, method):
-    angles = sample_angles(n, 40_000 if method == "beta" or n < 1000 else 8_000, seed=n, method=method)
+    angles = sample_angles(
+        n, 40_000 if method == "beta" or n < 1000 else 8_000, seed=n, method=method
+    )
     assert angles.mean() == pytest.approx(math.pi / 2, abs=0.01)
-    assert angles.var() == pytest.approx(angle_variance(n), rel=0.03 if len(angles) > 10_000 else 0.06)
+    assert angles.var() == pytest.approx(
+        angle_variance(n), rel=0.03 if len(angles) > 10_000 else 0.06
+    )
 
 
 def test_xavier_orthogonality_shrinks_like_one_over_sqrt_n():
@@ -48,7 +76,9 @@ def test_xavier_orthogonality_shrinks_like_one_over_sqrt_n():
     slope = np.polyfit(np.log(sizes), np.log(errors), 1)[0]
     assert slope == pytest.approx(-0.5, abs=0.05)
     w = xavier_matrix(256, seed=1)
-    assert np.linalg.norm(w, axis=0).mean() == pytest.approx(1.0, abs=0.02)  # unit-length columns
+    assert np.linalg.norm(w, axis=0).mean() == pytest.approx(
+        1.0, abs=0.02
+    )  # unit-length columns
 
 
 def test_normaliser_and_errors():

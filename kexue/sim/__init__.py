@@ -11,4 +11,11 @@ from kexue.sim.gillespie import SimulationResult, simulate
 from kexue.sim.network import Reaction, ReactionNetwork, gene_expression
 from kexue.sim.plots import plot_simulation
 
-__all__ = ["Reaction", "ReactionNetwork", "SimulationResult", "gene_expression", "plot_simulation", "simulate"]
+__all__ = [
+    "Reaction",
+    "ReactionNetwork",
+    "SimulationResult",
+    "gene_expression",
+    "plot_simulation",
+    "simulate",
+]

@@ -14,20 +14,36 @@ import argparse
 def gillespie(args: argparse.Namespace) -> int:
     from kexue.sim import gene_expression, plot_simulation, simulate
 
-    network = gene_expression(args.transcription, args.translation, args.mrna_decay, args.protein_decay)
+    network = gene_expression(
+        args.transcription, args.translation, args.mrna_decay, args.protein_decay
+    )
     mean_m = args.transcription / args.mrna_decay
     exact = {
         "m": (mean_m, 1.0),
-        "n": (mean_m * args.translation / args.protein_decay, 1.0 + args.translation / (args.mrna_decay + args.protein_decay)),
+        "n": (
+            mean_m * args.translation / args.protein_decay,
+            1.0 + args.translation / (args.mrna_decay + args.protein_decay),
+        ),
     }
     result = simulate(
-        network, {"m": 0, "n": 0}, t_max=args.t_max, n_trajectories=args.trajectories, seed=args.seed,
-        burn_in=args.burn_in, record_every=args.record_every if args.plot else None,
+        network,
+        {"m": 0, "n": 0},
+        t_max=args.t_max,
+        n_trajectories=args.trajectories,
+        seed=args.seed,
+        burn_in=args.burn_in,
+        record_every=args.record_every if args.plot else None,
     )
-    print(f"{result.n_events} reactions over {args.trajectories} trajectories (t_max {args.t_max:g}, burn-in {args.burn_in:g})")
-    print(f"{'species':<8}{'mean':>10}{'exact':>10}{'variance':>11}{'Fano':>8}{'exact':>8}")
+    print(
+        f"{result.n_events} reactions over {args.trajectories} trajectories (t_max {args.t_max:g}, burn-in {args.burn_in:g})"
+    )
+    print(
+        f"{'species':<8}{'mean':>10}{'exact':>10}{'variance':>11}{'Fano':>8}{'exact':>8}"
+    )
     for name, stats in result.summary().items():
-        print(f"{name:<8}{stats['mean']:10.3f}{exact[name][0]:10.3f}{stats['variance']:11.3f}{stats['fano']:8.3f}{exact[name][1]:8.3f}")
+        print(
+            f"{name:<8}{stats['mean']:10.3f}{exact[name][0]:10.3f}{stats['variance']:11.3f}{stats['fano']:8.3f}{exact[name][1]:8.3f}"
+        )
     if args.plot:
         print(f"plot written to {plot_simulation(result, args.plot)}")
     return 0
@@ -35,18 +51,31 @@ def gillespie(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``kexue sim gillespie``."""
-    sim = subparsers.add_parser("sim", help="small scientific simulations (Gillespie SSA)")
+    sim = subparsers.add_parser(
+        "sim", help="small scientific simulations (Gillespie SSA)"
+    )
     commands = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
     sim.set_defaults(func=lambda args: (sim.print_help(), 2)[1])
-    p = commands.add_parser("gillespie", help="gene expression: 0 -> m, m -> m + n, m -> 0, n -> 0")
+    p = commands.add_parser(
+        "gillespie", help="gene expression: 0 -> m, m -> m + n, m -> 0, n -> 0"
+    )
     p.add_argument("--t-max", type=float, default=100.0)
-    p.add_argument("--burn-in", type=float, default=10.0, help="statistics start after this time")
+    p.add_argument(
+        "--burn-in", type=float, default=10.0, help="statistics start after this time"
+    )
     p.add_argument("--trajectories", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--transcription", type=float, default=20.0)
     p.add_argument("--translation", type=float, default=2.5)
     p.add_argument("--mrna-decay", type=float, default=1.0)
     p.add_argument("--protein-decay", type=float, default=1.0)
-    p.add_argument("--plot", help="write trajectories and stationary histograms to this PNG")
-    p.add_argument("--record-every", type=float, default=0.1, help="trajectory sampling step for the plot")
+    p.add_argument(
+        "--plot", help="write trajectories and stationary histograms to this PNG"
+    )
+    p.add_argument(
+        "--record-every",
+        type=float,
+        default=0.1,
+        help="trajectory sampling step for the plot",
+    )
     p.set_defaults(func=gillespie)

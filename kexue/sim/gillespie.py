@@ -51,7 +51,11 @@ class SimulationResult:
     def summary(self) -> dict[str, dict[str, float]]:
         """``{species: {"mean": ..., "variance": ..., "fano": ...}}``."""
         return {
-            name: {"mean": float(m), "variance": float(v), "fano": float(v / m) if m else float("nan")}
+            name: {
+                "mean": float(m),
+                "variance": float(v),
+                "fano": float(v / m) if m else float("nan"),
+            }
             for name, m, v in zip(self.species, self.mean, self.variance)
         }
 
@@ -88,11 +92,18 @@ def simulate(
         raise ValueError(f"burn_in must lie in [0, t_max), got {burn_in}")
     if n_trajectories < 1:
         raise ValueError(f"n_trajectories must be at least 1, got {n_trajectories}")
-    x0 = network.state(initial) if isinstance(initial, dict) else np.asarray(initial, dtype=np.int64)
+    x0 = (
+        network.state(initial)
+        if isinstance(initial, dict)
+        else np.asarray(initial, dtype=np.int64)
+    )
     n_species = len(network.species)
     # float states (exact for counts below 2**53), one row per species plus a row of ones (see ReactionNetwork.propensities_extended)
     x = np.ones((n_species + 1, n_trajectories))
-    x[:n_species] = np.broadcast_to(np.asarray(x0)[:, None] if np.ndim(x0) == 1 else np.asarray(x0).T, (n_species, n_trajectories))
+    x[:n_species] = np.broadcast_to(
+        np.asarray(x0)[:, None] if np.ndim(x0) == 1 else np.asarray(x0).T,
+        (n_species, n_trajectories),
+    )
     grid = np.arange(0.0, t_max + 1e-12, record_every) if record_every else None
     run = _Runner(network, np.random.default_rng(seed), grid, n_trajectories, max_steps)
     # Markov property: stopping every trajectory at burn_in and drawing fresh
@@ -101,25 +112,54 @@ def simulate(
     if burn_in > 0:
         x = run.advance(x, 0.0, burn_in, stats=None)
     stats = _TimeWeighted(n_species)
-    final = run.advance(x, burn_in, t_max, stats=stats, last=True)[:n_species].T.astype(np.int64)
+    final = run.advance(x, burn_in, t_max, stats=stats, last=True)[:n_species].T.astype(
+        np.int64
+    )
     mean, variance, histograms = stats.result(n_trajectories * (t_max - burn_in))
-    return SimulationResult(list(network.species), mean, variance, histograms, final, grid, run.samples, run.n_events)
+    return SimulationResult(
+        list(network.species),
+        mean,
+        variance,
+        histograms,
+        final,
+        grid,
+        run.samples,
+        run.n_events,
+    )
 
 
 class _Runner:
     """Lock-step direct-method steps for all trajectories between two times."""
 
-    def __init__(self, network: ReactionNetwork, rng: np.random.Generator, grid, n_trajectories: int, max_steps: int):
-        self.network, self.rng, self.grid, self.max_steps = network, rng, grid, max_steps
+    def __init__(
+        self,
+        network: ReactionNetwork,
+        rng: np.random.Generator,
+        grid,
+        n_trajectories: int,
+        max_steps: int,
+    ):
+        self.network, self.rng, self.grid, self.max_steps = (
+            network,
+            rng,
+            grid,
+            max_steps,
+        )
         n_species = len(network.species)
         change = network.change.T.astype(np.float64)
         self.cumulative_matrix = network.cumulative_matrix()
         self.changing = [(s, change[s]) for s in range(n_species) if change[s].any()]
-        self.samples = np.zeros((n_trajectories, len(grid), n_species), dtype=np.int64) if grid is not None else None
+        self.samples = (
+            np.zeros((n_trajectories, len(grid), n_species), dtype=np.int64)
+            if grid is not None
+            else None
+        )
         self.next_sample = np.zeros(n_trajectories, dtype=np.int64)
         self.n_events = 0
 
-    def advance(self, x: np.ndarray, t_start: float, t_end: float, stats, last: bool = False) -> np.ndarray:
+    def advance(
+        self, x: np.ndarray, t_start: float, t_end: float, stats, last: bool = False
+    ) -> np.ndarray:
         """Run every trajectory (columns of ``x``) from ``t_start`` to ``t_end``; returns the states at ``t_end``."""
         n_species, n_reactions = x.shape[0] - 1, len(self.network.change)
         out = x.copy()
@@ -130,18 +170,26 @@ class _Runner:
             if not ids.size:
                 return out
             if block == _BLOCK:
-                exponentials = self.rng.standard_exponential((_BLOCK, ids.size), dtype=np.float32)
+                exponentials = self.rng.standard_exponential(
+                    (_BLOCK, ids.size), dtype=np.float32
+                )
                 uniforms = self.rng.random((_BLOCK, ids.size), dtype=np.float32)
                 block = 0
-            if self.cumulative_matrix is not None:  # linear propensities: one small matmul
+            if (
+                self.cumulative_matrix is not None
+            ):  # linear propensities: one small matmul
                 cumulative = self.cumulative_matrix @ x
             else:
                 cumulative = self.network.propensities_extended(x)
-                for r in range(1, n_reactions):  # row-wise running sum (np.cumsum on axis 0 is slow)
+                for r in range(
+                    1, n_reactions
+                ):  # row-wise running sum (np.cumsum on axis 0 is slow)
                     cumulative[r] += cumulative[r - 1]
             total = cumulative[-1]
             with np.errstate(divide="ignore"):
-                tau = exponentials[block] / total  # float64: the time spent in the current state
+                tau = (
+                    exponentials[block] / total
+                )  # float64: the time spent in the current state
             t_next = t + tau
             done = t_next >= t_end
             n_done = int(np.count_nonzero(done))
@@ -150,7 +198,16 @@ class _Runner:
                     tau[done] = np.maximum(t_end - t[done], 0.0)
                 stats.add(x[:n_species], tau)
             if self.samples is not None:
-                _record(self.samples, self.grid, self.next_sample, ids, x[:n_species].T, np.minimum(t_next, t_end), t_end, last)
+                _record(
+                    self.samples,
+                    self.grid,
+                    self.next_sample,
+                    ids,
+                    x[:n_species].T,
+                    np.minimum(t_next, t_end),
+                    t_end,
+                    last,
+                )
             target = uniforms[block] * total
             block += 1
             reaction = np.zeros(ids.size, dtype=np.intp)
@@ -170,7 +227,9 @@ class _Runner:
                     x, t_next, ids = x[:, keep], t_next[keep], ids[keep]
                     block = _BLOCK  # fresh random numbers of the new size
             t = t_next
-        raise RuntimeError(f"simulation did not reach t={t_end} within max_steps={self.max_steps}")
+        raise RuntimeError(
+            f"simulation did not reach t={t_end} within max_steps={self.max_steps}"
+        )
 
 
 _BLOCK = 256  # steps per batch of random numbers and per statistics flush
@@ -194,7 +253,9 @@ class _TimeWeighted:
     def flush(self) -> None:
         if not self.states:
             return
-        counts_all = np.concatenate(self.states, axis=1).astype(np.intp)  # (n_species, entries)
+        counts_all = np.concatenate(self.states, axis=1).astype(
+            np.intp
+        )  # (n_species, entries)
         dwell = np.concatenate(self.dwells)
         self.states, self.dwells = [], []
         for s, counts in enumerate(counts_all):
@@ -205,7 +266,9 @@ class _TimeWeighted:
             else:
                 self.histograms[s][: len(h)] += h
 
-    def result(self, duration: float) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def result(
+        self, duration: float
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         self.flush()
         histograms = [h / duration for h in self.histograms]
         mean = np.array([np.arange(len(h)) @ h for h in histograms])
@@ -217,7 +280,9 @@ def _record(samples, grid, next_sample, active, xa, t_new, t_end, last) -> None:
     """Store the current state at every grid time the trajectories pass now
     (grid points at ``t_end`` itself only in the last phase)."""
     if last:
-        end = np.where(t_new >= t_end, len(grid), np.searchsorted(grid, t_new, side="left"))
+        end = np.where(
+            t_new >= t_end, len(grid), np.searchsorted(grid, t_new, side="left")
+        )
     else:
         end = np.searchsorted(grid, t_new, side="left")
     start = next_sample[active]

@@ -44,14 +44,18 @@ class Reaction:
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.rate) or self.rate < 0:
-            raise ValueError(f"a reaction rate must be finite and non-negative, got {self.rate}")
+            raise ValueError(
+                f"a reaction rate must be finite and non-negative, got {self.rate}"
+            )
         for side in (self.reactants, self.products):
             for name, count in side.items():
                 if int(count) != count or count < 0:
-                    raise ValueError(f"stoichiometry of {name!r} must be a non-negative integer, got {count}")
+                    raise ValueError(
+                        f"stoichiometry of {name!r} must be a non-negative integer, got {count}"
+                    )
 
     @classmethod
-    def parse(cls, text: str, rate: float) -> "Reaction":
+    def parse(cls, text: str, rate: float) -> Reaction:
         """Read ``"2A + B -> C"`` (``0`` or an empty side is nothing)."""
         if text.count("->") != 1:
             raise ValueError(f"a reaction needs exactly one '->': {text!r}")
@@ -68,7 +72,9 @@ class ReactionNetwork:
         (['A'], [2.0, 1.5])
     """
 
-    def __init__(self, reactions: list[Reaction], species: list[str] | None = None) -> None:
+    def __init__(
+        self, reactions: list[Reaction], species: list[str] | None = None
+    ) -> None:
         if not reactions:
             raise ValueError("a reaction network needs at least one reaction")
         names = list(species or [])
@@ -76,7 +82,9 @@ class ReactionNetwork:
             for name in list(reaction.reactants) + list(reaction.products):
                 if name not in names:
                     if species is not None:
-                        raise ValueError(f"reaction uses species {name!r} missing from species={species}")
+                        raise ValueError(
+                            f"reaction uses species {name!r} missing from species={species}"
+                        )
                     names.append(name)
         self.reactions = list(reactions)
         self.species = names
@@ -95,9 +103,15 @@ class ReactionNetwork:
         # the first factor of each reaction is one gathered column, the rest
         # (higher orders, more reactants) are a short list of extra terms.
         self._first = np.full(n_r, n_s)
-        self._extra: list[tuple[int, int, int]] = []  # (reaction, species, m): factor (x - m) / (m + 1)
+        self._extra: list[
+            tuple[int, int, int]
+        ] = []  # (reaction, species, m): factor (x - m) / (m + 1)
         for i in range(n_r):
-            factors = [(j, m) for j in np.flatnonzero(self.reactant_matrix[i]) for m in range(self.reactant_matrix[i, j])]
+            factors = [
+                (j, m)
+                for j in np.flatnonzero(self.reactant_matrix[i])
+                for m in range(self.reactant_matrix[i, j])
+            ]
             if factors:
                 self._first[i] = factors[0][0]
                 self._extra.extend((i, int(j), m) for j, m in factors[1:])
@@ -107,21 +121,27 @@ class ReactionNetwork:
         try:
             return self.species.index(name)
         except ValueError:
-            raise KeyError(f"unknown species {name!r}; the network has {self.species}") from None
+            raise KeyError(
+                f"unknown species {name!r}; the network has {self.species}"
+            ) from None
 
     def state(self, counts: dict[str, int]) -> np.ndarray:
         """A state vector from ``{species: count}`` (missing species are 0)."""
         x = np.zeros(len(self.species), dtype=np.int64)
         for name, count in counts.items():
             if int(count) != count or count < 0:
-                raise ValueError(f"initial count of {name!r} must be a non-negative integer, got {count}")
+                raise ValueError(
+                    f"initial count of {name!r} must be a non-negative integer, got {count}"
+                )
             x[self.index(name)] = int(count)
         return x
 
     def propensities(self, x: np.ndarray) -> np.ndarray:
         """Propensities ``(n_states, n_reactions)`` for states ``x`` of shape ``(n_states, n_species)``."""
         x = np.asarray(x, dtype=np.float64)
-        return self.propensities_extended(np.concatenate([x.T, np.ones((1, len(x)))], axis=0)).T
+        return self.propensities_extended(
+            np.concatenate([x.T, np.ones((1, len(x)))], axis=0)
+        ).T
 
     def cumulative_matrix(self) -> np.ndarray | None:
         """For networks whose propensities are all linear in the state (no
@@ -150,7 +170,10 @@ class ReactionNetwork:
 
 
 def gene_expression(
-    transcription: float = 20.0, translation: float = 2.5, mrna_decay: float = 1.0, protein_decay: float = 1.0
+    transcription: float = 20.0,
+    translation: float = 2.5,
+    mrna_decay: float = 1.0,
+    protein_decay: float = 1.0,
 ) -> ReactionNetwork:
     """The two-stage gene expression model ∅ → m, m → m + n, m → ∅, n → ∅.
 

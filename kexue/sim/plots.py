@@ -7,7 +7,9 @@ import os
 from kexue.sim.gillespie import SimulationResult
 
 
-def plot_simulation(result: SimulationResult, path: str | os.PathLike, n_trajectories: int = 3) -> str:
+def plot_simulation(
+    result: SimulationResult, path: str | os.PathLike, n_trajectories: int = 3
+) -> str:
     """Write a PNG: a few recorded trajectories (if any) and the time-weighted
     stationary histogram of every species. Returns the path.
 
@@ -30,13 +32,28 @@ def plot_simulation(result: SimulationResult, path: str | os.PathLike, n_traject
     if has_paths:
         for s, name in enumerate(result.species):
             for k in range(min(n_trajectories, result.samples.shape[0])):
-                axes[0].step(result.times, result.samples[k, :, s], where="post", lw=0.8, color=f"C{s}", alpha=0.8, label=name if k == 0 else None)
+                axes[0].step(
+                    result.times,
+                    result.samples[k, :, s],
+                    where="post",
+                    lw=0.8,
+                    color=f"C{s}",
+                    alpha=0.8,
+                    label=name if k == 0 else None,
+                )
         axes[0].set_xlabel("time")
         axes[0].set_ylabel("count")
         axes[0].legend()
     ax = axes[-1]
     for s, name in enumerate(result.species):
-        ax.bar(range(len(result.histograms[s])), result.histograms[s], width=1.0, alpha=0.5, color=f"C{s}", label=f"{name} (mean {result.mean[s]:.1f}, Fano {result.fano[s]:.2f})")
+        ax.bar(
+            range(len(result.histograms[s])),
+            result.histograms[s],
+            width=1.0,
+            alpha=0.5,
+            color=f"C{s}",
+            label=f"{name} (mean {result.mean[s]:.1f}, Fano {result.fano[s]:.2f})",
+        )
     ax.set_xlabel("count")
     ax.set_ylabel("fraction of time")
     ax.legend(fontsize=8)

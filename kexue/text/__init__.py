@@ -9,11 +9,28 @@ Example:
     True
 """
 
-from kexue.text.contrast import Term, count_words, depth_threshold, domain_terms, expand_seeds
+from kexue.text.contrast import (
+    Term,
+    count_words,
+    depth_threshold,
+    domain_terms,
+    expand_seeds,
+)
 from kexue.text.cooccurrence import Cooccurrence, cooccurrence
-from kexue.text.corpus import Lines, SegmentedCorpus, ZhidaoQuestion, peoples_daily_1998, read_zhidao
+from kexue.text.corpus import (
+    Lines,
+    SegmentedCorpus,
+    ZhidaoQuestion,
+    peoples_daily_1998,
+    read_zhidao,
+)
 from kexue.text.discovery import WordDiscovery, discover_words
-from kexue.text.evaluation import SegmentationScore, segmentation_f1, top_word_precision, word_spans
+from kexue.text.evaluation import (
+    SegmentationScore,
+    segmentation_f1,
+    top_word_precision,
+    word_spans,
+)
 from kexue.text.lexicon import read_lexicon, write_lexicon
 from kexue.text.tokenizer import Tokenizer
 from kexue.text.vectors import WordVectors
@@ -39,22 +56,28 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    *_LAZY,
+    "CategoricalNCE",
     "Cooccurrence",
+    "Lines",
+    "PairInnerProduct",
+    "SegmentationScore",
+    "SegmentedCorpus",
+    "SimplerGloVe",
     "Term",
+    "Tokenizer",
+    "WordDiscovery",
     "WordVectors",
+    "ZhidaoQuestion",
     "cooccurrence",
     "count_words",
     "depth_threshold",
+    "discover_words",
     "domain_terms",
     "expand_seeds",
-    "Lines",
-    "SegmentationScore",
-    "SegmentedCorpus",
-    "Tokenizer",
-    "WordDiscovery",
-    "ZhidaoQuestion",
-    "discover_words",
+    "fit_categorical_nce",
+    "glove_weights",
+    "nce_loss",
+    "negative_sampling_loss",
     "peoples_daily_1998",
     "read_lexicon",
     "read_zhidao",

@@ -17,11 +17,36 @@ def _add_discovery_options(parser: argparse.ArgumentParser) -> None:
     from kexue.text.discovery import WordDiscovery  # light: NumPy only
 
     defaults = WordDiscovery()
-    parser.add_argument("--min-proba", type=float, default=defaults.min_proba, help="lowest probability of a strong pair / kept word")
-    parser.add_argument("--min-pmi", type=float, default=defaults.min_pmi, help="lowest PMI (nats) of a strong pair")
-    parser.add_argument("--split-margin", type=float, default=defaults.split_margin, help="nats per extra character a word must gain over its split")
-    parser.add_argument("--max-length", type=int, default=defaults.max_length, help="longest word (characters; numbers and Latin runs count as one)")
-    parser.add_argument("--min-count", type=int, default=defaults.min_count, help="fewest occurrences of a candidate word")
+    parser.add_argument(
+        "--min-proba",
+        type=float,
+        default=defaults.min_proba,
+        help="lowest probability of a strong pair / kept word",
+    )
+    parser.add_argument(
+        "--min-pmi",
+        type=float,
+        default=defaults.min_pmi,
+        help="lowest PMI (nats) of a strong pair",
+    )
+    parser.add_argument(
+        "--split-margin",
+        type=float,
+        default=defaults.split_margin,
+        help="nats per extra character a word must gain over its split",
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=defaults.max_length,
+        help="longest word (characters; numbers and Latin runs count as one)",
+    )
+    parser.add_argument(
+        "--min-count",
+        type=int,
+        default=defaults.min_count,
+        help="fewest occurrences of a candidate word",
+    )
     parser.add_argument("--progress", action="store_true", help="show progress bars")
 
 
@@ -29,8 +54,12 @@ def _finder(args: argparse.Namespace):
     from kexue.text.discovery import WordDiscovery
 
     return WordDiscovery(
-        min_proba=args.min_proba, min_pmi=args.min_pmi, split_margin=args.split_margin,
-        max_length=args.max_length, min_count=args.min_count, progress=args.progress,
+        min_proba=args.min_proba,
+        min_pmi=args.min_pmi,
+        split_margin=args.split_margin,
+        max_length=args.max_length,
+        min_count=args.min_count,
+        progress=args.progress,
     )
 
 
@@ -67,45 +96,96 @@ def contrast(args: argparse.Namespace) -> int:
     if args.lexicon:
         tokenizer = Tokenizer(read_lexicon(args.lexicon))
     else:  # learn the words of both corpora together
-        tokenizer = _finder(args).fit(Lines.from_files([args.domain, args.general])).tokenizer()
-    counts = [count_words(tokenizer.tokenize(line) for line in corpus) for corpus in (domain, general)]
+        tokenizer = (
+            _finder(args).fit(Lines.from_files([args.domain, args.general])).tokenizer()
+        )
+    counts = [
+        count_words(tokenizer.tokenize(line) for line in corpus)
+        for corpus in (domain, general)
+    ]
     terms = domain_terms(
-        counts[0], counts[1], smoothing=args.smoothing, min_count=args.min_term_count,
-        filter_fn=lambda w: len(w) >= args.min_term_length and not any(c.isspace() for c in w) and any(c.isalnum() for c in w),
+        counts[0],
+        counts[1],
+        smoothing=args.smoothing,
+        min_count=args.min_term_count,
+        filter_fn=lambda w: (
+            len(w) >= args.min_term_length
+            and not any(c.isspace() for c in w)
+            and any(c.isalnum() for c in w)
+        ),
     )
     if args.top:
         terms = terms[: args.top]
     with open(args.out, "w", encoding="utf-8") as handle:
-        for term in terms:
-            handle.write(f"{show_word(term.word)}\t{term.score:.4f}\t{term.domain_count}\t{term.general_count}\n")
+        handle.writelines(
+            f"{show_word(term.word)}\t{term.score:.4f}\t{term.domain_count}\t{term.general_count}\n"
+            for term in terms
+        )
     print(f"wrote {len(terms)} terms to {args.out}", file=sys.stderr)
     return 0
 
 
 def register(subparsers) -> None:
     """Add ``kexue words {discover, segment, contrast}``."""
-    words = subparsers.add_parser("words", help="unsupervised Chinese word discovery, segmentation and domain terms")
+    words = subparsers.add_parser(
+        "words",
+        help="unsupervised Chinese word discovery, segmentation and domain terms",
+    )
     commands = words.add_subparsers(dest="words_command", metavar="SUBCOMMAND")
     words.set_defaults(func=lambda args: (words.print_help(), 2)[1])
 
-    p = commands.add_parser("discover", help="learn a lexicon (word<TAB>count, most frequent first) from raw text")
-    p.add_argument("corpus", nargs="+", help="UTF-8 text files, one sentence or paragraph per line; '-' reads standard input")
+    p = commands.add_parser(
+        "discover",
+        help="learn a lexicon (word<TAB>count, most frequent first) from raw text",
+    )
+    p.add_argument(
+        "corpus",
+        nargs="+",
+        help="UTF-8 text files, one sentence or paragraph per line; '-' reads standard input",
+    )
     p.add_argument("--out", required=True, help="lexicon file to write")
     _add_discovery_options(p)
     p.set_defaults(func=discover)
 
-    p = commands.add_parser("segment", help="segment standard input with a lexicon; words separated by single spaces")
-    p.add_argument("--lexicon", required=True, help="word<TAB>count file from 'kexue words discover'")
+    p = commands.add_parser(
+        "segment",
+        help="segment standard input with a lexicon; words separated by single spaces",
+    )
+    p.add_argument(
+        "--lexicon",
+        required=True,
+        help="word<TAB>count file from 'kexue words discover'",
+    )
     p.set_defaults(func=segment)
 
-    p = commands.add_parser("contrast", help="domain terms: word<TAB>score<TAB>domain count<TAB>general count")
+    p = commands.add_parser(
+        "contrast",
+        help="domain terms: word<TAB>score<TAB>domain count<TAB>general count",
+    )
     p.add_argument("domain", help="domain corpus (UTF-8 text)")
     p.add_argument("general", help="general corpus (UTF-8 text)")
     p.add_argument("--out", required=True, help="terms file to write, best first")
-    p.add_argument("--lexicon", help="segment with this lexicon instead of learning one from both corpora")
-    p.add_argument("--smoothing", type=float, default=1.0, help="add-alpha smoothing of both corpora's counts")
-    p.add_argument("--min-term-count", type=int, default=3, help="fewest domain occurrences of a term")
-    p.add_argument("--min-term-length", type=int, default=2, help="shortest term (characters)")
-    p.add_argument("--top", type=int, default=0, help="keep only the best N terms (0: all)")
+    p.add_argument(
+        "--lexicon",
+        help="segment with this lexicon instead of learning one from both corpora",
+    )
+    p.add_argument(
+        "--smoothing",
+        type=float,
+        default=1.0,
+        help="add-alpha smoothing of both corpora's counts",
+    )
+    p.add_argument(
+        "--min-term-count",
+        type=int,
+        default=3,
+        help="fewest domain occurrences of a term",
+    )
+    p.add_argument(
+        "--min-term-length", type=int, default=2, help="shortest term (characters)"
+    )
+    p.add_argument(
+        "--top", type=int, default=0, help="keep only the best N terms (0: all)"
+    )
     _add_discovery_options(p)
     p.set_defaults(func=contrast)

@@ -20,8 +20,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from kexue.text.vectors import WordVectors
 
 
@@ -42,7 +40,10 @@ def count_words(sentences: Iterable[Sequence[str]]) -> Counter:
 
 
 def domain_terms(
-    domain: Mapping[str, int], general: Mapping[str, int], smoothing: float = 1.0, min_count: int = 2,
+    domain: Mapping[str, int],
+    general: Mapping[str, int],
+    smoothing: float = 1.0,
+    min_count: int = 2,
     filter_fn=None,
 ) -> list[Term]:
     """Rank the words of ``domain`` by their smoothed frequency ratio against ``general``.
@@ -71,25 +72,40 @@ def domain_terms(
         if count < min_count or (filter_fn is not None and not filter_fn(word)):
             continue
         other = general.get(word, 0)
-        score = math.log(count + smoothing) - log_dom - math.log(other + smoothing) + log_gen
+        score = (
+            math.log(count + smoothing)
+            - log_dom
+            - math.log(other + smoothing)
+            + log_gen
+        )
         terms.append(Term(word, score, int(count), int(other)))
     terms.sort(key=lambda t: (-t.score, -t.domain_count, t.word))
     return terms
 
 
-def depth_threshold(depth: int, min_similarity: float, max_similarity: float, alpha: float) -> float:
+def depth_threshold(
+    depth: int, min_similarity: float, max_similarity: float, alpha: float
+) -> float:
     """``min + (max - min)(1 - e^(-α·depth))``.
 
     Example:
         >>> depth_threshold(0, 0.5, 0.9, 1.0), round(depth_threshold(50, 0.5, 0.9, 1.0), 6)
         (0.5, 0.9)
     """
-    return min_similarity + (max_similarity - min_similarity) * (1.0 - math.exp(-alpha * depth))
+    return min_similarity + (max_similarity - min_similarity) * (
+        1.0 - math.exp(-alpha * depth)
+    )
 
 
 def expand_seeds(
-    seeds: Sequence[str], vectors: WordVectors, min_similarity: float = 0.5, max_similarity: float = 0.9,
-    alpha: float = 0.5, max_depth: int = 5, topn: int = 20, max_terms: int | None = None,
+    seeds: Sequence[str],
+    vectors: WordVectors,
+    min_similarity: float = 0.5,
+    max_similarity: float = 0.9,
+    alpha: float = 0.5,
+    max_depth: int = 5,
+    topn: int = 20,
+    max_terms: int | None = None,
 ) -> dict[str, int]:
     """Grow a term set from ``seeds`` over word vectors; returns ``{word: depth}``.
 
@@ -98,6 +114,7 @@ def expand_seeds(
     ``depth_threshold(d, ...)``.
 
     Example:
+        >>> import numpy as np
         >>> wv = WordVectors(list("abcd"), np.array([[1, 0], [0.95, 0.3], [0.5, 0.87], [-0.5, 0.87]]))
         >>> expand_seeds(["a"], wv, min_similarity=0.6, max_similarity=0.95, alpha=0.2)
         {'a': 0, 'b': 1, 'c': 2}
@@ -105,7 +122,9 @@ def expand_seeds(
     if not seeds:
         raise ValueError("give at least one seed word")
     if not -1 <= min_similarity <= max_similarity <= 1:
-        raise ValueError(f"need -1 <= min_similarity <= max_similarity <= 1, got {min_similarity}, {max_similarity}")
+        raise ValueError(
+            f"need -1 <= min_similarity <= max_similarity <= 1, got {min_similarity}, {max_similarity}"
+        )
     missing = [s for s in seeds if s not in vectors]
     if missing:
         raise KeyError(f"seed words not in the vocabulary: {missing}")

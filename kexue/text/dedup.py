@@ -22,7 +22,7 @@ def _compositions(length: int) -> list[list[tuple[int, int]]]:
     result = []
     for cuts in itertools.product((False, True), repeat=length - 1):
         bounds = [0] + [i + 1 for i, cut in enumerate(cuts) if cut] + [length]
-        result.append(list(zip(bounds[:-1], bounds[1:])))
+        result.append(list(itertools.pairwise(bounds)))
     return result
 
 
@@ -30,10 +30,14 @@ _SHORT = {n: _compositions(n) for n in range(2, 6)}
 
 
 class _Deduplicator:
-    def __init__(self, words: dict[str, int], split_margin: float, max_length: int | None) -> None:
+    def __init__(
+        self, words: dict[str, int], split_margin: float, max_length: int | None
+    ) -> None:
         for word, count in words.items():
             if not word or count <= 0:
-                raise ValueError(f"candidate words need a positive count, got {word!r}: {count}")
+                raise ValueError(
+                    f"candidate words need a positive count, got {word!r}: {count}"
+                )
         self.counts = dict(words)
         self.log_counts = {w: math.log(c) for w, c in words.items()}
         self.total = sum(words.values())
@@ -48,7 +52,9 @@ class _Deduplicator:
         n = len(word)
         if n in _SHORT:
             best, best_score = None, -math.inf
-            for parts in _SHORT[n][1:] if n > 1 else _SHORT[n]:  # [0] is the word itself
+            for parts in (
+                _SHORT[n][1:] if n > 1 else _SHORT[n]
+            ):  # [0] is the word itself
                 score = 0.0
                 for a, b in parts:
                     log_count = log_counts.get(word[a:b])
@@ -79,7 +85,11 @@ class _Deduplicator:
                 if j - i == n:
                     continue  # the word itself is excluded
                 log_count = self.log_counts.get(piece)
-                score = (log_count - log_total) if log_count is not None else (UNKNOWN if j == i + 1 else None)
+                score = (
+                    (log_count - log_total)
+                    if log_count is not None
+                    else (UNKNOWN if j == i + 1 else None)
+                )
                 if score is not None and base + score > best[j]:
                     best[j], back[j] = base + score, i
         parts, j = [], n
@@ -89,13 +99,17 @@ class _Deduplicator:
         return parts[::-1], best[n]
 
     def run(self) -> dict[str, int]:
-        for word in sorted(self.counts, key=lambda w: (-len(w), w)):  # deterministic order
+        for word in sorted(
+            self.counts, key=lambda w: (-len(w), w)
+        ):  # deterministic order
             if len(word) < 2:
                 break
             count = self.counts[word]
             parts, split_score = self.split(word)
             gain = self.log_counts[word] - math.log(self.total) - split_score
-            if len(word) <= self.max_length and gain >= self.split_margin * (len(word) - 1):
+            if len(word) <= self.max_length and gain >= self.split_margin * (
+                len(word) - 1
+            ):
                 continue
             del self.counts[word], self.log_counts[word]
             self.total += count * (len(parts) - 1)

@@ -33,7 +33,15 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from kexue.text.corpus import Lines, as_lines
-from kexue.text.counting import SEPARATOR_CODE, PairCounter, PairSet, add_counts, count_fragments, pair_keys, split_long
+from kexue.text.counting import (
+    SEPARATOR_CODE,
+    PairCounter,
+    PairSet,
+    add_counts,
+    count_fragments,
+    pair_keys,
+    split_long,
+)
 from kexue.text.dedup import _Deduplicator
 from kexue.text.tokenizer import Tokenizer
 from kexue.text.units import LATIN, NUMBER, chunks_of
@@ -84,7 +92,9 @@ class WordDiscovery:
             raise ValueError(f"chunk_chars must be positive, got {chunk_chars}")
         self.min_proba = float(min_proba)
         if max_length is not None and max_length < 1:
-            raise ValueError(f"max_length must be at least 1 (or None), got {max_length}")
+            raise ValueError(
+                f"max_length must be at least 1 (or None), got {max_length}"
+            )
         self.min_pmi = float(min_pmi)
         self.split_margin = float(split_margin)
         self.max_length = max_length
@@ -94,44 +104,58 @@ class WordDiscovery:
         self.counter = PairCounter()
         self.words: dict[str, int] = {}
 
-    def fit(self, corpus: Corpus) -> "WordDiscovery":
+    def fit(self, corpus: Corpus) -> WordDiscovery:
         """Learn the lexicon from ``corpus`` (read twice, streamed)."""
         lines = as_lines(corpus)
         self.count(lines)
         candidates = self.cut(lines, *self.strong_pairs())
-        self.words = self.deduplicate(self.filter_rare(candidates), self.split_margin, self.max_length)
+        self.words = self.deduplicate(
+            self.filter_rare(candidates), self.split_margin, self.max_length
+        )
         return self
 
     def count(self, lines: Iterable[str]) -> PairCounter:
         """Pass 1: unit and pair counts."""
         self.counter = PairCounter()
-        for codes in _progress(chunks_of(lines, self.chunk_chars), self.progress, "counting pairs"):
+        for codes in _progress(
+            chunks_of(lines, self.chunk_chars), self.progress, "counting pairs"
+        ):
             self.counter.update(codes)
         if not self.counter.counts.size:
-            raise ValueError("the corpus has no two adjacent Chinese characters to learn from")
+            raise ValueError(
+                "the corpus has no two adjacent Chinese characters to learn from"
+            )
         return self.counter
 
     def strong_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Sorted keys of the pairs that pass both thresholds, and their PMI."""
         counter = self.counter
-        log_units = np.log(np.maximum(counter.unit_counts, 1)) - math.log(counter.unit_counts.sum())
+        log_units = np.log(np.maximum(counter.unit_counts, 1)) - math.log(
+            counter.unit_counts.sum()
+        )
         log_pairs = np.log(counter.counts) - math.log(counter.counts.sum())
         first, second = counter.pair_members()
         pmi = log_pairs - log_units[first] - log_units[second]
         keep = (log_pairs > math.log(self.min_proba)) & (pmi > self.min_pmi)
         return counter.keys[keep], pmi[keep]
 
-    def cut(self, lines: Iterable[str], strong: np.ndarray, pmi: np.ndarray | None = None) -> dict[str, int]:
+    def cut(
+        self, lines: Iterable[str], strong: np.ndarray, pmi: np.ndarray | None = None
+    ) -> dict[str, int]:
         """Pass 2: cut between units that are not strong pairs (keys ``strong``,
         strengths ``pmi`` used to split long pieces); count the pieces."""
         candidates: dict[str, int] = {}
         pairs = PairSet(strong, pmi)
-        for codes in _progress(chunks_of(lines, self.chunk_chars), self.progress, "cutting"):
+        for codes in _progress(
+            chunks_of(lines, self.chunk_chars), self.progress, "cutting"
+        ):
             keys, valid = pair_keys(codes)
             scores = pairs.lookup(keys)
             link = valid & (scores > -np.inf)
             if self.max_length is not None:
-                link = split_long(codes != SEPARATOR_CODE, link, scores.__getitem__, self.max_length)
+                link = split_long(
+                    codes != SEPARATOR_CODE, link, scores.__getitem__, self.max_length
+                )
             add_counts(candidates, count_fragments(codes, link))
         return candidates
 
@@ -142,7 +166,9 @@ class WordDiscovery:
         return {word: count for word, count in candidates.items() if count > least}
 
     @staticmethod
-    def deduplicate(words: dict[str, int], split_margin: float = 1.0, max_length: int | None = None) -> dict[str, int]:
+    def deduplicate(
+        words: dict[str, int], split_margin: float = 1.0, max_length: int | None = None
+    ) -> dict[str, int]:
         """Split back, longest first, every word that does not beat its own
         segmentation by ``split_margin * (len - 1)`` nats or is too long.
 
@@ -158,7 +184,9 @@ class WordDiscovery:
             raise RuntimeError("no lexicon yet: call fit(corpus) first")
         return Tokenizer(self.words, unknown_score=unknown_score)
 
-    def most_common(self, n: int | None = None, min_length: int = 1) -> list[tuple[str, int]]:
+    def most_common(
+        self, n: int | None = None, min_length: int = 1
+    ) -> list[tuple[str, int]]:
         """Discovered words (numbers and Latin runs shown as placeholders), most frequent first."""
         ranked = sorted(self.words.items(), key=lambda item: (-item[1], item[0]))
         ranked = [(w, c) for w, c in ranked if len(w) >= min_length]

@@ -30,7 +30,9 @@ def word_spans(words: Iterable[str]) -> set[tuple[int, int]]:
     return spans
 
 
-def segmentation_f1(predicted: Iterable[list[str]], gold: Iterable[list[str]]) -> SegmentationScore:
+def segmentation_f1(
+    predicted: Iterable[list[str]], gold: Iterable[list[str]]
+) -> SegmentationScore:
     """Word-span precision, recall and F1 over sentence pairs (micro-averaged).
 
     Each predicted sentence must join to the same text as its gold sentence.
@@ -42,7 +44,9 @@ def segmentation_f1(predicted: Iterable[list[str]], gold: Iterable[list[str]]) -
     hits = n_predicted = n_gold = 0
     for number, (pred, ref) in enumerate(zip(predicted, gold, strict=True)):
         if "".join(pred) != "".join(ref):
-            raise ValueError(f"sentence {number}: predicted words do not join to the gold text")
+            raise ValueError(
+                f"sentence {number}: predicted words do not join to the gold text"
+            )
         a, b = word_spans(pred), word_spans(ref)
         hits += len(a & b)
         n_predicted += len(a)
@@ -53,14 +57,19 @@ def segmentation_f1(predicted: Iterable[list[str]], gold: Iterable[list[str]]) -
     return SegmentationScore(precision, recall, f1)
 
 
-def top_word_precision(words: Mapping[str, int], vocabulary: set[str], n: int = 5000) -> float:
+def top_word_precision(
+    words: Mapping[str, int], vocabulary: set[str], n: int = 5000
+) -> float:
     """Share of the ``n`` most frequent words of >= 2 Chinese characters found in ``vocabulary``.
 
     Example:
         >>> top_word_precision({"中国": 9, "国人": 5, "的": 20}, {"中国"}, n=2)
         0.5
     """
-    ranked = sorted(((c, w) for w, c in words.items() if _CHINESE_WORD.fullmatch(w)), key=lambda cw: (-cw[0], cw[1]))
+    ranked = sorted(
+        ((c, w) for w, c in words.items() if _CHINESE_WORD.fullmatch(w)),
+        key=lambda cw: (-cw[0], cw[1]),
+    )
     top = [w for _, w in ranked[:n]]
     if not top:
         raise ValueError("no discovered word of two or more Chinese characters")

@@ -32,15 +32,27 @@ class PairInnerProduct(keras.layers.Layer):
         (2,)
     """
 
-    def __init__(self, input_dim: int, output_dim: int, initializer: str = "glorot_uniform", **kwargs) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        initializer: str = "glorot_uniform",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         if input_dim < 1 or output_dim < 1:
-            raise ValueError(f"input_dim and output_dim must be positive, got {input_dim}, {output_dim}")
+            raise ValueError(
+                f"input_dim and output_dim must be positive, got {input_dim}, {output_dim}"
+            )
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.initializer = initializer
 
     def build(self, input_shape) -> None:
-        self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim), initializer=self.initializer)
+        self.embeddings = self.add_weight(
+            name="embeddings",
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.initializer,
+        )
 
     def call(self, pairs):
         pairs = ops.cast(pairs, "int32")
@@ -49,10 +61,17 @@ class PairInnerProduct(keras.layers.Layer):
         return ops.sum(left * right, axis=-1)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim, "initializer": self.initializer}
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "initializer": self.initializer,
+        }
 
 
-def glove_weights(counts: np.ndarray, x_max: float = 100.0, alpha: float = 0.75) -> np.ndarray:
+def glove_weights(
+    counts: np.ndarray, x_max: float = 100.0, alpha: float = 0.75
+) -> np.ndarray:
     """GloVe's weighting ``min(1, (X / x_max)^α)``.
 
     Example:
@@ -85,7 +104,12 @@ class SimplerGloVe:
         if dim < 1:
             raise ValueError(f"dim must be positive, got {dim}")
         self.dim, self.x_max, self.alpha = dim, x_max, alpha
-        self.learning_rate, self.epochs, self.batch_size, self.seed = learning_rate, epochs, batch_size, seed
+        self.learning_rate, self.epochs, self.batch_size, self.seed = (
+            learning_rate,
+            epochs,
+            batch_size,
+            seed,
+        )
         self.model: keras.Model | None = None
         self.vectors: WordVectors | None = None
         self.history: list[float] = []
@@ -93,29 +117,45 @@ class SimplerGloVe:
     def build(self, vocab_size: int) -> keras.Model:
         keras.utils.set_random_seed(self.seed)
         pairs = keras.Input(shape=(2,), dtype="int32", name="pairs")
-        product = PairInnerProduct(vocab_size, self.dim, name="pair_inner_product")(pairs)
+        product = PairInnerProduct(vocab_size, self.dim, name="pair_inner_product")(
+            pairs
+        )
         model = keras.Model(pairs, product, name="simpler_glove")
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="mse")
         return model
 
     def fit(
-        self, sentences: Iterable[list[str]] | None = None, window: int = 5, vocab_size: int | None = None,
-        min_count: int = 1, cooc: tuple[list[str], Cooccurrence] | None = None, verbose: int = 0,
-    ) -> "SimplerGloVe":
+        self,
+        sentences: Iterable[list[str]] | None = None,
+        window: int = 5,
+        vocab_size: int | None = None,
+        min_count: int = 1,
+        cooc: tuple[list[str], Cooccurrence] | None = None,
+        verbose: int = 0,
+    ) -> SimplerGloVe:
         """Count co-occurrences of ``sentences`` (or take ``cooc=(vocab, counts)``) and fit."""
         if cooc is None:
             if sentences is None:
                 raise ValueError("pass sentences or cooc=(vocab, Cooccurrence)")
-            cooc = cooccurrence(sentences, window=window, vocab_size=vocab_size, min_count=min_count)
+            cooc = cooccurrence(
+                sentences, window=window, vocab_size=vocab_size, min_count=min_count
+            )
         vocab, counts = cooc
         target = counts.pmi().astype("float32")
         weights = glove_weights(counts.counts, self.x_max, self.alpha).astype("float32")
         self.model = self.build(len(vocab))
         history = self.model.fit(
-            counts.pairs.astype("int32"), target, sample_weight=weights, batch_size=self.batch_size,
-            epochs=self.epochs, shuffle=True, verbose=verbose,
+            counts.pairs.astype("int32"),
+            target,
+            sample_weight=weights,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            shuffle=True,
+            verbose=verbose,
         )
         self.history = [float(v) for v in history.history["loss"]]
-        table = keras.ops.convert_to_numpy(self.model.get_layer("pair_inner_product").embeddings)
+        table = keras.ops.convert_to_numpy(
+            self.model.get_layer("pair_inner_product").embeddings
+        )
         self.vectors = WordVectors(vocab, table)
         return self

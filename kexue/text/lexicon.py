@@ -33,7 +33,9 @@ def parse_word(text: str) -> str:
     return text
 
 
-def write_lexicon(words: Mapping[str, int] | Iterable[tuple[str, int]], path: str | os.PathLike) -> int:
+def write_lexicon(
+    words: Mapping[str, int] | Iterable[tuple[str, int]], path: str | os.PathLike
+) -> int:
     """Write ``word<TAB>count`` lines, most frequent first; returns the number of words.
 
     Example:
@@ -49,8 +51,9 @@ def write_lexicon(words: Mapping[str, int] | Iterable[tuple[str, int]], path: st
     items = words.items() if isinstance(words, Mapping) else words
     ranked = sorted(items, key=lambda item: (-item[1], item[0]))
     with open(path, "w", encoding="utf-8") as handle:
-        for word, count in ranked:
-            handle.write(f"{show_word(word)}\t{int(count)}\n")
+        handle.writelines(
+            f"{show_word(word)}\t{int(count)}\n" for word, count in ranked
+        )
     return len(ranked)
 
 
@@ -68,6 +71,8 @@ def read_lexicon(path: str | os.PathLike) -> dict[str, int]:
                 continue
             word, sep, count = line.rpartition("\t")
             if not sep or not word or not count.strip().isdigit() or int(count) <= 0:
-                raise ValueError(f"{path}:{number}: expected 'word<TAB>positive count', got {line!r}")
+                raise ValueError(
+                    f"{path}:{number}: expected 'word<TAB>positive count', got {line!r}"
+                )
             words[parse_word(word)] = words.get(parse_word(word), 0) + int(count)
     return words

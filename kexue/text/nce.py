@@ -20,7 +20,9 @@ import numpy as np
 from keras import ops
 
 
-def nce_loss(data_scores, noise_scores, data_log_noise, noise_log_noise, k: int | None = None):
+def nce_loss(
+    data_scores, noise_scores, data_log_noise, noise_log_noise, k: int | None = None
+):
     """Per-example NCE loss.
 
     Args:
@@ -39,8 +41,12 @@ def nce_loss(data_scores, noise_scores, data_log_noise, noise_log_noise, k: int 
     if k < 1:
         raise ValueError(f"NCE needs at least one noise sample per datum, got k={k}")
     log_k = math.log(k)
-    data_logit = ops.cast(data_scores, "float32") - (log_k + ops.cast(data_log_noise, "float32"))
-    noise_logit = ops.cast(noise_scores, "float32") - (log_k + ops.cast(noise_log_noise, "float32"))
+    data_logit = ops.cast(data_scores, "float32") - (
+        log_k + ops.cast(data_log_noise, "float32")
+    )
+    noise_logit = ops.cast(noise_scores, "float32") - (
+        log_k + ops.cast(noise_log_noise, "float32")
+    )
     return ops.softplus(-data_logit) + ops.sum(ops.softplus(noise_logit), axis=-1)
 
 
@@ -73,7 +79,9 @@ class CategoricalNCE(keras.layers.Layer):
         super().__init__(**kwargs)
         q = np.asarray(noise_probabilities, dtype=np.float64)
         if q.shape != (num_classes,) or (q <= 0).any() or not np.isclose(q.sum(), 1.0):
-            raise ValueError(f"noise_probabilities must be {num_classes} positive numbers summing to 1")
+            raise ValueError(
+                f"noise_probabilities must be {num_classes} positive numbers summing to 1"
+            )
         self.num_classes = int(num_classes)
         self.noise_probabilities = q.tolist()
         self.log_noise = np.log(q).astype("float32")
@@ -81,15 +89,19 @@ class CategoricalNCE(keras.layers.Layer):
     def build(self, input_shape) -> None:
         # start from the uniform distribution, log(1 / num_classes)
         start = keras.initializers.Constant(-math.log(self.num_classes))
-        self.scores = self.add_weight(name="scores", shape=(self.num_classes,), initializer=start)
+        self.scores = self.add_weight(
+            name="scores", shape=(self.num_classes,), initializer=start
+        )
 
     def call(self, inputs):
         data = ops.cast(inputs["data"], "int32")
         noise = ops.cast(inputs["noise"], "int32")
         log_noise = ops.convert_to_tensor(self.log_noise)
         return nce_loss(
-            ops.take(self.scores, data), ops.take(self.scores, noise),
-            ops.take(log_noise, data), ops.take(log_noise, noise),
+            ops.take(self.scores, data),
+            ops.take(self.scores, noise),
+            ops.take(log_noise, data),
+            ops.take(log_noise, noise),
         )
 
     def log_probabilities(self) -> np.ndarray:
@@ -97,7 +109,11 @@ class CategoricalNCE(keras.layers.Layer):
         return keras.ops.convert_to_numpy(self.scores).astype(np.float64)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "num_classes": self.num_classes, "noise_probabilities": self.noise_probabilities}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "noise_probabilities": self.noise_probabilities,
+        }
 
 
 def _mean_of_prediction(y_true, y_pred):
@@ -105,8 +121,14 @@ def _mean_of_prediction(y_true, y_pred):
 
 
 def fit_categorical_nce(
-    samples: np.ndarray, num_classes: int, noise_probabilities=None, k: int = 10, epochs: int = 20,
-    batch_size: int | None = None, learning_rate: float = 0.1, seed: int = 0,
+    samples: np.ndarray,
+    num_classes: int,
+    noise_probabilities=None,
+    k: int = 10,
+    epochs: int = 20,
+    batch_size: int | None = None,
+    learning_rate: float = 0.1,
+    seed: int = 0,
 ) -> np.ndarray:
     """Estimate the log-probabilities of a categorical distribution from ``samples`` by NCE.
 
@@ -123,9 +145,20 @@ def fit_categorical_nce(
         True
     """
     samples = np.asarray(samples)
-    if samples.ndim != 1 or samples.size == 0 or samples.min() < 0 or samples.max() >= num_classes:
-        raise ValueError(f"samples must be a non-empty 1-d array of ids in [0, {num_classes})")
-    q = np.full(num_classes, 1.0 / num_classes) if noise_probabilities is None else np.asarray(noise_probabilities, dtype=np.float64)
+    if (
+        samples.ndim != 1
+        or samples.size == 0
+        or samples.min() < 0
+        or samples.max() >= num_classes
+    ):
+        raise ValueError(
+            f"samples must be a non-empty 1-d array of ids in [0, {num_classes})"
+        )
+    q = (
+        np.full(num_classes, 1.0 / num_classes)
+        if noise_probabilities is None
+        else np.asarray(noise_probabilities, dtype=np.float64)
+    )
     if batch_size is None:  # about 50 steps per epoch
         batch_size = int(np.clip(samples.size // 50, 64, 4096))
     rng = np.random.default_rng(seed)
@@ -133,12 +166,23 @@ def fit_categorical_nce(
     data_in = keras.Input(shape=(), dtype="int32", name="data")
     noise_in = keras.Input(shape=(k,), dtype="int32", name="noise")
     layer = CategoricalNCE(num_classes, q, name="categorical_nce")
-    model = keras.Model({"data": data_in, "noise": noise_in}, layer({"data": data_in, "noise": noise_in}))
+    model = keras.Model(
+        {"data": data_in, "noise": noise_in},
+        layer({"data": data_in, "noise": noise_in}),
+    )
     steps = epochs * -(-samples.size // batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)  # anneal away SGD noise
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=steps
+    )  # anneal away SGD noise
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=_mean_of_prediction)
     for _ in range(epochs):  # fresh noise every epoch
         noise = rng.choice(num_classes, size=(samples.size, k), p=q).astype("int32")
-        model.fit({"data": samples.astype("int32"), "noise": noise}, np.zeros(samples.size, "float32"),
-                  batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
+        model.fit(
+            {"data": samples.astype("int32"), "noise": noise},
+            np.zeros(samples.size, "float32"),
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=True,
+            verbose=0,
+        )
     return layer.log_probabilities()

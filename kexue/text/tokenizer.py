@@ -113,10 +113,11 @@ class Tokenizer:
         back = [0] * (n + 1)
         for i in range(n):
             base = best[i]
-            if units[i] not in table:  # unknown single unit
-                if base + unknown > best[i + 1]:
-                    best[i + 1] = base + unknown
-                    back[i + 1] = i
+            if (
+                units[i] not in table and base + unknown > best[i + 1]
+            ):  # unknown single unit
+                best[i + 1] = base + unknown
+                back[i + 1] = i
             stop = min(n, i + self.max_length)
             for j in range(i + 1, stop + 1):
                 piece = units[i:j]

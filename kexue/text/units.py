@@ -36,7 +36,9 @@ _CJK = "\u3007\u4e00-\u9fff"
 _PERCENT = "%\uff05"
 _WORD_CLASS = f"[{_CJK}{_PERCENT}{NUMBER}{LATIN}]"
 
-_PIECE = re.compile(f"({_NUMBER_RE})|({_LATIN_RE})|([{_CJK}{_PERCENT}])|((.)\\5*)", re.S)
+_PIECE = re.compile(
+    f"({_NUMBER_RE})|({_LATIN_RE})|([{_CJK}{_PERCENT}])|((.)\\5*)", re.DOTALL
+)
 _NUMBER = re.compile(_NUMBER_RE)
 _LATIN = re.compile(_LATIN_RE)
 _NON_WORD = re.compile(f"[^{_CJK}{_PERCENT}{NUMBER}{LATIN}]+")
@@ -80,7 +82,7 @@ def split_units(line: str) -> tuple[str, list[str]]:
     units: list[str] = []
     pieces: list[str] = []
     for match in _PIECE.finditer(line):
-        number, latin, char, other = match.group(1, 2, 3, 4)
+        number, latin, char = match.group(1, 2, 3)
         if number:
             units.append(NUMBER)
         elif latin:
@@ -122,14 +124,19 @@ _OTHER, _WORD, _DIGIT, _LATIN_CLASS, _INNER = range(5)
 
 
 def _class_table() -> np.ndarray:
-    global _CLASS_TABLE  # a read-only lookup table built once  # noqa: PLW0603
+    global _CLASS_TABLE  # a read-only lookup table built once
     if _CLASS_TABLE is None:
         table = np.zeros(0x110000, dtype=np.uint8)
         table[0x4E00:0xA000] = _WORD
         table[[0x3007, ord("%"), 0xFF05]] = _WORD
         table[ord("0") : ord("9") + 1] = _DIGIT
         table[0xFF10:0xFF1A] = _DIGIT
-        for first, last in (("A", "Z"), ("a", "z"), ("\uff21", "\uff3a"), ("\uff41", "\uff5a")):
+        for first, last in (
+            ("A", "Z"),
+            ("a", "z"),
+            ("\uff21", "\uff3a"),
+            ("\uff41", "\uff5a"),
+        ):
             table[ord(first) : ord(last) + 1] = _LATIN_CLASS
         table[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _INNER
         table.setflags(write=False)

@@ -20,7 +20,9 @@ class WordVectors:
     def __init__(self, vocab: Sequence[str], vectors: np.ndarray) -> None:
         vectors = np.asarray(vectors, dtype=np.float64)
         if vectors.ndim != 2 or len(vocab) != len(vectors):
-            raise ValueError(f"need one vector per word: {len(vocab)} words, vectors of shape {vectors.shape}")
+            raise ValueError(
+                f"need one vector per word: {len(vocab)} words, vectors of shape {vectors.shape}"
+            )
         self.vocab = list(vocab)
         self.index = {w: i for i, w in enumerate(self.vocab)}
         if len(self.index) != len(self.vocab):
@@ -36,7 +38,9 @@ class WordVectors:
         try:
             return self.index[word]
         except KeyError:
-            raise KeyError(f"{word!r} is not in the vocabulary ({len(self.vocab)} words)") from None
+            raise KeyError(
+                f"{word!r} is not in the vocabulary ({len(self.vocab)} words)"
+            ) from None
 
     def vector(self, word: str) -> np.ndarray:
         """The vector of ``word``."""
@@ -46,10 +50,14 @@ class WordVectors:
         """Cosine similarity of two words."""
         return float(self.unit[self._id(a)] @ self.unit[self._id(b)])
 
-    def _nearest(self, query: np.ndarray, exclude: set[int], topn: int) -> list[tuple[str, float]]:
+    def _nearest(
+        self, query: np.ndarray, exclude: set[int], topn: int
+    ) -> list[tuple[str, float]]:
         scores = self.unit @ (query / (np.linalg.norm(query) or 1.0))
         order = np.argsort(-scores)
-        return [(self.vocab[i], float(scores[i])) for i in order if i not in exclude][:topn]
+        return [(self.vocab[i], float(scores[i])) for i in order if i not in exclude][
+            :topn
+        ]
 
     def most_similar(self, word: str, topn: int = 10) -> list[tuple[str, float]]:
         """The ``topn`` words of highest cosine similarity to ``word`` (itself excluded)."""

@@ -12,9 +12,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_gillespie_command_prints_statistics_and_plots(tmp_path, capsys):
     png = tmp_path / "ssa.png"
-    assert main(["sim", "gillespie", "--t-max", "30", "--trajectories", "200", "--plot", str(png)]) == 0
+    assert (
+        main(
+            [
+                "sim",
+                "gillespie",
+                "--t-max",
+                "30",
+                "--trajectories",
+                "200",
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split() and line.split()[0] in ("m", "n")}
+    rows = {
+        line.split()[0]: line.split()
+        for line in out.splitlines()
+        if line.split() and line.split()[0] in ("m", "n")
+    }
     assert abs(float(rows["m"][1]) - 20) < 1 and abs(float(rows["n"][1]) - 50) < 2.5
     assert png.read_bytes()[:4] == b"\x89PNG"
 
@@ -22,8 +40,25 @@ def test_gillespie_command_prints_statistics_and_plots(tmp_path, capsys):
 def test_gillespie_subprocess():
     env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
     run = subprocess.run(
-        [sys.executable, "-m", "kexue.cli", "sim", "gillespie", "--t-max", "15", "--trajectories", "50", "--burn-in", "5"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "kexue.cli",
+            "sim",
+            "gillespie",
+            "--t-max",
+            "15",
+            "--trajectories",
+            "50",
+            "--burn-in",
+            "5",
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     assert "Fano" in run.stdout and "reactions over 50 trajectories" in run.stdout

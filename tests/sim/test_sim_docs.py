@@ -12,10 +12,14 @@ PAGES = sorted((ROOT / "docs" / "sim").glob("*.md"))
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_doc_page_examples(page):
-    result = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
+    result = doctest.testfile(
+        str(page), module_relative=False, optionflags=doctest.ELLIPSIS
+    )
     assert result.attempted > 0 and result.failed == 0
 
 
-@pytest.mark.parametrize("name", ["kexue.sim", "kexue.sim.network", "kexue.sim.gillespie", "kexue.sim.plots"])
+@pytest.mark.parametrize(
+    "name", ["kexue.sim", "kexue.sim.network", "kexue.sim.gillespie", "kexue.sim.plots"]
+)
 def test_docstring_examples(name):
     assert doctest.testmod(importlib.import_module(name)).failed == 0

@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from kexue.text import Lines, peoples_daily_1998, read_lexicon, read_zhidao, segmentation_f1, write_lexicon
+from kexue.text import (
+    Lines,
+    peoples_daily_1998,
+    read_lexicon,
+    read_zhidao,
+    segmentation_f1,
+    write_lexicon,
+)
 
 
 def test_peoples_daily_joins_gold_words():
@@ -30,8 +37,17 @@ def test_lines_from_files_and_stdin(tmp_path, monkeypatch):
 
 def test_zhidao_records(tmp_path):
     path = tmp_path / "zhidao.json"
-    records = [{"url": "http://zhidao.baidu.com/question/1", "question": "怎么做蛋糕", "tags": ["美食", "烘焙"]}]
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n\n", encoding="utf-8")
+    records = [
+        {
+            "url": "http://zhidao.baidu.com/question/1",
+            "question": "怎么做蛋糕",
+            "tags": ["美食", "烘焙"],
+        }
+    ]
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n\n",
+        encoding="utf-8",
+    )
     (question,) = list(read_zhidao(path))
     assert question.question == "怎么做蛋糕" and question.tags == ["美食", "烘焙"]
     path.write_text('{"url": "x"}\n', encoding="utf-8")
@@ -43,7 +59,11 @@ def test_lexicon_round_trip_and_errors(tmp_path):
     path = tmp_path / "lex.tsv"
     words = {"中国": 5, "\ue000年": 9, "人民": 5}
     assert write_lexicon(words, path) == 3
-    assert path.read_text(encoding="utf-8").splitlines() == ["<NUM>年\t9", "中国\t5", "人民\t5"]
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "<NUM>年\t9",
+        "中国\t5",
+        "人民\t5",
+    ]
     assert read_lexicon(path) == words
     path.write_text("中国 5\n", encoding="utf-8")
     with pytest.raises(ValueError, match="TAB"):

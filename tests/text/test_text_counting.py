@@ -1,10 +1,19 @@
 """Vectorised counting agrees with collections.Counter."""
 
+import itertools
 from collections import Counter
 
 import numpy as np
 
-from kexue.text.counting import PairCounter, PairSet, count_fragments, count_rows, merge_counts, pair_keys, split_long
+from kexue.text.counting import (
+    PairCounter,
+    PairSet,
+    count_fragments,
+    count_rows,
+    merge_counts,
+    pair_keys,
+    split_long,
+)
 from kexue.text.units import chunks_of, encode
 
 LINES = ["中国人民站起来了", "人民日报，中国人民", "我们的人民", "abc中国"] * 3
@@ -15,7 +24,12 @@ def test_pair_counts_match_counter():
     for codes in chunks_of(LINES, chunk_chars=20):  # several chunks
         counter.update(codes)
     text = "\n".join(LINES)
-    expected = Counter(a + b for line in text.split("\n") for seg in line.split("，") for a, b in zip(seg, seg[1:]))
+    expected = Counter(
+        a + b
+        for line in text.split("\n")
+        for seg in line.split("，")
+        for a, b in itertools.pairwise(seg)
+    )
     for pair, count in expected.items():
         pair = pair.replace("a", "\ue001").replace("b", "\ue001").replace("c", "\ue001")
         if "\ue001\ue001" in pair:
@@ -57,15 +71,23 @@ def test_pair_set_matrix_and_search_agree():
     chosen = np.unique(keys[::2])
     dense, sparse = PairSet(chosen), PairSet(chosen, max_matrix=0)
     assert dense.matrix is not None and sparse.matrix is None
-    assert dense.contains(keys).tolist() == sparse.contains(keys).tolist() == np.isin(keys, chosen).tolist()
+    assert (
+        dense.contains(keys).tolist()
+        == sparse.contains(keys).tolist()
+        == np.isin(keys, chosen).tolist()
+    )
 
 
 def test_split_long_cuts_weakest_links_until_short():
     scores = np.array([5.0, 1.0, 4.0, 3.0, 2.0, 6.0])
-    link = split_long(np.ones(7, dtype=bool), np.ones(6, dtype=bool), lambda p: scores[p], 3)
+    link = split_long(
+        np.ones(7, dtype=bool), np.ones(6, dtype=bool), lambda p: scores[p], 3
+    )
     assert link.tolist() == [True, False, True, True, False, True]
 
 
 def test_merge_counts():
-    k, c = merge_counts(np.array([3]), np.array([1]), np.array([1, 3]), np.array([2, 2]))
+    k, c = merge_counts(
+        np.array([3]), np.array([1]), np.array([1, 3]), np.array([2, 2])
+    )
     assert k.tolist() == [1, 3] and c.tolist() == [2, 3]

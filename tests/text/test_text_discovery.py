@@ -5,9 +5,21 @@ import re
 
 import pytest
 
-from kexue.text import Lines, WordDiscovery, peoples_daily_1998, segmentation_f1, top_word_precision
+from kexue.text import (
+    Lines,
+    WordDiscovery,
+    peoples_daily_1998,
+    segmentation_f1,
+    top_word_precision,
+)
 
-NLP_ZERO_SETTINGS = dict(min_proba=1e-5, min_pmi=1, split_margin=1, max_length=None, min_count=1)
+NLP_ZERO_SETTINGS = {
+    "min_proba": 1e-5,
+    "min_pmi": 1,
+    "split_margin": 1,
+    "max_length": None,
+    "min_count": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +31,9 @@ def _nlp_zero():
     import collections
     import collections.abc
 
-    collections.Iterable = collections.abc.Iterable  # nlp-zero 0.1.6 predates Python 3.10 (test only)
+    collections.Iterable = (
+        collections.abc.Iterable
+    )  # nlp-zero 0.1.6 predates Python 3.10 (test only)
     nlp_zero = pytest.importorskip("nlp_zero")
     return nlp_zero.Word_Finder
 
@@ -41,14 +55,18 @@ def test_same_lexicon_as_nlp_zero_on_chinese_text(corpus):
 def test_streaming_in_small_chunks_gives_the_same_lexicon(corpus):
     lines = corpus.lines[:800]
     whole = WordDiscovery(chunk_chars=1 << 22).fit(lines).words
-    pieces = WordDiscovery(chunk_chars=5000).fit(Lines(iter(lines))).words  # one-shot stream, spooled
+    pieces = (
+        WordDiscovery(chunk_chars=5000).fit(Lines(iter(lines))).words
+    )  # one-shot stream, spooled
     assert whole == pieces
 
 
 def test_people_daily_segmentation(corpus):
     finder = WordDiscovery().fit(corpus.lines)
     tokenizer = finder.tokenizer()
-    score = segmentation_f1((tokenizer.tokenize(s) for s in corpus.lines[:1000]), corpus.words[:1000])
+    score = segmentation_f1(
+        (tokenizer.tokenize(s) for s in corpus.lines[:1000]), corpus.words[:1000]
+    )
     assert score.f1 > 0.78
     vocabulary = {w for words in corpus.words for w in words}
     assert top_word_precision(finder.words, vocabulary) > 0.85
@@ -58,7 +76,9 @@ def test_people_daily_segmentation(corpus):
 def test_people_daily_target_on_5000_lines(corpus):
     finder = WordDiscovery().fit(corpus.lines)
     tokenizer = finder.tokenizer()
-    score = segmentation_f1((tokenizer.tokenize(s) for s in corpus.lines[:5000]), corpus.words[:5000])
+    score = segmentation_f1(
+        (tokenizer.tokenize(s) for s in corpus.lines[:5000]), corpus.words[:5000]
+    )
     assert score.f1 >= 0.75
 
 

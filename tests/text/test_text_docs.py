@@ -9,9 +9,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted((ROOT / "docs" / "text").glob("*.md"))
 MODULES = [
-    "kexue.text", "kexue.text.units", "kexue.text.counting", "kexue.text.tokenizer", "kexue.text.dedup",
-    "kexue.text.discovery", "kexue.text.corpus", "kexue.text.lexicon", "kexue.text.evaluation",
-    "kexue.text.contrast", "kexue.text.cooccurrence", "kexue.text.vectors", "kexue.text.glove", "kexue.text.nce",
+    "kexue.text",
+    "kexue.text.units",
+    "kexue.text.counting",
+    "kexue.text.tokenizer",
+    "kexue.text.dedup",
+    "kexue.text.discovery",
+    "kexue.text.corpus",
+    "kexue.text.lexicon",
+    "kexue.text.evaluation",
+    "kexue.text.contrast",
+    "kexue.text.cooccurrence",
+    "kexue.text.vectors",
+    "kexue.text.glove",
+    "kexue.text.nce",
 ]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 

@@ -9,14 +9,24 @@ from hypothesis import strategies as st
 
 from kexue.text.tokenizer import Tokenizer
 
-LEXICON = {"ab": 5, "abc": 2, "bc": 4, "a": 6, "b": 3, "c": 7, "cd": 1, "d": 2, "bcd": 3}
+LEXICON = {
+    "ab": 5,
+    "abc": 2,
+    "bc": 4,
+    "a": 6,
+    "b": 3,
+    "c": 7,
+    "cd": 1,
+    "d": 2,
+    "bcd": 3,
+}
 
 
 def brute_force(tok: Tokenizer, text: str) -> float:
     best = -math.inf
     for cuts in itertools.product((False, True), repeat=len(text) - 1):
         bounds = [0] + [i + 1 for i, cut in enumerate(cuts) if cut] + [len(text)]
-        parts = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+        parts = [text[a:b] for a, b in itertools.pairwise(bounds)]
         if any(len(p) > 1 and p not in tok for p in parts):
             continue
         best = max(best, sum(tok.log_proba(p) for p in parts))
@@ -44,7 +54,13 @@ def test_add_remove_keeps_totals_and_lookup():
 
 def test_punctuation_and_numbers_are_kept():
     tok = Tokenizer({"\ue000年": 5, "新年": 3})
-    assert tok.tokenize("１９９８年新年，好！") == ["１９９８年", "新年", "，", "好", "！"]
+    assert tok.tokenize("１９９８年新年，好！") == [
+        "１９９８年",
+        "新年",
+        "，",
+        "好",
+        "！",
+    ]
 
 
 @pytest.mark.parametrize("word, count", [("", 1), ("a\nb", 1), ("ab", 0)])

@@ -4,7 +4,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kexue.text.units import LATIN, NUMBER, SEPARATOR, code_units, decode_rows, encode, split_units, to_units
+from kexue.text.units import (
+    LATIN,
+    NUMBER,
+    SEPARATOR,
+    code_units,
+    decode_rows,
+    encode,
+    split_units,
+    to_units,
+)
 
 ALPHABET = "中国人民的１２３4.5．ab%％，。—— \n·∶ＡＢ"
 

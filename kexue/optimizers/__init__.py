@@ -10,6 +10,7 @@ Lion, clipping and ``MultiOptimizer``; this package adds what it lacks:
 - the bert4keras ``extend_with_*`` factories, :class:`Heun`, :class:`Reparameterized`.
 """
 
+from kexue.optimizers.dynamics import friction, rescale_momentum
 from kexue.optimizers.extended import ExtendedOptimizer, extend
 from kexue.optimizers.factories import (
     extend_with_exponential_moving_average,
@@ -52,6 +53,8 @@ __all__ = [
     "clip_by_norm",
     "clip_by_value",
     "extend",
+    "friction",
+    "rescale_momentum",
     "layerwise_lr_decay",
     "linear_warmup_decay",
     "piecewise_linear",

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kexue.generative.imle import fit_imle
+from kexue.generative.imle import LatentSampler, fit_imle
 from kexue.generative.single_loss import mlp_generator
 
 
@@ -107,3 +107,10 @@ class GLANN:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         return self.glo.generator.predict(self.sample_codes(n, seed), verbose=0)
+
+    def as_sampler(self) -> LatentSampler:
+        """Noise -> mapper -> unit sphere -> generator, as one saveable model."""
+        noise = keras.Input((self.noise_dim,))
+        codes = keras.layers.UnitNormalization(name="unit_sphere")(self.mapper(noise))
+        chain = keras.Model(noise, self.glo.generator(codes), name="glann_chain")
+        return LatentSampler(generator=chain, latent_dim=self.noise_dim)

@@ -75,3 +75,36 @@ def fit_imle(
             print(f"IMLE round {r + 1}/{rounds}: mean nearest-sample distance {gap:.4f}", flush=True)
         generator.fit(z[chosen], data, epochs=epochs_per_round, batch_size=batch_size, verbose=0)
     return distances
+
+
+@keras.saving.register_keras_serializable(package="kexue")
+class LatentSampler(keras.Model):
+    """A generator ``z -> x`` with its latent size, saved as one model that can ``sample``.
+
+    Example:
+        >>> from kexue.generative.imle import LatentSampler
+        >>> from kexue.generative.single_loss import mlp_generator
+        >>> LatentSampler(generator=mlp_generator(2, (2,), hidden=4), latent_dim=2).sample(3).shape
+        (3, 2)
+    """
+
+    def __init__(self, generator: keras.Model, latent_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.latent_dim = generator, int(latent_dim)
+
+    def call(self, z):
+        return self.generator(z)
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` samples ``G(z)``, ``z ~ N(0, I)`` drawn with NumPy's ``seed``."""
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
+        return self.generator.predict(z, batch_size=1024, verbose=0)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "generator": keras.saving.serialize_keras_object(self.generator)}
+
+    @classmethod
+    def from_config(cls, config):
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        return cls(**config)

@@ -35,6 +35,7 @@ import math
 from typing import Any, Sequence
 
 import keras
+import numpy as np
 from keras import ops
 
 from kexue.generative.fgan import DIVERGENCES, fgan_losses
@@ -154,9 +155,9 @@ class SingleLossGAN(keras.Model):
         z = self.sample_latent(ops.shape(x)[0])
         return self.fused_loss(x, z, d_real=y_pred)
 
-    def sample(self, n: int, batch_size: int = 1024):
-        """``n`` generated samples as a NumPy array."""
-        z = keras.ops.convert_to_numpy(self.sample_latent(n))
+    def sample(self, n: int, seed: int = 0, batch_size: int = 1024):
+        """``n`` generated samples ``G(z)``, ``z ~ N(0, I)`` drawn with NumPy's ``seed``."""
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
         return self.generator.predict(z, batch_size=batch_size, verbose=0)
 
     def get_config(self):

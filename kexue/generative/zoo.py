@@ -19,13 +19,22 @@ from typing import Callable
 
 # One line per model; add yours in alphabetical order.
 MODELS: dict[str, str] = {
+    "cascade_gan": "kexue.generative.gan_trainers:train_cascade_gan",
     "cluster_vae": "kexue.generative.trainers:train_cluster_vae",
+    "energy_gan": "kexue.generative.gan_trainers:train_energy_gan",
+    "fgan": "kexue.generative.gan_trainers:train_fgan",
     "fvae": "kexue.generative.trainers:train_fvae",
+    "gan": "kexue.generative.gan_trainers:train_gan",
+    "glann": "kexue.generative.gan_trainers:train_glann",
     "glow": "kexue.generative.trainers:train_glow",
+    "imle": "kexue.generative.gan_trainers:train_imle",
+    "infomax": "kexue.generative.gan_trainers:train_infomax",
     "iresnet": "kexue.generative.trainers:train_iresnet",
     "nice": "kexue.generative.trainers:train_nice",
+    "ogan": "kexue.generative.gan_trainers:train_ogan",
     "realnvp": "kexue.generative.trainers:train_realnvp",
     "vae": "kexue.generative.trainers:train_vae",
+    "vi_gan": "kexue.generative.gan_trainers:train_vi_gan",
 }
 
 

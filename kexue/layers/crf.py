@@ -71,8 +71,104 @@ def framewise_accuracy(
     return ops.sum(hits * valid) / ops.maximum(ops.sum(valid), 1.0)
 
 
+class TransitionHead(keras.layers.Layer):
+    """What the CRF and MEMM heads share: transition parameters with a learning-rate
+    multiplier, the mask written into the outputs, and Viterbi decoding.
+
+    Subclasses create their variables with `_add_scaled_weight` in ``build`` and return the
+    (num_labels, num_labels) matrix from `_transitions`.
+    """
+
+    def __init__(
+        self,
+        lr_multiplier: float = 1.0,
+        trans_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not lr_multiplier > 0:
+            raise ValueError(f"`lr_multiplier` must be positive; got {lr_multiplier}.")
+        self.lr_multiplier = float(lr_multiplier)
+        self.trans_initializer = keras.initializers.get(trans_initializer)
+
+    def _num_labels(self, input_shape) -> int:
+        if input_shape[-1] is None:
+            raise ValueError(
+                f"The last axis of the {type(self).__name__} input (the number of labels) "
+                "must be known."
+            )
+        return input_shape[-1]
+
+    def _add_scaled_weight(self, name: str, shape: tuple):
+        """A variable holding ``value / lr_multiplier`` (so its updates are scaled)."""
+        variable = self.add_weight(
+            name=name, shape=shape, initializer=self.trans_initializer
+        )
+        if self.lr_multiplier != 1.0:
+            variable.assign(variable / self.lr_multiplier)
+        return variable
+
+    def _scaled(self, variable) -> Tensor:
+        return variable * self.lr_multiplier if self.lr_multiplier != 1.0 else variable
+
+    def _transitions(self) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def trans(self) -> Tensor:
+        """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
+        if not self.built:
+            raise ValueError(
+                f"The {type(self).__name__} has no transition matrix until it is built: call "
+                "it on potentials (batch, length, num_labels) or call `build(input_shape)`."
+            )
+        return self._transitions()
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return inputs
+        mask = ops.cast(mask, "bool")[..., None]
+        return ops.where(mask, inputs, ops.cast(NEG_INF, inputs.dtype))
+
+    def compute_mask(self, inputs, mask=None):
+        # The mask now lives in the outputs themselves (see the module docstring).
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def sparse_accuracy(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
+        """Token accuracy of the per-position argmax of the potentials, padding excluded
+        (bert4keras's cheap training metric; decode for the accuracy of the best path)."""
+        return framewise_accuracy(y_true, y_pred, mask)
+
+    def dense_accuracy(
+        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
+    ) -> Tensor:
+        """`sparse_accuracy` for one-hot ``y_true``."""
+        return framewise_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
+
+    def decode(self, y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Best paths of Σ h + Σ trans (int32, 0 at padding) by the in-graph Viterbi algorithm."""
+        from kexue.decoding.viterbi import viterbi_decode
+
+        y_pred = ops.cast(y_pred, "float32")
+        mask = mask_from_potentials(y_pred, mask)
+        return viterbi_decode(y_pred, self.trans, mask)[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            lr_multiplier=self.lr_multiplier,
+            trans_initializer=keras.initializers.serialize(self.trans_initializer),
+        )
+        return config
+
+
 @keras.saving.register_keras_serializable(package="kexue")
-class ConditionalRandomField(keras.layers.Layer):
+class ConditionalRandomField(TransitionHead):
     """Linear-chain CRF head: learns the transition matrix ``trans`` and provides the losses.
 
     Put it after a ``Dense(num_labels)`` layer; compile with ``loss=crf.sparse_loss`` (integer
@@ -103,61 +199,17 @@ class ConditionalRandomField(keras.layers.Layer):
         True
     """
 
-    def __init__(
-        self,
-        lr_multiplier: float = 1.0,
-        trans_initializer="glorot_uniform",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if not lr_multiplier > 0:
-            raise ValueError(f"`lr_multiplier` must be positive; got {lr_multiplier}.")
-        self.lr_multiplier = float(lr_multiplier)
-        self.trans_initializer = keras.initializers.get(trans_initializer)
-
     def build(self, input_shape):
-        num_labels = input_shape[-1]
-        if num_labels is None:
-            raise ValueError(
-                "The last axis of the CRF input (the number of labels) must be known."
-            )
-        self._trans = self.add_weight(
-            name="trans",
-            shape=(num_labels, num_labels),
-            initializer=self.trans_initializer,
-        )
-        if self.lr_multiplier != 1.0:
-            self._trans.assign(self._trans / self.lr_multiplier)
+        num_labels = self._num_labels(input_shape)
+        self._trans = self._add_scaled_weight("trans", (num_labels, num_labels))
 
-    @property
-    def trans(self) -> Tensor:
-        """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
-        if not self.built:
-            raise ValueError(
-                "The CRF has no transition matrix until it is built: call it on potentials "
-                "(batch, length, num_labels) or call `build(input_shape)` first."
-            )
-        if self.lr_multiplier != 1.0:
-            return self._trans * self.lr_multiplier
-        return self._trans
+    def _transitions(self) -> Tensor:
+        return self._scaled(self._trans)
 
     def set_trans(self, value: Tensor) -> None:
         """Assign the transition matrix (e.g. from a bert4keras checkpoint)."""
         value = ops.convert_to_tensor(value, dtype=self._trans.dtype)
         self._trans.assign(value / self.lr_multiplier)
-
-    def call(self, inputs, mask=None):
-        if mask is None:
-            return inputs
-        mask = ops.cast(mask, "bool")[..., None]
-        return ops.where(mask, inputs, ops.cast(NEG_INF, inputs.dtype))
-
-    def compute_mask(self, inputs, mask=None):
-        # The mask now lives in the outputs themselves (see the module docstring).
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     # ----------------------------------------------------------------- scores and losses
     def _prepare(self, y_true, y_pred, mask):
@@ -215,31 +267,3 @@ class ConditionalRandomField(keras.layers.Layer):
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.one_hot(sparse_labels(y_true), y_pred.shape[-1])
         return self.dense_loss(y_true, y_pred, mask)
-
-    def sparse_accuracy(
-        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
-    ) -> Tensor:
-        """Token accuracy of the per-position argmax, padding excluded (as in bert4keras)."""
-        return framewise_accuracy(y_true, y_pred, mask)
-
-    def dense_accuracy(
-        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
-    ) -> Tensor:
-        """`sparse_accuracy` for one-hot ``y_true``."""
-        return framewise_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
-
-    def decode(self, y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
-        """Best paths (int32, 0 at padding) by the in-graph Viterbi algorithm."""
-        from kexue.decoding.viterbi import viterbi_decode
-
-        y_pred = ops.cast(y_pred, "float32")
-        mask = mask_from_potentials(y_pred, mask)
-        return viterbi_decode(y_pred, self.trans, mask)[0]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            lr_multiplier=self.lr_multiplier,
-            trans_initializer=keras.initializers.serialize(self.trans_initializer),
-        )
-        return config

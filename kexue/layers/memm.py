@@ -15,7 +15,7 @@ from keras import ops
 
 from kexue.backend import Tensor
 from kexue.layers.crf import (
-    NEG_INF,
+    TransitionHead,
     framewise_accuracy,
     gather_time,
     left_align,
@@ -25,7 +25,7 @@ from kexue.layers.crf import (
 
 
 @keras.saving.register_keras_serializable(package="kexue")
-class MaximumEntropyMarkovModel(keras.layers.Layer):
+class MaximumEntropyMarkovModel(TransitionHead):
     """MEMM sequence-labelling head: learns ``trans`` and provides losses and metrics.
 
     Args:
@@ -61,49 +61,24 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         trans_initializer="glorot_uniform",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if not lr_multiplier > 0:
-            raise ValueError(f"`lr_multiplier` must be positive; got {lr_multiplier}.")
+        super().__init__(lr_multiplier, trans_initializer, **kwargs)
         if hidden_dim is not None and (int(hidden_dim) != hidden_dim or hidden_dim < 1):
             raise ValueError(
                 f"`hidden_dim` must be a positive integer or None; got {hidden_dim}."
             )
-        self.lr_multiplier = float(lr_multiplier)
         self.hidden_dim = None if hidden_dim is None else int(hidden_dim)
-        self.trans_initializer = keras.initializers.get(trans_initializer)
 
     def build(self, input_shape):
-        num_labels = input_shape[-1]
-        if num_labels is None:
-            raise ValueError(
-                "The last axis of the MEMM input (the number of labels) must be known."
-            )
+        num_labels = self._num_labels(input_shape)
         if self.hidden_dim is None:
-            shapes = {"trans": (num_labels, num_labels)}
+            self._parts = [self._add_scaled_weight("trans", (num_labels, num_labels))]
         else:
-            shapes = {
-                name: (num_labels, self.hidden_dim) for name in ("l_trans", "r_trans")
-            }
-        self._parts = []
-        for name, shape in shapes.items():
-            variable = self.add_weight(
-                name=name, shape=shape, initializer=self.trans_initializer
-            )
-            if self.lr_multiplier != 1.0:
-                variable.assign(variable / self.lr_multiplier)
-            self._parts.append(variable)
+            shape = (num_labels, self.hidden_dim)
+            self._parts = [
+                self._add_scaled_weight(name, shape) for name in ("l_trans", "r_trans")
+            ]
 
-    def _scaled(self, variable):
-        return variable * self.lr_multiplier if self.lr_multiplier != 1.0 else variable
-
-    @property
-    def trans(self) -> Tensor:
-        """The (num_labels, num_labels) transition matrix, ``trans[i, j]`` for label i → j."""
-        if not self.built:
-            raise ValueError(
-                "The MEMM has no transition matrix until it is built: call it on potentials "
-                "(batch, length, num_labels) or call `build(input_shape)` first."
-            )
+    def _transitions(self) -> Tensor:
         if self.hidden_dim is None:
             return self._scaled(self._parts[0])
         left, right = (self._scaled(v) for v in self._parts)
@@ -117,18 +92,6 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
             )
         value = ops.convert_to_tensor(value, dtype=self._parts[0].dtype)
         self._parts[0].assign(value / self.lr_multiplier)
-
-    def call(self, inputs, mask=None):
-        if mask is None:
-            return inputs
-        mask = ops.cast(mask, "bool")[..., None]
-        return ops.where(mask, inputs, ops.cast(NEG_INF, inputs.dtype))
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     # ----------------------------------------------------------------- losses and metrics
     def _step_logits(self, y_true, y_pred, mask):
@@ -169,18 +132,6 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         """`sparse_loss` for one-hot ``y_true``."""
         return self.sparse_loss(ops.argmax(y_true, axis=-1), y_pred, mask)
 
-    def sparse_accuracy(
-        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
-    ) -> Tensor:
-        """Token accuracy of the per-position argmax of the potentials, padding excluded."""
-        return framewise_accuracy(y_true, y_pred, mask)
-
-    def dense_accuracy(
-        self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
-    ) -> Tensor:
-        """`sparse_accuracy` for one-hot ``y_true``."""
-        return framewise_accuracy(ops.argmax(y_true, axis=-1), y_pred, mask)
-
     def teacher_forced_accuracy(
         self, y_true: Tensor, y_pred: Tensor, mask: Tensor | None = None
     ) -> Tensor:
@@ -190,19 +141,7 @@ class MaximumEntropyMarkovModel(keras.layers.Layer):
         accuracy = [framewise_accuracy(y_true, step, valid) for step in logits]
         return (accuracy[0] + accuracy[1]) / 2
 
-    def decode(self, y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
-        """Best paths (int32, 0 at padding) of Σ h + Σ trans by the in-graph Viterbi algorithm."""
-        from kexue.decoding.viterbi import viterbi_decode
-
-        y_pred = ops.cast(y_pred, "float32")
-        mask = mask_from_potentials(y_pred, mask)
-        return viterbi_decode(y_pred, self.trans, mask)[0]
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            lr_multiplier=self.lr_multiplier,
-            hidden_dim=self.hidden_dim,
-            trans_initializer=keras.initializers.serialize(self.trans_initializer),
-        )
+        config.update(hidden_dim=self.hidden_dim)
         return config

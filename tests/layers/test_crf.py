@@ -88,6 +88,25 @@ def test_loss_equals_brute_force(lr_multiplier):
         )
 
 
+def test_log_partition_equals_brute_force():
+    """log Z alone, for right-padded lengths 1…5 (log_norm takes left-aligned inputs)."""
+    rng = np.random.default_rng(8)
+    nodes = rng.normal(size=(5, 5, 3)).astype("float32")
+    trans = rng.normal(size=(3, 3)).astype("float32")
+    lengths = np.arange(1, 6)
+    mask = np.arange(5)[None] < lengths[:, None]
+    crf = build_crf(trans)
+    log_z = keras.ops.convert_to_numpy(compiled(crf.log_norm)(nodes, mask))
+    for b, n in enumerate(lengths):
+        paths = itertools.product(range(3), repeat=n)
+        scores = [
+            nodes[b, np.arange(n), p].sum()
+            + sum(trans[i, j] for i, j in itertools.pairwise(p))
+            for p in paths
+        ]
+        np.testing.assert_allclose(log_z[b], np.log(np.sum(np.exp(scores))), rtol=1e-5)
+
+
 def test_empty_sequence_costs_nothing():
     crf = build_crf(np.eye(2, dtype="float32"))
     loss = crf.sparse_loss(

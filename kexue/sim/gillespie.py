@@ -240,26 +240,30 @@ class _TimeWeighted:
     histograms every ``_BLOCK`` steps; the moments are exact sums over the histograms."""
 
     def __init__(self, n_species: int) -> None:
-        self.states: list[np.ndarray] = []
-        self.dwells: list[np.ndarray] = []
+        self.n_species = n_species
+        self.states = np.zeros(
+            (n_species, 0, 0), dtype=np.intp
+        )  # (species, step, trajectory)
+        self.dwells = np.zeros((0, 0))
+        self.filled = 0
         self.histograms = [np.zeros(0) for _ in range(n_species)]
 
     def add(self, x: np.ndarray, dwell: np.ndarray) -> None:
-        self.states.append(x.copy())
-        self.dwells.append(dwell)
-        if len(self.states) >= _BLOCK:
+        if self.filled == self.dwells.shape[0] or self.dwells.shape[1] != dwell.size:
             self.flush()
+            self.states = np.empty((self.n_species, _BLOCK, dwell.size), dtype=np.intp)
+            self.dwells = np.empty((_BLOCK, dwell.size))
+        self.states[:, self.filled] = x  # float counts cast to integers in the copy
+        self.dwells[self.filled] = dwell
+        self.filled += 1
 
     def flush(self) -> None:
-        if not self.states:
+        k, self.filled = self.filled, 0
+        if not k:
             return
-        counts_all = np.concatenate(self.states, axis=1).astype(
-            np.intp
-        )  # (n_species, entries)
-        dwell = np.concatenate(self.dwells)
-        self.states, self.dwells = [], []
-        for s, counts in enumerate(counts_all):
-            h = np.bincount(counts, weights=dwell)
+        dwell = self.dwells[:k].ravel()
+        for s in range(self.n_species):
+            h = np.bincount(self.states[s, :k].ravel(), weights=dwell)
             if len(h) > len(self.histograms[s]):
                 h[: len(self.histograms[s])] += self.histograms[s]
                 self.histograms[s] = h

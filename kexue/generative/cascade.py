@@ -15,7 +15,7 @@ Example:
     >>> import numpy as np
     >>> from kexue.generative.cascade import CascadeCritic
     >>> head = CascadeCritic(critics=3)
-    >>> head(np.random.default_rng(0).normal(size=(4, 6)).astype("float32")).shape
+    >>> tuple(head(np.random.default_rng(0).normal(size=(4, 6)).astype("float32")).shape)
     (4, 3)
 """
 

@@ -17,7 +17,8 @@ loss carries the gradient penalty, with :meth:`EnergyGAN.sample_mcmc` for latent
 Example:
     >>> import numpy as np
     >>> from kexue.generative.energy import langevin
-    >>> x = langevin(lambda t: 0.5 * (t ** 2).sum(axis=-1), np.zeros((2000, 2), "float32"),
+    >>> from keras import ops
+    >>> x = langevin(lambda t: 0.5 * ops.sum(t ** 2, axis=-1), np.zeros((2000, 2), "float32"),
     ...              step_size=0.05, n_steps=200, seed=0)
     >>> bool(abs(x.var() - 1.0) < 0.1)  # N(0, I) up to O(ε) bias and Monte-Carlo error
     True
@@ -51,7 +52,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
         >>> import numpy as np
         >>> from kexue.generative.energy import gradient_penalty
         >>> w = np.array([3.0, 4.0], "float32")
-        >>> float(gradient_penalty(lambda x: x @ w, np.ones((5, 2), "float32")))  # ||w||² = 25
+        >>> from keras import ops
+        >>> float(gradient_penalty(lambda x: ops.matmul(x, w), np.ones((5, 2), "float32")))  # ||w||² = 25
         25.0
     """
     x = ops.convert_to_tensor(x)
@@ -106,7 +108,8 @@ def mala(energy: Energy, x0, *, step_size: float, n_steps: int, seed: int = 0) -
     Example:
         >>> import numpy as np
         >>> from kexue.generative.energy import mala
-        >>> x, rate = mala(lambda t: 0.5 * (t ** 2).sum(axis=-1), np.zeros((1000, 2), "float32"),
+        >>> from keras import ops
+        >>> x, rate = mala(lambda t: 0.5 * ops.sum(t ** 2, axis=-1), np.zeros((1000, 2), "float32"),
         ...                step_size=0.2, n_steps=50, seed=0)
         >>> bool(abs(x.var() - 1.0) < 0.1), rate > 0.5
         (True, True)

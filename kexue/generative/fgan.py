@@ -182,9 +182,9 @@ def fgan_losses(
     Example:
         >>> import numpy as np
         >>> from kexue.generative.fgan import fgan_losses
-        >>> d, g = fgan_losses("kl", np.ones(2, "float32"), np.ones(2, "float32"))
-        >>> float(d), float(g)
-        (0.0, -1.0)
+        >>> d, g = fgan_losses("kl", np.full(2, 2.0, "float32"), np.ones(2, "float32"))
+        >>> float(d), float(g)  # d = -(2 - exp(0)), g = -1
+        (-1.0, -1.0)
     """
     d = get_divergence(divergence)
     d_loss = -variational_bound(d, v_real, v_fake)
@@ -259,7 +259,7 @@ def estimate_divergence(
         >>> from kexue.generative.fgan import estimate_divergence
         >>> rng = np.random.default_rng(0)
         >>> x = rng.standard_normal((400, 1)).astype("float32")
-        >>> abs(estimate_divergence("kl", x, x[::-1], epochs=2)) < 0.1  # same distribution
+        >>> estimate_divergence("kl", x, x[::-1], epochs=2) < 0.05  # same distribution: KL = 0
         True
     """
     import numpy as np

@@ -13,7 +13,7 @@ Example:
     >>> from kexue.generative.glo import GLO
     >>> from kexue.generative.single_loss import mlp_generator
     >>> glo = GLO(generator=mlp_generator(4, (8, 8, 1), hidden=8), num_codes=10, latent_dim=4)
-    >>> glo(np.arange(3)).shape
+    >>> tuple(glo(np.arange(3)).shape)
     (3, 8, 8, 1)
 """
 
@@ -41,6 +41,7 @@ class GLO(keras.Model):
         self.generator, self.num_codes, self.latent_dim = generator, int(num_codes), int(latent_dim)
         self.codes = keras.layers.Embedding(num_codes, latent_dim, name="codes",
                                             embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0))
+        self.codes.build((None,))
 
     @staticmethod
     def project(c):

@@ -33,8 +33,9 @@ def sharding_rules(model_dim: str = "model") -> dict[str, tuple]:
     }
 
 
-def get_layout_map(device_mesh: keras.distribution.DeviceMesh,
-                   model_dim: str = "model") -> keras.distribution.LayoutMap:
+def get_layout_map(
+    device_mesh: keras.distribution.DeviceMesh, model_dim: str = "model"
+) -> keras.distribution.LayoutMap:
     """A ``LayoutMap`` for :class:`keras.distribution.ModelParallel` over ``device_mesh``.
 
     Args:
@@ -50,8 +51,10 @@ def get_layout_map(device_mesh: keras.distribution.DeviceMesh,
         model = build_transformer_model(config, model="bert")   # built sharded
     """
     if model_dim not in device_mesh.axis_names:
-        raise ValueError(f"the mesh has axes {list(device_mesh.axis_names)}, not {model_dim!r}; "
-                         "pass model_dim= one of them.")
+        raise ValueError(
+            f"the mesh has axes {list(device_mesh.axis_names)}, not {model_dim!r}; "
+            "pass model_dim= one of them."
+        )
     layout_map = keras.distribution.LayoutMap(device_mesh)
     for pattern, axes in sharding_rules(model_dim).items():
         layout_map[pattern] = axes

@@ -11,8 +11,9 @@ import numpy as np
 from kexue.optimizers import PiecewiseLinear, extend
 from kexue.training import fit_resumable
 
-CONFIG = dict(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-              intermediate_size=64)
+CONFIG = dict(
+    vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64
+)
 
 
 def build(kind="transformer"):
@@ -31,8 +32,8 @@ def build(kind="transformer"):
         features = keras.layers.Dropout(0.2)(keras.layers.Dense(16, activation="tanh")(h))
     model = keras.Model(inputs, keras.layers.Dense(2, name="classifier")(features))
     optimizer = extend(keras.optimizers.AdamW)(
-        learning_rate=PiecewiseLinear({4: 1.0, 30: 0.1}, 1e-3), weight_decay=0.01,
-        lookahead_k=3)
+        learning_rate=PiecewiseLinear({4: 1.0, 30: 0.1}, 1e-3), weight_decay=0.01, lookahead_k=3
+    )
     model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 
@@ -52,8 +53,17 @@ def run(directory, kill_at=None, kind="transformer"):
         if kill_at is not None and step == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    fit_resumable(model, x, y, batch_size=8, epochs=3, checkpoint_dir=directory, save_every=4,
-                  seed=1, on_step=on_step)
+    fit_resumable(
+        model,
+        x,
+        y,
+        batch_size=8,
+        epochs=3,
+        checkpoint_dir=directory,
+        save_every=4,
+        seed=1,
+        on_step=on_step,
+    )
     return model
 
 

@@ -7,8 +7,9 @@ import pytest
 
 from kexue.models import build_transformer_model
 
-CONFIG = dict(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-              intermediate_size=64)
+CONFIG = dict(
+    vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64
+)
 
 
 @pytest.fixture
@@ -40,7 +41,8 @@ def test_bf16_finetune_finite_and_masked(mixed_bfloat16):
     padded = np.concatenate([short, np.zeros((4, 4), "int32")], axis=1)
     out_short = keras.ops.convert_to_numpy(encoder([short, np.zeros_like(short)])).astype("float32")
     out_padded = keras.ops.convert_to_numpy(encoder([padded, np.zeros_like(padded)])).astype(
-        "float32")
+        "float32"
+    )
     assert np.all(np.isfinite(out_padded))
     np.testing.assert_allclose(out_padded[:, :8], out_short, atol=0.05)
     # float32 with the same weights: pads have exactly no effect, bf16 agrees to its precision
@@ -52,8 +54,9 @@ def test_bf16_finetune_finite_and_masked(mixed_bfloat16):
     first = keras.layers.Lambda(lambda h: h[:, 0])(encoder.output)
     logits = keras.layers.Dense(2, dtype="float32", name="classifier")(first)
     model = keras.Model(encoder.inputs, logits)
-    model.compile(keras.optimizers.AdamW(3e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.AdamW(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     labels = (tokens[:, 0] > 32).astype("int32")
     history = model.fit([tokens, segments], labels, batch_size=16, epochs=6, verbose=0)
     losses = history.history["loss"]

@@ -36,8 +36,17 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path):
             raise Crash
 
     with pytest.raises(Crash):
-        fit_resumable(model, x, y, batch_size=8, epochs=3, checkpoint_dir=tmp_path / "b",
-                      save_every=4, seed=1, on_step=crash)
+        fit_resumable(
+            model,
+            x,
+            y,
+            batch_size=8,
+            epochs=3,
+            checkpoint_dir=tmp_path / "b",
+            save_every=4,
+            seed=1,
+            on_step=crash,
+        )
     resumed = run(tmp_path / "b", kind="mlp")  # a fresh process would build the same model
     for a, b in zip(weights(resumed), reference):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
@@ -53,8 +62,9 @@ def test_state_checks(tmp_path):
     x, y = data()
     fit_resumable(model, x, y, batch_size=8, epochs=1, checkpoint_dir=tmp_path, save_every=100)
     with pytest.raises(ValueError, match="seed"):
-        fit_resumable(model, x, y, batch_size=8, epochs=2, checkpoint_dir=tmp_path,
-                      save_every=100, seed=5)
+        fit_resumable(
+            model, x, y, batch_size=8, epochs=2, checkpoint_dir=tmp_path, save_every=100, seed=5
+        )
     other = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     other.compile("sgd", "mse")
     with pytest.raises(ValueError, match="different set-up"):
@@ -64,12 +74,21 @@ def test_state_checks(tmp_path):
 @pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume(tmp_path):
     worker = str(Path(__file__).with_name("resume_worker.py"))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1]), str(Path(__file__).parent)]
+        ),
+    }
 
     def call(*args):
-        return subprocess.run([sys.executable, worker, *map(str, args)], env=env,
-                              capture_output=True, text=True, timeout=600)
+        return subprocess.run(
+            [sys.executable, worker, *map(str, args)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
     assert call(tmp_path / "a", tmp_path / "a.npz").returncode == 0
     killed = call(tmp_path / "b", tmp_path / "b.npz", 11)

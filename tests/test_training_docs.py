@@ -11,8 +11,13 @@ BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 def test_pages_exist():
     names = {p.stem for p in PAGES}
-    assert {"custom-layers-and-callbacks", "custom-optimizers", "layerwise-lr-and-free-gradients",
-            "derived-optimizers", "optimizer-dynamics"} <= names
+    assert {
+        "custom-layers-and-callbacks",
+        "custom-optimizers",
+        "layerwise-lr-and-free-gradients",
+        "derived-optimizers",
+        "optimizer-dynamics",
+    } <= names
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])

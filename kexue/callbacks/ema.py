@@ -22,8 +22,10 @@ __all__ = ["EMAWeights"]
 def _ema_optimizer(model):
     optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
     if not getattr(optimizer, "use_ema", False):
-        raise ValueError("EMAWeights needs an optimizer built with use_ema=True "
-                         "(e.g. keras.optimizers.AdamW(..., use_ema=True, ema_momentum=0.999)).")
+        raise ValueError(
+            "EMAWeights needs an optimizer built with use_ema=True "
+            "(e.g. keras.optimizers.AdamW(..., use_ema=True, ema_momentum=0.999))."
+        )
     return optimizer
 
 
@@ -53,8 +55,9 @@ class EMAWeights(keras.callbacks.Callback):
     def _swap(self) -> None:
         optimizer = _ema_optimizer(self.model)
         attach_state(self.model)
-        for var, average in zip(optimizer._trainable_variables,
-                                optimizer._model_variables_moving_average):
+        for var, average in zip(
+            optimizer._trainable_variables, optimizer._model_variables_moving_average
+        ):
             current = ops.convert_to_numpy(var.value)
             var.assign(average.value)
             average.assign(current)

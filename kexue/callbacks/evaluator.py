@@ -49,8 +49,10 @@ class Evaluator(keras.callbacks.Callback):
         if callable(self.monitor):
             return float(self.monitor(self.model))
         if self.monitor not in (logs or {}):
-            raise KeyError(f"{self.monitor!r} is not in the epoch logs {sorted(logs or {})}; "
-                           "pass validation data or a function model -> score.")
+            raise KeyError(
+                f"{self.monitor!r} is not in the epoch logs {sorted(logs or {})}; "
+                "pass validation data or a function model -> score."
+            )
         return float(logs[self.monitor])
 
     def on_epoch_end(self, epoch, logs=None):

@@ -34,12 +34,14 @@ class WeightedLoss(keras.layers.Layer):
 
     def build(self, input_shape):
         self.loss_weight = self.add_weight(
-            shape=(), name="loss_weight", trainable=False,
-            initializer=keras.initializers.Constant(self.initial_weight))
+            shape=(),
+            name="loss_weight",
+            trainable=False,
+            initializer=keras.initializers.Constant(self.initial_weight),
+        )
 
     def call(self, inputs):
-        self.add_loss(ops.cast(self.loss_weight, "float32") * ops.mean(
-            ops.cast(inputs, "float32")))
+        self.add_loss(ops.cast(self.loss_weight, "float32") * ops.mean(ops.cast(inputs, "float32")))
         return inputs
 
     def compute_output_shape(self, input_shape):

@@ -38,8 +38,10 @@ class LinearWarmup(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         optimizer = self.model.optimizer
         if not isinstance(optimizer._learning_rate, keras.Variable):
-            raise ValueError("LinearWarmup needs an optimizer with a float learning rate; with a "
-                             "schedule use kexue.optimizers.PiecewiseLinear({steps: 1}) instead.")
+            raise ValueError(
+                "LinearWarmup needs an optimizer with a float learning rate; with a "
+                "schedule use kexue.optimizers.PiecewiseLinear({steps: 1}) instead."
+            )
         if self.learning_rate is None:
             self.learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 

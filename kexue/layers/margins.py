@@ -38,8 +38,9 @@ class CosineDense(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel",
-                                      initializer=self.kernel_initializer)
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), name="kernel", initializer=self.kernel_initializer
+        )
 
     def call(self, inputs):
         return ops.matmul(l2_normalize(inputs), l2_normalize(self.kernel, axis=0))
@@ -48,8 +49,11 @@ class CosineDense(keras.layers.Layer):
         return (*input_shape[:-1], self.units)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "units": self.units,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
 
 
 @keras.saving.register_keras_serializable(package="kexue")
@@ -75,8 +79,9 @@ class CenterLoss(keras.layers.Layer):
         self.num_classes, self.weight = int(num_classes), float(weight)
 
     def build(self, features_shape, labels_shape=None):
-        self.centers = self.add_weight(shape=(self.num_classes, features_shape[-1]), name="centers",
-                                       initializer="zeros")
+        self.centers = self.add_weight(
+            shape=(self.num_classes, features_shape[-1]), name="centers", initializer="zeros"
+        )
 
     def call(self, features, labels):
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))

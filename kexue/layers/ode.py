@@ -63,23 +63,36 @@ class EulerODE(keras.layers.Layer):
         [165.0, 282.9]
     """
 
-    def __init__(self, system: str, parameters: Mapping[str, float], step_size: float = 0.1,
-                 num_steps: int = 100, output_times: Sequence[float] | None = None, **kwargs):
+    def __init__(
+        self,
+        system: str,
+        parameters: Mapping[str, float],
+        step_size: float = 0.1,
+        num_steps: int = 100,
+        output_times: Sequence[float] | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if system not in SYSTEMS:
-            raise ValueError(f"unknown system {system!r}; registered: {sorted(SYSTEMS)} "
-                             "(add one with register_system).")
+            raise ValueError(
+                f"unknown system {system!r}; registered: {sorted(SYSTEMS)} "
+                "(add one with register_system)."
+            )
         _, names, self.state_size = SYSTEMS[system]
         missing = set(names) - set(parameters)
         extra = set(parameters) - set(names)
         if missing or extra:
-            raise ValueError(f"{system!r} needs parameters {list(names)}; missing "
-                             f"{sorted(missing)}, unexpected {sorted(extra)}.")
+            raise ValueError(
+                f"{system!r} needs parameters {list(names)}; missing "
+                f"{sorted(missing)}, unexpected {sorted(extra)}."
+            )
         if any(parameters[n] == 0 for n in names):
             raise ValueError("initial parameter values must be non-zero (they set the scale).")
         if not step_size > 0 or int(num_steps) != num_steps or num_steps < 1:
-            raise ValueError(f"need step_size > 0 and a positive integer num_steps, got "
-                             f"{step_size!r}, {num_steps!r}.")
+            raise ValueError(
+                f"need step_size > 0 and a positive integer num_steps, got "
+                f"{step_size!r}, {num_steps!r}."
+            )
         self.system, self.names = system, names
         self.initial = {n: float(parameters[n]) for n in names}
         self.step_size, self.num_steps = float(step_size), int(num_steps)
@@ -92,10 +105,13 @@ class EulerODE(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] != self.state_size:
-            raise ValueError(f"{self.system!r} has {self.state_size} state variables, the input "
-                             f"has {input_shape[-1]}.")
-        self.log_factors = self.add_weight(shape=(len(self.names),), initializer="zeros",
-                                           name="log_factors")
+            raise ValueError(
+                f"{self.system!r} has {self.state_size} state variables, the input "
+                f"has {input_shape[-1]}."
+            )
+        self.log_factors = self.add_weight(
+            shape=(len(self.names),), initializer="zeros", name="log_factors"
+        )
 
     def parameter_values(self) -> dict:
         """Current parameter values (tensors)."""
@@ -123,9 +139,14 @@ class EulerODE(keras.layers.Layer):
         return (input_shape[0], length, self.state_size)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "system": self.system, "parameters": self.initial,
-                "step_size": self.step_size, "num_steps": self.num_steps,
-                "output_times": self.output_times}
+        return {
+            **super().get_config(),
+            "system": self.system,
+            "parameters": self.initial,
+            "step_size": self.step_size,
+            "num_steps": self.num_steps,
+            "output_times": self.output_times,
+        }
 
 
 def step_index(t: float, step_size: float) -> int:

@@ -20,8 +20,14 @@ import math
 
 from keras import ops
 
-__all__ = ["am_softmax_loss", "sparse_am_softmax_loss", "a_softmax_loss",
-           "sparse_a_softmax_loss", "additive_margin", "angular_margin"]
+__all__ = [
+    "am_softmax_loss",
+    "sparse_am_softmax_loss",
+    "a_softmax_loss",
+    "sparse_a_softmax_loss",
+    "additive_margin",
+    "angular_margin",
+]
 
 
 def additive_margin(cos, margin: float = 0.35):

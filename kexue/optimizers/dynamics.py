@@ -27,8 +27,10 @@ def rescale_momentum(beta: float, r: float) -> float:
         raise ValueError(f"`r` must be positive, got {r!r}.")
     new = 1.0 - (1.0 - beta) * math.sqrt(r)
     if new < 0:
-        raise ValueError(f"r = {r} is too large for beta = {beta}: the rescaled momentum "
-                         f"1 − (1 − β)√r = {new:.3g} is negative.")
+        raise ValueError(
+            f"r = {r} is too large for beta = {beta}: the rescaled momentum "
+            f"1 − (1 − β)√r = {new:.3g} is negative."
+        )
     return new
 
 

@@ -32,9 +32,16 @@ __all__ = ["ExtendedOptimizer", "extend"]
 
 DEFAULT_LAZY = (r"embeddings$",)
 _NOT_SLOTS = ("gradient_accumulator", "average")
-_EXTENSION_ARGS = ("lr_multipliers", "gradient_transforms", "lazy", "layer_adaptation",
-                   "exclude_from_layer_adaptation", "lookahead_k", "lookahead_alpha",
-                   "exclude_from_weight_decay")
+_EXTENSION_ARGS = (
+    "lr_multipliers",
+    "gradient_transforms",
+    "lazy",
+    "layer_adaptation",
+    "exclude_from_layer_adaptation",
+    "lookahead_k",
+    "lookahead_alpha",
+    "exclude_from_weight_decay",
+)
 
 
 class ExtendedOptimizer:
@@ -63,13 +70,14 @@ class ExtendedOptimizer:
         if "lr_schedule" in merged:  # bert4keras: a piecewise-linear multiplier of the rate
             schedule = merged.pop("lr_schedule")
             merged["learning_rate"] = PiecewiseLinear(
-                schedule, learning_rate=merged.get("learning_rate", 0.001))
+                schedule, learning_rate=merged.get("learning_rate", 0.001)
+            )
         ext = {key: merged.pop(key) for key in _EXTENSION_ARGS if key in merged}
         super().__init__(*args, **merged)
         self.lr_multipliers = dict(ext.get("lr_multipliers") or {})
         self.gradient_transforms = {
-            k: _transforms.deserialize(v)
-            for k, v in (ext.get("gradient_transforms") or {}).items()}
+            k: _transforms.deserialize(v) for k, v in (ext.get("gradient_transforms") or {}).items()
+        }
         lazy = ext.get("lazy")
         self.lazy = list(DEFAULT_LAZY) if lazy is True else list(lazy or [])
         self.layer_adaptation = bool(ext.get("layer_adaptation", False))
@@ -77,8 +85,10 @@ class ExtendedOptimizer:
         self.lookahead_k = ext.get("lookahead_k")
         self.lookahead_alpha = float(ext.get("lookahead_alpha", 0.5))
         check_lookahead(self.lookahead_k, self.lookahead_alpha)
-        for table, what in ((self.lr_multipliers, "lr_multipliers"),
-                            (self.gradient_transforms, "gradient_transforms")):
+        for table, what in (
+            (self.lr_multipliers, "lr_multipliers"),
+            (self.gradient_transforms, "gradient_transforms"),
+        ):
             compile_rules(table, what)
         for value in self.lr_multipliers.values():
             if not value >= 0:
@@ -153,7 +163,9 @@ class ExtendedOptimizer:
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         indices = [self._get_variable_index(v) for v in trainable_variables]
         plans = [self._kexue_plan[i] for i in indices]
-        grads = [keras.ops.convert_to_tensor(g, v.dtype) for g, v in zip(grads, trainable_variables)]
+        grads = [
+            keras.ops.convert_to_tensor(g, v.dtype) for g, v in zip(grads, trainable_variables)
+        ]
         grads = [g if p["transform"] is None else p["transform"](g) for g, p in zip(grads, plans)]
         lazy = [
             (v, nonzero_rows(g), [snapshot(v)] + [snapshot(s) for s in self._slots(v)])

@@ -54,22 +54,27 @@ def extend_with_piecewise_linear_lr(base, name: str | None = None):
 
 def extend_with_gradient_accumulation(base, name: str | None = None):
     """``grad_accum_steps``: update every k batches with the mean gradient (Keras' option)."""
-    return extend(base, name,
-                  aliases={"grad_accum_steps": ("gradient_accumulation_steps", int)})
+    return extend(base, name, aliases={"grad_accum_steps": ("gradient_accumulation_steps", int)})
 
 
 def extend_with_lookahead(base, name: str | None = None):
     """Lookahead: ``steps_per_slow_update`` (k, default 5), ``slow_step_size`` (α, 0.5)."""
-    return extend(base, name, lookahead_k=5, lookahead_alpha=0.5,
-                  aliases={"steps_per_slow_update": ("lookahead_k", int),
-                           "slow_step_size": ("lookahead_alpha", float)})
+    return extend(
+        base,
+        name,
+        lookahead_k=5,
+        lookahead_alpha=0.5,
+        aliases={
+            "steps_per_slow_update": ("lookahead_k", int),
+            "slow_step_size": ("lookahead_alpha", float),
+        },
+    )
 
 
 def extend_with_lazy_optimization(base, name: str | None = None):
     """Lazy rows for the variables matching ``include_in_lazy_optimization`` (regexes;
     default: paths ending in ``embeddings``)."""
-    return extend(base, name, lazy=True,
-                  aliases={"include_in_lazy_optimization": ("lazy", _list)})
+    return extend(base, name, lazy=True, aliases={"include_in_lazy_optimization": ("lazy", _list)})
 
 
 def extend_with_exponential_moving_average(base, name: str | None = None):

@@ -46,8 +46,12 @@ class Reparameterized(keras.layers.Wrapper):
             raise ValueError(f"{self.layer.name!r} has no trainable weights to reparameterise.")
         self._phis = []
         for target in self._targets:
-            phi = self.add_weight(shape=target.shape, dtype=target.dtype, initializer="zeros",
-                                  name=f"{target.name}_phi")
+            phi = self.add_weight(
+                shape=target.shape,
+                dtype=target.dtype,
+                initializer="zeros",
+                name=f"{target.name}_phi",
+            )
             phi.assign(target.value / self.scale)
             self._phis.append(phi)
         self.layer.trainable = False

@@ -30,9 +30,18 @@ def _take(data, index):
     return np.asarray(data)[index]
 
 
-def fit_resumable(model: keras.Model, x, y, *, batch_size: int, epochs: int,
-                  checkpoint_dir: str | os.PathLike, save_every: int, seed: int = 0,
-                  on_step: Callable[[int], None] | None = None) -> list[float]:
+def fit_resumable(
+    model: keras.Model,
+    x,
+    y,
+    *,
+    batch_size: int,
+    epochs: int,
+    checkpoint_dir: str | os.PathLike,
+    save_every: int,
+    seed: int = 0,
+    on_step: Callable[[int], None] | None = None,
+) -> list[float]:
     """Train ``model`` (compiled) with ``train_on_batch``, saving the whole state to
     ``checkpoint_dir`` every ``save_every`` steps and at the end; if a state is there already,
     continue from it (same epoch, same position in the epoch, same optimizer state).
@@ -63,7 +72,7 @@ def fit_resumable(model: keras.Model, x, y, *, batch_size: int, epochs: int,
     while epoch < epochs:
         order = epoch_order(n, seed, epoch)
         for b in range(start, num_batches):
-            index = order[b * batch_size:(b + 1) * batch_size]
+            index = order[b * batch_size : (b + 1) * batch_size]
             # Global generators (torch's unseeded dropout draws from them) restart from a
             # function of (seed, step), so a resumed step draws what the original one drew.
             keras.utils.set_random_seed((seed * 1_000_003 + step) % 2**32)
@@ -72,12 +81,23 @@ def fit_resumable(model: keras.Model, x, y, *, batch_size: int, epochs: int,
             step += 1
             position = (epoch, b + 1) if b + 1 < num_batches else (epoch + 1, 0)
             if step % save_every == 0:
-                save_training_state(checkpoint_dir, model, {
-                    "epoch": position[0], "batch": position[1], "step": step, "seed": seed,
-                    "batch_size": batch_size})
+                save_training_state(
+                    checkpoint_dir,
+                    model,
+                    {
+                        "epoch": position[0],
+                        "batch": position[1],
+                        "step": step,
+                        "seed": seed,
+                        "batch_size": batch_size,
+                    },
+                )
             if on_step is not None:
                 on_step(step)
         epoch, start = epoch + 1, 0
-    save_training_state(checkpoint_dir, model, {"epoch": epochs, "batch": 0, "step": step,
-                                                "seed": seed, "batch_size": batch_size})
+    save_training_state(
+        checkpoint_dir,
+        model,
+        {"epoch": epochs, "batch": 0, "step": step, "seed": seed, "batch_size": batch_size},
+    )
     return losses

@@ -27,10 +27,15 @@ def save_training_state(directory: str | os.PathLike, model: keras.Model, counte
     _sync(model)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    arrays = {f"model_{i}": keras.ops.convert_to_numpy(v.value)
-              for i, v in enumerate(model.variables)}
-    arrays.update({f"optimizer_{i}": keras.ops.convert_to_numpy(v.value)
-                   for i, v in enumerate(model.optimizer.variables)})
+    arrays = {
+        f"model_{i}": keras.ops.convert_to_numpy(v.value) for i, v in enumerate(model.variables)
+    }
+    arrays.update(
+        {
+            f"optimizer_{i}": keras.ops.convert_to_numpy(v.value)
+            for i, v in enumerate(model.optimizer.variables)
+        }
+    )
     arrays["counters"] = np.frombuffer(json.dumps(counters).encode(), dtype=np.uint8)
     tmp = directory / (STATE_FILE + ".tmp")
     with open(tmp, "wb") as f:
@@ -57,8 +62,10 @@ def load_training_state(directory: str | os.PathLike, model: keras.Model) -> dic
         for name, variables in groups:
             stored = sum(1 for k in data.files if k.startswith(name + "_"))
             if stored != len(variables):
-                raise ValueError(f"{path} holds {stored} {name} variables, this {name} has "
-                                 f"{len(variables)}: it was written by a different set-up.")
+                raise ValueError(
+                    f"{path} holds {stored} {name} variables, this {name} has "
+                    f"{len(variables)}: it was written by a different set-up."
+                )
             for i, variable in enumerate(variables):
                 variable.assign(data[f"{name}_{i}"])
         return json.loads(bytes(data["counters"]).decode())

@@ -26,8 +26,16 @@ def weights(model):
 
 
 def fit(model, callbacks=(), epochs=3):
-    return model.fit(X, Y, batch_size=16, epochs=epochs, shuffle=False, verbose=0,
-                     validation_data=(X[:16], Y[:16]), callbacks=list(callbacks))
+    return model.fit(
+        X,
+        Y,
+        batch_size=16,
+        epochs=epochs,
+        shuffle=False,
+        verbose=0,
+        validation_data=(X[:16], Y[:16]),
+        callbacks=list(callbacks),
+    )
 
 
 def test_ema_swapped_for_evaluation_but_trained_weights_remain():

@@ -28,14 +28,16 @@ def test_matches_definition_and_finite_at_extremes():
     grads = grad_of(x_min_exp, x)
     assert np.all(np.isfinite(grads))
     expected = np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)) * (1 + x))  # d/dx of each branch
-    np.testing.assert_allclose(grads[np.abs(x) > 1e-3], expected[np.abs(x) > 1e-3], rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        grads[np.abs(x) > 1e-3], expected[np.abs(x) > 1e-3], rtol=1e-5, atol=1e-6
+    )
     assert got.min() >= -1 / np.e - 1e-6
 
 
 def test_as_activation_serialises(tmp_path):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation=x_min_exp),
-                              XMinExp()])
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(2, activation=x_min_exp), XMinExp()]
+    )
     model.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
     x = np.ones((1, 3), "float32")

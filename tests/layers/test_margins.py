@@ -52,6 +52,7 @@ def test_a_softmax_monotone_psi_and_losses():
     np.testing.assert_allclose(sparse, ref, rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.slow  # a training run (~10 s on JAX); exactness is covered above
 def test_cosine_dense_and_training_separates_classes():
     from sklearn.datasets import load_digits
 
@@ -66,8 +67,9 @@ def test_cosine_dense_and_training_separates_classes():
     model.fit(x, y, epochs=10, batch_size=100, verbose=0)
     pred = keras.ops.convert_to_numpy(model(x)).argmax(-1)
     assert (pred == y).mean() > 0.9
-    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(
-        model.layers[-1]))
+    again = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(model.layers[-1])
+    )
     assert again.units == 10
 
 

@@ -8,11 +8,18 @@ import pytest
 from kexue.layers.ode import EulerODE
 
 TRUE = dict(r1=0.1, r2=0.3, a1=1e-4, a2=2e-4, inv_n1=0.002, inv_n2=0.003)
-TABLE = {10: (165.0, 282.9), 15: (196.6, 289.9), 30: (280.0, 275.5), 36: (304.9, 269.4),
-         40: (318.5, 265.9), 42: (324.4, 264.4)}
+TABLE = {
+    10: (165.0, 282.9),
+    15: (196.6, 289.9),
+    30: (280.0, 275.5),
+    36: (304.9, 269.4),
+    40: (318.5, 265.9),
+    42: (324.4, 264.4),
+}
 TIMES = [0, 10, 15, 30, 36, 40, 42]
-OBSERVED = np.array([[100, 150], [165, 283], [197, 290], [280, 276], [305, 269], [318, 266],
-                     [324, 264]], "float32")
+OBSERVED = np.array(
+    [[100, 150], [165, 283], [197, 290], [280, 276], [305, 269], [318, 266], [324, 264]], "float32"
+)
 
 
 def test_reproduces_the_table():
@@ -30,8 +37,13 @@ def _fit_the_observations():
     x0 = np.array([[100.0, 150.0]], "float32")
     before = np.abs(keras.ops.convert_to_numpy(model(x0))[0] - OBSERVED).max()
     steps = 600
-    model.fit(np.repeat(x0, steps, 0), np.repeat(OBSERVED[None], steps, 0), batch_size=1,
-              epochs=1, verbose=0)
+    model.fit(
+        np.repeat(x0, steps, 0),
+        np.repeat(OBSERVED[None], steps, 0),
+        batch_size=1,
+        epochs=1,
+        verbose=0,
+    )
     fitted = keras.ops.convert_to_numpy(model(x0))[0]
     assert before > 20
     np.testing.assert_allclose(fitted, OBSERVED, atol=3.0)
@@ -39,8 +51,10 @@ def _fit_the_observations():
     assert params["r2"] == pytest.approx(0.3, rel=0.5)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax",
-                    reason="torch runs the 420-step scan as a Python loop (~5 min): see the slow test")
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="torch runs the 420-step scan as a Python loop (~5 min): see the slow test",
+)
 def test_fits_the_observations():
     _fit_the_observations()
 

@@ -50,8 +50,15 @@ def test_training_makes_filters_orthogonal():
 def test_xavier_is_nearly_orthogonal_and_shrinks_like_inverse_sqrt_n():
     rng = np.random.default_rng(0)
     ns = [16, 64, 256, 1024]
-    errors = [np.mean([orthogonality_error(rng.normal(scale=n**-0.5, size=(n, n)).astype(
-        "float32")) for _ in range(3)]) for n in ns]
+    errors = [
+        np.mean(
+            [
+                orthogonality_error(rng.normal(scale=n**-0.5, size=(n, n)).astype("float32"))
+                for _ in range(3)
+            ]
+        )
+        for n in ns
+    ]
     slope = np.polyfit(np.log(ns), np.log(errors), 1)[0]
     assert slope == pytest.approx(-0.5, abs=0.05)
     for n, e in zip(ns, errors):

@@ -27,9 +27,25 @@ def _first(path, table, default):
 class Reference:
     """``kind`` is "adam" or "sgd" (heavy-ball momentum, Keras' form)."""
 
-    def __init__(self, params, kind="adam", lr=1e-2, beta_1=0.9, beta_2=0.999, eps=1e-7,
-                 momentum=0.9, weight_decay=None, no_decay=(), mult=None, transforms=None,
-                 lazy=(), adapt=False, lookahead=None, alpha=0.5, accum=None):
+    def __init__(
+        self,
+        params,
+        kind="adam",
+        lr=1e-2,
+        beta_1=0.9,
+        beta_2=0.999,
+        eps=1e-7,
+        momentum=0.9,
+        weight_decay=None,
+        no_decay=(),
+        mult=None,
+        transforms=None,
+        lazy=(),
+        adapt=False,
+        lookahead=None,
+        alpha=0.5,
+        accum=None,
+    ):
         self.p = {k: np.array(v, np.float64) for k, v in params.items()}
         self.m = {k: np.zeros_like(v) for k, v in self.p.items()}
         self.v = {k: np.zeros_like(v) for k, v in self.p.items()}

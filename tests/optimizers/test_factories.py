@@ -19,9 +19,16 @@ from kexue.optimizers.factories import (
 
 def test_arguments_translate():
     Opt = extend_with_piecewise_linear_lr(
-        extend_with_lookahead(extend_with_weight_decay(keras.optimizers.Adam)), "AdamWLRLA")
-    opt = Opt(learning_rate=1e-3, weight_decay_rate=0.01, exclude_from_weight_decay=["bias"],
-              lr_schedule={100: 1.0}, steps_per_slow_update=4, slow_step_size=0.3)
+        extend_with_lookahead(extend_with_weight_decay(keras.optimizers.Adam)), "AdamWLRLA"
+    )
+    opt = Opt(
+        learning_rate=1e-3,
+        weight_decay_rate=0.01,
+        exclude_from_weight_decay=["bias"],
+        lr_schedule={100: 1.0},
+        steps_per_slow_update=4,
+        slow_step_size=0.3,
+    )
     assert type(opt).__name__ == "AdamWLRLA"
     assert opt.weight_decay == 0.01 and opt.lookahead_k == 4 and opt.lookahead_alpha == 0.3
     assert isinstance(opt._learning_rate, PiecewiseLinear)
@@ -33,21 +40,25 @@ def test_other_factories():
     opt = extend_with_gradient_accumulation(keras.optimizers.SGD)(grad_accum_steps=4)
     assert opt.gradient_accumulation_steps == 4
     opt = extend_with_lazy_optimization(keras.optimizers.Adam)(
-        include_in_lazy_optimization=["word"])
+        include_in_lazy_optimization=["word"]
+    )
     assert opt.lazy == ["word"]
     assert extend_with_lazy_optimization(keras.optimizers.Adam)().lazy == ["embeddings$"]
     assert extend_with_layer_adaptation(keras.optimizers.Adam)().layer_adaptation
     opt = extend_with_exponential_moving_average(keras.optimizers.Adam)()
     assert opt.use_ema and opt.ema_momentum == 0.999
-    opt = extend_with_parameter_wise_lr(keras.optimizers.Adam)(
-        paramwise_lr_schedule={"dense": 0.1})
+    opt = extend_with_parameter_wise_lr(keras.optimizers.Adam)(paramwise_lr_schedule={"dense": 0.1})
     assert opt.lr_multipliers == {"dense": 0.1}
 
 
 def test_config_round_trip_and_instance_extension():
     Opt = extend(keras.optimizers.AdamW, lookahead_k=3)
-    opt = Opt(learning_rate=PiecewiseLinear({10: 1.0}, 1e-3), lr_multipliers={"a": 0.5},
-              lazy=True, exclude_from_weight_decay=["bias"])
+    opt = Opt(
+        learning_rate=PiecewiseLinear({10: 1.0}, 1e-3),
+        lr_multipliers={"a": 0.5},
+        lazy=True,
+        exclude_from_weight_decay=["bias"],
+    )
     again = Opt.from_config(opt.get_config())
     assert again.get_config() == opt.get_config()
     plain = keras.optimizers.SGD(learning_rate=0.1, momentum=0.5)

@@ -16,8 +16,9 @@ def _train(model, optimizer, x, y, steps=5):
 def _pair(scale):
     keras.utils.set_random_seed(3)
     plain = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    wrapped = keras.Sequential([keras.Input((3,)), Reparameterized(keras.layers.Dense(2),
-                                                                     scale=scale)])
+    wrapped = keras.Sequential(
+        [keras.Input((3,)), Reparameterized(keras.layers.Dense(2), scale=scale)]
+    )
     for phi, w in zip(wrapped.layers[0]._phis, plain.get_weights()):
         phi.assign(w / scale)
     return plain, wrapped
@@ -29,15 +30,18 @@ def test_effective_learning_rate(optimizer, power):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
     plain, wrapped = _pair(lam)
-    make = {"sgd": lambda r: keras.optimizers.SGD(r),
-            "momentum": lambda r: keras.optimizers.SGD(r, momentum=0.9),
-            "adam": lambda r: keras.optimizers.Adam(r, epsilon=1e-12)}[optimizer]
+    make = {
+        "sgd": lambda r: keras.optimizers.SGD(r),
+        "momentum": lambda r: keras.optimizers.SGD(r, momentum=0.9),
+        "adam": lambda r: keras.optimizers.Adam(r, epsilon=1e-12),
+    }[optimizer]
     _train(plain, make(lr * lam**power), x, y)
     _train(wrapped, make(lr), x, y)
     for theta, w in zip(wrapped.layers[0].effective_weights(), plain.get_weights()):
         np.testing.assert_allclose(theta, w, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(wrapped.predict(x, verbose=0), plain.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        wrapped.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_save_round_trip(tmp_path):
@@ -45,7 +49,8 @@ def test_save_round_trip(tmp_path):
     x = np.ones((2, 3), "float32")
     wrapped.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
-    np.testing.assert_allclose(again.predict(x, verbose=0), wrapped.predict(x, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        again.predict(x, verbose=0), wrapped.predict(x, verbose=0), rtol=1e-6
+    )
     with pytest.raises(ValueError, match="scale"):
         Reparameterized(keras.layers.Dense(1), scale=0)

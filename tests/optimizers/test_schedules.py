@@ -7,8 +7,10 @@ import pytest
 from kexue.optimizers import PiecewiseLinear, linear_warmup_decay, piecewise_linear
 
 
-@pytest.mark.parametrize("step, expected", [(0, 0.0), (500, 0.5), (1000, 1.0), (1500, 0.55),
-                                            (2000, 0.1), (2500, 0.1), (10**6, 0.1)])
+@pytest.mark.parametrize(
+    "step, expected",
+    [(0, 0.0), (500, 0.5), (1000, 1.0), (1500, 0.55), (2000, 0.1), (2500, 0.1), (10**6, 0.1)],
+)
 def test_reference_values(step, expected):
     assert float(piecewise_linear(step, {1000: 1, 2000: 0.1})) == pytest.approx(expected, 1e-6)
     lr = PiecewiseLinear({1000: 1, 2000: 0.1}, learning_rate=2e-3)
@@ -24,8 +26,9 @@ def test_against_numpy_interp():
     schedule = {7: 2.0, 20: 0.5, 33: 1.5}
     steps = np.arange(0, 40)
     got = [float(piecewise_linear(int(s), schedule)) for s in steps]
-    np.testing.assert_allclose(got, np.interp(steps, [0, 7, 20, 33], [0, 2.0, 0.5, 1.5]),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        got, np.interp(steps, [0, 7, 20, 33], [0, 2.0, 0.5, 1.5]), rtol=1e-6, atol=1e-7
+    )
 
 
 def test_warmup_decay_and_serialisation():

@@ -12,10 +12,10 @@ where ``sg`` is stop-gradient. ``sg(G(z))`` keeps ``L_D`` from moving G. The "ge
     ∇θ L = ∇θ L_D,   ∇φ L = λ ∇φ L_G,
 
 and one plain gradient-descent step on ``L`` with learning rate η is a D step with rate η and a
-G step with rate λη at the same time: λ is the G/D learning-rate ratio. (With Adam, which
-rescales each parameter's gradient, λ cancels out except through ε; the G/D balance then
-comes from the loss weights of what *each* network sees.) Because the whole game is one
-loss, :class:`SingleLossGAN` trains with ``Model.fit``.
+G step with rate λη at the same time: λ is the G/D learning-rate ratio. (That holds exactly
+for SGD and momentum; Adam normalises each parameter's gradient, so there λ cancels out except
+through ε.) Because the whole game is one loss, :class:`SingleLossGAN` trains with
+``Model.fit``.
 
 Example:
     >>> import keras, numpy as np

@@ -28,6 +28,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kexue.layers.positions import apply_rotary, rotary_sin_cos
+
 
 class CachedTransformer:
     """Step-wise view of a built Transformer (``application`` ``"lm"`` or ``"unilm"``).
@@ -124,30 +126,30 @@ class CachedTransformer:
         return ops.logical_or(ops.logical_and(allowed, key_valid[:, None, None, :]), own)
 
     def embed(self, token_ids, segment_ids, positions):
-        x = self.token_embedding(token_ids)
+        x = self.token_embedding.call(token_ids)
         if self.segment_embedding is not None:
             if segment_ids is None:
                 segment_ids = ops.zeros_like(token_ids)
-            x = x + self.segment_embedding(segment_ids)
+            x = x + self.segment_embedding.call(segment_ids)
         if self.position_embedding is not None:
             table = ops.cast(self.position_embedding.embeddings, x.dtype)
             x = x + ops.take(table, ops.cast(positions, "int32"), axis=0)
         if self.embedding_norm is not None:
-            x = self.embedding_norm(x)
+            x = self.embedding_norm.call(x)
         if self.embedding_projection is not None:
-            x = self.embedding_projection(x)
+            x = _dense(self.embedding_projection, x)
         return x
 
     def logits(self, hidden):
         """LM head on hidden states ``(..., hidden)`` -> float32 logits ``(..., vocab)``."""
         h = hidden
         if self.mlm_dense is not None:
-            h = self.mlm_dense(h)
+            h = _dense(self.mlm_dense, h)
         if self.mlm_norm is not None:
-            h = self.mlm_norm(h)
-        h = self.token_embedding(h, mode="logits")
+            h = self.mlm_norm.call(h)
+        h = self.token_embedding.call(h, mode="logits")
         if self.mlm_bias is not None:
-            h = self.mlm_bias(h)
+            h = self.mlm_bias.call(h)
         return ops.cast(h, "float32")
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask):
@@ -156,15 +158,62 @@ class CachedTransformer:
         ``positions`` ``(batch, t)`` are the position-embedding rows (they differ from
         ``index`` for left-padded rows). Returns the logits at the last new position
         ``(batch, vocab)`` and the updated cache.
+
+        The blocks are run through their sub-layers' ``call`` methods (the wiring of
+        :class:`~kexue.models.block.TransformerBlock`, without Keras' per-call bookkeeping,
+        which dominates a one-token step on eager backends).
         """
         x = self.embed(token_ids, segment_ids, positions)
         new_cache = []
         for block, layer_cache in zip(self.blocks, cache):
-            x, layer_cache = block(x, attention_mask=mask, cache=layer_cache, cache_index=index)
+            x, layer_cache = _block_step(block, x, mask, layer_cache, index)
             new_cache.append(layer_cache)
         if self.final_norm is not None:
-            x = self.final_norm(x)
+            x = self.final_norm.call(x)
         return self.logits(x[:, -1]), tuple(new_cache)
+
+
+def _dense(layer, x):
+    y = ops.matmul(x, ops.cast(layer.kernel, x.dtype))
+    if layer.use_bias:
+        y = y + ops.cast(layer.bias, x.dtype)
+    return layer.activation(y)
+
+
+def _attention_step(att, x, mask, cache, index):
+    """``MultiHeadAttention`` on new positions with a KV cache (self-attention only)."""
+    q, k, v = (att._split_heads(_dense(d, x)) for d in (att.query, att.key, att.value))
+    if att.position == "rotary":
+        sin, cos = rotary_sin_cos(ops.shape(q)[1], att.head_size, offset=index)
+        q, k = apply_rotary(q, sin, cos), apply_rotary(k, sin, cos)
+        if att.rotary_value:
+            v = apply_rotary(v, sin, cos)
+    start = [0, index, 0, 0]
+    k = ops.slice_update(cache[0], start, ops.cast(k, cache[0].dtype))
+    v = ops.slice_update(cache[1], start, ops.cast(v, cache[1].dtype))
+    scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
+    out = ops.dot_product_attention(q, k, v, mask=mask, scale=scale)
+    out = ops.reshape(out, ops.shape(out)[:-2] + (att.heads * att.head_size,))
+    return _dense(att.output_dense, out), (k, v)
+
+
+def _block_step(block, x, mask, cache, index):
+    """One :class:`~kexue.models.block.TransformerBlock` (inference, no condition)."""
+    pre = block.norm_position == "pre"
+    h = block.attention_norm.call(x) if pre else x
+    h, cache = _attention_step(block.attention, h, mask, cache, index)
+    x = x + h
+    if not pre:
+        x = block.attention_norm.call(x)
+    ff = block.feedforward
+    h = block.feedforward_norm.call(x) if pre else x
+    inner = ff._act(_dense(ff.inner, h))
+    if ff.gated:
+        inner = inner * _dense(ff.gate, h)
+    x = x + _dense(ff.outer, inner)
+    if not pre:
+        x = block.feedforward_norm.call(x)
+    return x, cache
 
 
 def _last_dim(tensor) -> int | None:

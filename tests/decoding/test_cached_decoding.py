@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from decoding_models import FAMILIES, GPT2, full_logits, tiny_model
 
+from kexue.backend import jit_with_variables
 from kexue.decoding import AutoRegressiveDecoder, CachedDecoder
 from kexue.decoding.cache import CachedTransformer
 from kexue.models import build_transformer_model
@@ -28,14 +29,19 @@ def test_cached_steps_give_the_full_model_logits(name):
     full = full_logits(model, application, SOURCE, [TARGET])[0]
     n, max_len = len(SOURCE), len(SOURCE) + len(TARGET)
     key_valid = np.ones((1, max_len), bool)
-    cache = net.init_cache(1, max_len)
-    mask = net.step_mask(key_valid, 0, n, causal=application == "lm")
-    logits, cache = net.step(np.array([SOURCE]), None, np.arange(n)[None], cache, 0, mask)
+
+    def run(tokens, segments, positions, cache, index, causal):
+        mask = net.step_mask(key_valid, index, tokens.shape[1], causal=causal)
+        return net.step(tokens, segments, positions, cache, index, mask)
+
+    prefill = jit_with_variables(lambda *a: run(*a, causal=application == "lm"), net.variables)
+    step = jit_with_variables(lambda *a: run(*a, causal=True), net.variables)
+    source = np.array([SOURCE], "int32")
+    logits, cache = prefill(source, np.zeros_like(source), np.arange(n)[None], net.init_cache(1, max_len), 0)
     got = [keras.ops.convert_to_numpy(logits)[0]]
-    segment = np.array([[1 if application == "unilm" else 0]])
+    segment = np.array([[1 if application == "unilm" else 0]], "int32")
     for i, token in enumerate(TARGET[:-1]):
-        mask = net.step_mask(key_valid, n + i, 1)
-        logits, cache = net.step(np.array([[token]]), segment, np.array([[n + i]]), cache, n + i, mask)
+        logits, cache = step(np.array([[token]], "int32"), segment, np.array([[n + i]]), cache, n + i)
         got.append(keras.ops.convert_to_numpy(logits)[0])
     np.testing.assert_allclose(np.array(got), full[n - 1 : max_len - 1], atol=1e-5, rtol=1e-5)
 

@@ -270,6 +270,38 @@ def extend(
     }
     if issubclass(base, ExtendedOptimizer):
         return type(name or base.__name__, (base,), attrs)
+    if name is None and not defaults and not aliases and base in _REGISTERED:
+        return _REGISTERED[base]
     return type(
         name or f"Extended{base.__name__}", (ExtendedOptimizer, _backend_class(base)), attrs
     )
+
+
+def _register_builtin_extensions() -> dict:
+    """``Extended<Name>`` for every Keras optimizer, registered as ``kexue>Extended<Name>`` so
+    models saved with them load again in a fresh process (the extension arguments come back
+    from the saved config). Classes made with other names or defaults need registering by
+    their user, like any custom Keras object."""
+    registered = {}
+    for attr in dir(keras.optimizers):
+        base = getattr(keras.optimizers, attr)
+        if (
+            isinstance(base, type)
+            and issubclass(base, keras.optimizers.Optimizer)
+            and base is not keras.optimizers.Optimizer
+            and base.__name__ not in ("LossScaleOptimizer", "MultiOptimizer")
+        ):
+            try:
+                cls = type(
+                    f"Extended{base.__name__}",
+                    (ExtendedOptimizer, _backend_class(base)),
+                    {"_kexue_defaults": {}, "_kexue_aliases": {}},
+                )
+            except TypeError:  # wrappers that cannot be created without arguments
+                continue
+            registered[base] = keras.saving.register_keras_serializable(package="kexue")(cls)
+    return registered
+
+
+_REGISTERED: dict = {}
+_REGISTERED.update(_register_builtin_extensions())

@@ -65,3 +65,18 @@ def test_config_round_trip_and_instance_extension():
     extended = extend(plain, lookahead_k=2)
     assert extended.momentum == 0.5 and extended.lookahead_k == 2
     assert float(extended.learning_rate) == pytest.approx(0.1)
+
+
+def test_model_with_extended_optimizer_saves_and_loads(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    opt = extend(keras.optimizers.AdamW)(
+        learning_rate=PiecewiseLinear({5: 1.0}, 1e-2), lookahead_k=3, lr_multipliers={"bias": 0.5}
+    )
+    model.compile(opt, "mse")
+    model.fit(np.ones((8, 3)), np.ones((8, 2)), epochs=2, verbose=0)
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    assert type(again.optimizer).__name__ == "ExtendedAdamW"
+    assert again.optimizer.lookahead_k == 3 and again.optimizer.lr_multipliers == {"bias": 0.5}
+    for a, b in zip(model.optimizer.variables, again.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -22,7 +22,7 @@ def log_softmax(x):
     return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
-@pytest.mark.parametrize("name", list(FAMILIES))
+@pytest.mark.parametrize("name", families("gpt2", "bert-unilm", "roformer-unilm"))
 def test_cached_steps_give_the_full_model_logits(name):
     model, application = tiny_model(name), FAMILIES[name][2]
     net = CachedTransformer(model)
@@ -61,7 +61,12 @@ class Uncached(AutoRegressiveDecoder):
 PROMPTS = [[3, 4, 5, 6, 7], [8, 9]]
 
 
-@pytest.mark.parametrize("name", list(FAMILIES))
+def families(*fast):
+    """Every family; those not in ``fast`` only in the slow suite (JAX compiles each loop)."""
+    return [name if name in fast else pytest.param(name, marks=pytest.mark.slow) for name in FAMILIES]
+
+
+@pytest.mark.parametrize("name", families("gpt2", "roformer-unilm"))
 def test_greedy_tokens_match_uncached_decoding(name):
     model, application = tiny_model(name, seed=1), FAMILIES[name][2]
     out = CachedDecoder(model).generate(PROMPTS, max_new_tokens=6, end_ids=[1, 2])
@@ -86,7 +91,7 @@ def reference_beam(model, application, source, beams, max_new, end_ids, alpha):
     return sorted(pool, key=lambda c: -c[1])
 
 
-@pytest.mark.parametrize("name", ["gpt2", "bert-unilm"])
+@pytest.mark.parametrize("name", ["gpt2", pytest.param("bert-unilm", marks=pytest.mark.slow)])
 def test_beam_search_matches_uncached_reference(name):
     model, application = tiny_model(name, seed=2, std=0.35), FAMILIES[name][2]
     out = CachedDecoder(model).generate(
@@ -98,7 +103,7 @@ def test_beam_search_matches_uncached_reference(name):
         np.testing.assert_allclose(scores, [v for _, v in expected], atol=1e-4)
 
 
-@pytest.mark.parametrize("alpha", [0.0, 1.0])
+@pytest.mark.parametrize("alpha", [pytest.param(0.0, marks=pytest.mark.slow), 1.0])
 def test_wide_beam_equals_brute_force_enumeration(alpha):
     vocab, max_new, end = 5, 3, 0
     model = build_transformer_model(dict(GPT2, vocab_size=vocab), model="gpt2", with_mlm="linear")

@@ -1,0 +1,135 @@
+"""Options of the fast path: top-k/top-p support and distribution (chi-square), banned ids,
+no-repeat-n-gram, min length, several end ids, the substring constraint, passage voting and
+the repetition penalty -- each against a NumPy or brute-force reference."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+from decoding_models import full_logits, tiny_model
+from scipy import stats
+
+from kexue.decoding import CachedDecoder, SubstringConstraint, restrict_support
+from kexue.decoding import samplers
+
+PROMPT = [3, 4, 5]
+
+
+@pytest.fixture(scope="module")
+def gpt2():
+    model = tiny_model("gpt2", seed=4, std=0.3)
+    return model, CachedDecoder(model)
+
+
+def softmax(x):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+@pytest.mark.parametrize("options", [dict(top_k=5, temperature=0.7), dict(top_p=0.8)])
+def test_sampling_matches_the_renormalised_distribution(gpt2, options):
+    model, decoder = gpt2
+    n = 3000
+    out = decoder.generate([PROMPT], max_new_tokens=1, do_sample=True, num_return_sequences=n, seed=1, **options)
+    draws = np.array([s[0] for s in out.sequences[0]])
+    logits = full_logits(model, "lm", PROMPT, [[]])[0, -1].astype("float64")
+    p = softmax(logits / options.get("temperature", 1.0))
+    expected = restrict_support(p[None], topk=options.get("top_k"), topp=options.get("top_p"))[0]
+    support = np.flatnonzero(expected)
+    assert set(draws) <= set(support)  # never outside the allowed tokens
+    counts = np.bincount(draws, minlength=len(p))[support]
+    assert stats.chisquare(counts, expected[support] * n).pvalue > 1e-3
+
+
+def test_banned_ids_min_length_and_several_end_ids(gpt2):
+    _, decoder = gpt2
+    free = decoder.generate([PROMPT], max_new_tokens=8).sequences[0][0]
+    banned = decoder.generate([PROMPT], max_new_tokens=8, banned_ids=free[:2].tolist()).sequences[0][0]
+    assert not set(banned.tolist()) & set(free[:2].tolist())
+    ends = [int(free[5]), int(free[2])]  # the first of them to appear stops decoding
+    stop = min(free.tolist().index(e) for e in ends)
+    got = decoder.generate([PROMPT], max_new_tokens=8, end_ids=ends).sequences[0][0]
+    np.testing.assert_array_equal(got, free[: stop + 1])
+    longer = decoder.generate([PROMPT], max_new_tokens=8, end_ids=ends, min_new_tokens=stop + 2).sequences[0][0]
+    assert len(longer) >= stop + 2 and not set(longer[: stop + 1].tolist()) & set(ends)
+
+
+def brute_force_ngram_ban(history, n, vocab):
+    banned = set()
+    seq = [t for t in history if t >= 0]
+    for i in range(len(seq) - n + 1):
+        if n == 1 or seq[i : i + n - 1] == seq[len(seq) - n + 1 :]:
+            banned.add(seq[i + n - 1])
+    return [t in banned for t in range(vocab)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_no_repeat_ngram_mask_against_brute_force(n):
+    rng = np.random.default_rng(n)
+    history = rng.integers(0, 4, size=(6, 12)).astype("int32")
+    history[:, :3] = -1  # left padding
+    index = 10
+    history[:, index:] = -1  # not yet written
+    got = keras.ops.convert_to_numpy(samplers.no_repeat_ngram_mask(history, index, n, 4))
+    for row, mask in zip(history, got):
+        assert mask.tolist() == brute_force_ngram_ban(row[:index].tolist(), n, 4)
+
+
+def test_no_repeat_ngram_decoding(gpt2):
+    _, decoder = gpt2
+    seq = PROMPT + decoder.generate([PROMPT], max_new_tokens=12, no_repeat_ngram_size=2).sequences[0][0].tolist()
+    bigrams = list(zip(seq, seq[1:]))
+    assert len(bigrams) == len(set(bigrams))
+
+
+def test_substring_constraint_against_brute_force():
+    rng = np.random.default_rng(0)
+    source = rng.integers(0, 5, size=(2, 7)).astype("int32")
+    source[1, 5:] = -1
+    vocab, end = 6, 5
+    constraint = SubstringConstraint(source, vocab, [end])
+    for step in range(4):
+        generated = rng.integers(0, 5, size=(2, 3, 1, 4)).astype("int32")
+        generated[0, 0, 0, :step] = source[0, 1 : 1 + step]  # one prefix that does occur
+        got = keras.ops.convert_to_numpy(constraint(generated, step))
+        for b, k in itertools.product(range(2), range(3)):
+            src = [t for t in source[b] if t >= 0]
+            prefix = generated[b, k, 0, :step].tolist()
+            allowed = {
+                src[i + step] for i in range(len(src) - step) if src[i : i + step] == prefix
+            }
+            if step > 0:
+                allowed.add(end)
+            assert set(np.flatnonzero(got[b, k, 0]).tolist()) == allowed
+
+
+def test_constrained_beam_output_is_a_substring_of_the_source(gpt2):
+    _, decoder = gpt2
+    source = np.array([[9, 10, 11, 12, 13, 14, 15]], "int32")
+    out = decoder.generate(
+        [PROMPT], max_new_tokens=5, end_ids=[1], num_beams=2,
+        constraint=SubstringConstraint(source, 23, [1]),
+    )
+    answer = out.sequences[0][0].tolist()
+    body = answer[:-1] if answer[-1] == 1 else answer
+    text = source[0].tolist()
+    assert body and any(text[i : i + len(body)] == body for i in range(len(text)))
+
+
+def test_vote_formula_and_duplicate_passages(gpt2):
+    p = np.random.default_rng(0).dirichlet(np.ones(5), size=3)
+    got = keras.ops.convert_to_numpy(samplers.vote(np.log(p), axis=0))
+    np.testing.assert_allclose(np.exp(got), (p**2).sum(0) / (p.sum(0) + 1), rtol=1e-5)
+    _, decoder = gpt2  # Σp²/(Σp+1) of identical passages is increasing in p: same argmax
+    single = decoder.generate([PROMPT], max_new_tokens=6).sequences[0][0]
+    double = decoder.generate([PROMPT, PROMPT], max_new_tokens=6, passages=2).sequences
+    assert len(double) == 1
+    np.testing.assert_array_equal(double[0][0], single)
+
+
+def test_repetition_penalty_formula():
+    logits = np.array([[2.0, -1.0, 0.5, -3.0]], "float32")
+    seen = np.array([[True, True, False, False]])
+    got = keras.ops.convert_to_numpy(samplers.repetition_penalty(logits, seen, 2.0))
+    np.testing.assert_allclose(got, [[1.0, -2.0, 0.5, -3.0]])

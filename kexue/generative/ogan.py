@@ -28,6 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kexue.generative.energy import gradient_penalty
 from kexue.generative.single_loss import SingleLossGAN, adversarial_losses, generator_view
 
 Tensor = Any
@@ -55,6 +56,8 @@ class OGAN(SingleLossGAN):
 
     Args:
         rho_weight: ``w``, the weight of the correlation term in both losses.
+        penalty: weight of the zero-centred gradient penalty on the score ``avg(E(x))`` at
+            real data (0 = none; see :mod:`kexue.generative.energy`).
         (the rest as :class:`~kexue.generative.single_loss.SingleLossGAN`)
 
     Example:
@@ -67,11 +70,11 @@ class OGAN(SingleLossGAN):
         (2, 8, 8, 1)
     """
 
-    def __init__(self, *args, rho_weight: float = 0.5, **kwargs):
+    def __init__(self, *args, rho_weight: float = 0.5, penalty: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
-        if rho_weight < 0:
-            raise ValueError(f"rho_weight must be non-negative, got {rho_weight}.")
-        self.rho_weight = float(rho_weight)
+        if rho_weight < 0 or penalty < 0:
+            raise ValueError(f"rho_weight and penalty must be non-negative, got {rho_weight} and {penalty}.")
+        self.rho_weight, self.penalty = float(rho_weight), float(penalty)
 
     def split_losses(self, x_real, z, d_real=None):
         e_real = self.discriminator(x_real) if d_real is None else d_real
@@ -82,6 +85,8 @@ class OGAN(SingleLossGAN):
         d_adv, _ = adversarial_losses(self.loss_kind, score(e_real), score(e_fake_ng))
         _, g_adv = adversarial_losses(self.loss_kind, ops.stop_gradient(score(e_real)), score(e_fake_g))
         d_loss = d_adv - self.rho_weight * ops.mean(pearson(z, e_fake_ng))
+        if self.penalty:
+            d_loss = d_loss + self.penalty * gradient_penalty(lambda t: ops.mean(self.discriminator(t), axis=-1), x_real)
         g_loss = g_adv - self.rho_weight * ops.mean(pearson(z, e_fake_g))
         return d_loss, g_loss
 
@@ -101,4 +106,4 @@ class OGAN(SingleLossGAN):
         return float(np.mean(ops.convert_to_numpy(pearson(z, e))))
 
     def get_config(self):
-        return {**super().get_config(), "rho_weight": self.rho_weight}
+        return {**super().get_config(), "rho_weight": self.rho_weight, "penalty": self.penalty}

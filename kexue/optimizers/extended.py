@@ -157,7 +157,7 @@ class ExtendedOptimizer:
             if self._use_weight_decay(variable):
                 v = variable.value
                 factor = keras.ops.cast(self.weight_decay * learning_rate * plan["mult"], v.dtype)
-                variable.assign(v - v * factor)
+                variable.assign(v * (1.0 - factor))  # one pass
 
     # -- the update step --------------------------------------------------------------------
     def _backend_update_step(self, grads, trainable_variables, learning_rate):

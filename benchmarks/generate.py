@@ -28,7 +28,7 @@ import types
 import numpy as np
 
 NEW, PROMPT = 64, 16
-CONFIG = dict(vocab_size=50257, n_embd=384, n_layer=6, n_head=6, n_positions=1024)
+CONFIG = {"vocab_size": 50257, "n_embd": 384, "n_layer": 6, "n_head": 6, "n_positions": 1024}
 CASES = [(1, 1), (8, 1), (1, 4), (8, 4)]  # (batch, beams)
 
 
@@ -79,16 +79,16 @@ def run_backend(args) -> list[dict]:
     uncached = Uncached(start_id=None, end_id=-1, maxlen=NEW)
     rows = []
     for batch, beams in CASES:
-        options = dict(max_new_tokens=NEW, num_beams=beams)
-        ours = _best(lambda: decoder.generate(prompts[:batch], **options), args.repeats)
+        options = {"max_new_tokens": NEW, "num_beams": beams}
+        ours = _best(lambda b=batch, o=options: decoder.generate(prompts[:b], **o), args.repeats)
         n_unc = min(batch, args.uncached_rows or batch)
         start = time.perf_counter()  # one run: nothing to compile, and it is slow
         for prompt in prompts[:n_unc]:
             uncached.beam_search([prompt], topk=beams)
         unc = time.perf_counter() - start
-        rows.append(dict(backend=keras.backend.backend(), batch=batch, beams=beams,
-                         kexue=batch * NEW / ours, bert4keras=batch * NEW / (unc * batch / n_unc),
-                         scaled=n_unc < batch))
+        rows.append({"backend": keras.backend.backend(), "batch": batch, "beams": beams,
+                         "kexue": batch * NEW / ours, "bert4keras": batch * NEW / (unc * batch / n_unc),
+                         "scaled": n_unc < batch})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     if keras.backend.backend() == "torch":
         import torch
@@ -100,7 +100,7 @@ def run_backend(args) -> list[dict]:
         for row in rows:
             ids = torch.tensor(prompts[: row["batch"]], dtype=torch.long)
 
-            def hf_generate():
+            def hf_generate(ids=ids, row=row):
                 with torch.no_grad():
                     hf.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW,
                                 min_new_tokens=NEW, num_beams=row["beams"], do_sample=False)

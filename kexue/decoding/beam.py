@@ -26,13 +26,13 @@ VALID = NEG / 2  # scores above this belong to real hypotheses
 def init_beams(batch: int, beams: int, max_new: int) -> dict:
     """Alive beams (only the first is real at the start) and an empty finished pool."""
     first = ops.concatenate([ops.zeros((batch, 1)), ops.full((batch, beams - 1), NEG)], axis=1)
-    return dict(
-        tokens=ops.zeros((batch, beams, max_new), "int32"),
-        scores=ops.cast(first, "float32"),
-        pool_tokens=ops.zeros((batch, beams, max_new), "int32"),
-        pool_scores=ops.full((batch, beams), NEG, "float32"),
-        pool_lengths=ops.zeros((batch, beams), "int32"),
-    )
+    return {
+        "tokens": ops.zeros((batch, beams, max_new), "int32"),
+        "scores": ops.cast(first, "float32"),
+        "pool_tokens": ops.zeros((batch, beams, max_new), "int32"),
+        "pool_scores": ops.full((batch, beams), NEG, "float32"),
+        "pool_lengths": ops.zeros((batch, beams), "int32"),
+    }
 
 
 def _gather_beams(x, index):
@@ -84,13 +84,13 @@ def beam_step(state: dict, logp, step, end_mask, length_penalty: float):
     # The best non-finished candidates stay alive.
     alive_values = ops.where(ended, NEG, values)
     alive_scores, alive = ops.top_k(alive_values, beams)
-    new_state = dict(
-        tokens=_gather_beams(seqs, alive),
-        scores=alive_scores,
-        pool_tokens=_gather_beams(pool_tokens, keep),
-        pool_scores=best_pool,
-        pool_lengths=_gather_beams(pool_lengths, keep),
-    )
+    new_state = {
+        "tokens": _gather_beams(seqs, alive),
+        "scores": alive_scores,
+        "pool_tokens": _gather_beams(pool_tokens, keep),
+        "pool_scores": best_pool,
+        "pool_lengths": _gather_beams(pool_lengths, keep),
+    }
     return new_state, _gather_beams(origin, alive), _gather_beams(token, alive)
 
 

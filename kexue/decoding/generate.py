@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -176,7 +176,7 @@ class CachedDecoder:
             raise ValueError(f"{len(tokens)} input rows do not split into groups of {passages}.")
         key = (config, tokens.shape)
         if key not in self._compiled:
-            run = lambda *args: _decode(self.net, config, *args)  # noqa: E731
+            run = lambda *args: _decode(self.net, config, *args)
             self._compiled[key] = jit_with_variables(run, self.net.variables)
         out_tokens, out_scores, out_lengths = (
             ops.convert_to_numpy(x) for x in self._compiled[key](tokens, segments, valid)
@@ -241,12 +241,12 @@ def _decode(net: CachedTransformer, config: GenerationConfig, tokens, segments, 
     banned = samplers.token_mask(config.banned_ids, vocab)
     use_seen = config.repetition_penalty != 1.0
     seen = samplers.scatter_mask(history, history >= 0, vocab) if use_seen else ops.zeros((1,), "bool")
-    search = beam_search.init_beams(batch, beams, max_new) if config.num_beams > 1 else dict(
-        tokens=ops.zeros((batch, beams, max_new), "int32"),
-        scores=ops.zeros((batch, beams), "float32"),
-        lengths=ops.full((batch, beams), max_new, "int32"),
-        done=ops.zeros((batch, beams), "bool"),
-    )
+    search = beam_search.init_beams(batch, beams, max_new) if config.num_beams > 1 else {
+        "tokens": ops.zeros((batch, beams, max_new), "int32"),
+        "scores": ops.zeros((batch, beams), "float32"),
+        "lengths": ops.full((batch, beams), max_new, "int32"),
+        "done": ops.zeros((batch, beams), "bool"),
+    }
 
     def scores_of(logits, search, history, seen, step):
         if use_seen:
@@ -284,12 +284,12 @@ def _decode(net: CachedTransformer, config: GenerationConfig, tokens, segments, 
         gained = ops.squeeze(ops.take_along_axis(logp, token[..., None], axis=-1), -1)
         written = ops.one_hot(step, max_new, dtype="int32")[None, None]
         ended = ops.logical_and(ops.take(end_mask, token), ops.logical_not(done))
-        new = dict(
-            tokens=search["tokens"] * (1 - written) + token[..., None] * written,
-            scores=search["scores"] + ops.where(done, 0.0, gained),
-            lengths=ops.where(ended, step + 1, search["lengths"]),
-            done=ops.logical_or(done, ended),
-        )
+        new = {
+            "tokens": search["tokens"] * (1 - written) + token[..., None] * written,
+            "scores": search["scores"] + ops.where(done, 0.0, gained),
+            "lengths": ops.where(ended, step + 1, search["lengths"]),
+            "done": ops.logical_or(done, ended),
+        }
         origin = ops.broadcast_to(ops.arange(beams, dtype="int32")[None], (batch, beams))
         return new, origin, token
 

@@ -2,6 +2,7 @@
 backend module): same beam-search outputs, same ``wraps`` scores; sampling stays in the
 top-k/top-p support."""
 
+import itertools
 import sys
 import types
 
@@ -45,7 +46,7 @@ def test_beam_search_equals_bert4keras(bert4keras_decoder, seed):
         ours, theirs = bigram(AutoRegressiveDecoder, rtype, table), bigram(bert4keras_decoder, rtype, table)
         for start in (None, 3):
             for topk, min_ends, minlen, temperature in ((1, 1, 1, 1), (3, 1, 2, 0.7), (4, 2, 1, 1.5)):
-                kwargs = dict(start_id=start, end_id=0, maxlen=7, minlen=minlen)
+                kwargs = {"start_id": start, "end_id": 0, "maxlen": 7, "minlen": minlen}
                 args = ([np.array([2])], topk)
                 a = ours(**kwargs).beam_search(*args, temperature=temperature, min_ends=min_ends)
                 b = theirs(**kwargs).beam_search(*args, temperature=temperature, min_ends=min_ends)
@@ -72,7 +73,7 @@ def test_random_sample_stays_in_the_support_and_stops_at_ends():
     assert len(samples) == 200
     for s in samples:
         assert s[0] == 1 and (s[-1] == 0 or len(s) == 7)
-        for prev, nxt in zip(s[:-1], s[1:]):  # only the two most probable successors
+        for prev, nxt in itertools.pairwise(s):  # only the two most probable successors
             assert nxt in np.argsort(-table[prev])[:2]
     assert any(s[-1] == 0 for s in samples)
 

@@ -17,6 +17,11 @@ from kexue.models import build_transformer_model
 SOURCE, TARGET = [3, 4, 5, 6], [7, 8, 9, 10, 11]
 
 
+def families(*fast):
+    """Every family; those not in ``fast`` only in the slow suite (JAX compiles each loop)."""
+    return [name if name in fast else pytest.param(name, marks=pytest.mark.slow) for name in FAMILIES]
+
+
 def log_softmax(x):
     x = x - x.max(-1, keepdims=True)
     return x - np.log(np.exp(x).sum(-1, keepdims=True))
@@ -60,10 +65,6 @@ class Uncached(AutoRegressiveDecoder):
 
 PROMPTS = [[3, 4, 5, 6, 7], [8, 9]]
 
-
-def families(*fast):
-    """Every family; those not in ``fast`` only in the slow suite (JAX compiles each loop)."""
-    return [name if name in fast else pytest.param(name, marks=pytest.mark.slow) for name in FAMILIES]
 
 
 @pytest.mark.parametrize("name", families("gpt2", "roformer-unilm"))

@@ -10,8 +10,12 @@ import pytest
 from decoding_models import full_logits, tiny_model
 from scipy import stats
 
-from kexue.decoding import CachedDecoder, SubstringConstraint, restrict_support
-from kexue.decoding import samplers
+from kexue.decoding import (
+    CachedDecoder,
+    SubstringConstraint,
+    restrict_support,
+    samplers,
+)
 
 PROMPT = [3, 4, 5]
 
@@ -27,7 +31,7 @@ def softmax(x):
     return e / e.sum()
 
 
-@pytest.mark.parametrize("options", [dict(top_k=5, temperature=0.7), dict(top_p=0.8)])
+@pytest.mark.parametrize("options", [{"top_k": 5, "temperature": 0.7}, {"top_p": 0.8}])
 def test_sampling_matches_the_renormalised_distribution(gpt2, options):
     model, decoder = gpt2
     n = 3000
@@ -79,7 +83,7 @@ def test_no_repeat_ngram_mask_against_brute_force(n):
 def test_no_repeat_ngram_decoding(gpt2):
     _, decoder = gpt2
     seq = PROMPT + decoder.generate([PROMPT], max_new_tokens=12, no_repeat_ngram_size=2).sequences[0][0].tolist()
-    bigrams = list(zip(seq, seq[1:]))
+    bigrams = list(itertools.pairwise(seq))
     assert len(bigrams) == len(set(bigrams))
 
 

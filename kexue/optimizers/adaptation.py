@@ -15,8 +15,8 @@ def adapt_update(variable, old_value, learning_rate, epsilon: float = 1e-7) -> N
     """
     delta = variable.value - old_value
     lr = ops.clip(ops.cast(learning_rate, delta.dtype), epsilon, 1e10)
-    w_norm = ops.sqrt(ops.sum(ops.square(old_value)))
-    u_norm = ops.sqrt(ops.sum(ops.square(delta))) / lr
+    w_norm = ops.norm(old_value)
+    u_norm = ops.norm(delta) / lr
     ok = ops.logical_and(ops.greater(w_norm, 0), ops.greater(u_norm, epsilon))
     ratio = ops.where(ok, w_norm / ops.where(ok, u_norm, 1.0), 1.0)
     variable.assign(old_value + delta * ratio)

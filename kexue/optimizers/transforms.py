@@ -39,7 +39,7 @@ class GradientTransform:
             return grad * ops.cast(self.value, grad.dtype)
         if self.kind == "clip_by_value":
             return ops.clip(grad, -self.value, self.value)
-        norm = ops.sqrt(ops.sum(ops.square(grad)))
+        norm = ops.norm(grad)  # fused, no squared temporary
         factor = ops.minimum(1.0, self.value / ops.maximum(norm, 1e-12))
         return grad * ops.cast(factor, grad.dtype)
 

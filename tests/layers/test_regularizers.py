@@ -5,7 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from kexue.initializers import expected_orthogonality_error, orthogonality_error
+from kexue.geometry import expected_orthogonality_error, orthogonality_error
+from kexue.initializers import initializer_orthogonality, kernel_orthogonality
 from kexue.layers.regularizers import SelfOrthogonality
 
 
@@ -65,3 +66,23 @@ def test_xavier_is_nearly_orthogonal_and_shrinks_like_inverse_sqrt_n():
         assert e == pytest.approx(expected_orthogonality_error(n), rel=0.1)
     # ‖WᵀW − I‖_F/√n itself tends to 1: nearly orthogonal entrywise, not an isometry
     assert errors[-1] * ns[-1] / np.sqrt(ns[-1]) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("name", ["glorot_normal", "glorot_uniform", "lecun_normal"])
+def test_keras_xavier_initialisers_shrink_like_inverse_sqrt_n(name):
+    sizes = [32, 128, 512]
+    measured = [initializer_orthogonality(name, n, seeds=2)[0] for n in sizes]
+    slope = np.polyfit(np.log(sizes), np.log(measured), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.06)
+    for n, m in zip(sizes, measured):
+        assert m == pytest.approx(expected_orthogonality_error(n), rel=0.15)
+
+
+def test_kernel_orthogonality_of_a_model():
+    model = keras.Sequential(
+        [keras.Input((64,)), keras.layers.Dense(64, name="square"), keras.layers.Dense(8)]
+    )
+    errors = kernel_orthogonality(model)
+    ((path, error),) = errors.items()
+    assert path.endswith("square/kernel")
+    assert error == pytest.approx(expected_orthogonality_error(64), rel=0.3)

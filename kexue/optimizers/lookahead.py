@@ -33,13 +33,21 @@ def lookahead_sync(updates_done, variables, slow_variables, k: int, alpha: float
     static = concrete_bool(sync)
     if static is False:
         return
-    for fast, slow in zip(variables, slow_variables):
-        s = slow.value
-        new_slow = s + ops.cast(alpha, s.dtype) * (fast.value - s)
-        if static is None:  # traced: select instead of branching (fused by XLA)
-            new_fast = ops.where(sync, new_slow, fast.value)
-            new_slow = ops.where(sync, new_slow, s)
-        else:
-            new_fast = new_slow
-        slow.assign(new_slow)
-        fast.assign(new_fast)
+    variables, slow_variables = list(variables), list(slow_variables)
+
+    def synced():
+        slows = [
+            s.value + ops.cast(alpha, s.dtype) * (f.value - s.value)
+            for f, s in zip(variables, slow_variables)
+        ]
+        return slows, slows
+
+    if static:
+        new_slow, new_fast = synced()
+    else:  # traced (jax.jit): only the taken branch runs, so k − 1 of k steps cost nothing
+        new_slow, new_fast = ops.cond(
+            sync, synced, lambda: ([s.value for s in slow_variables], [f.value for f in variables])
+        )
+    for fast, slow, s_value, f_value in zip(variables, slow_variables, new_slow, new_fast):
+        slow.assign(s_value)
+        fast.assign(f_value)

@@ -78,7 +78,8 @@ def run_backend(args) -> list[dict]:
 
     uncached = Uncached(start_id=None, end_id=-1, maxlen=NEW)
     rows = []
-    for batch, beams in CASES:
+    cases = [tuple(int(v) for v in c.split("x")) for c in args.cases.split(",")]
+    for batch, beams in cases:
         options = {"max_new_tokens": NEW, "num_beams": beams}
         ours = _best(lambda b=batch, o=options: decoder.generate(prompts[:b], **o), args.repeats)
         n_unc = min(batch, args.uncached_rows or batch)
@@ -114,6 +115,8 @@ def main() -> None:
     parser.add_argument("--backends", default="jax,torch")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--uncached-rows", type=int, default=0)
+    parser.add_argument("--cases", default=",".join(f"{b}x{k}" for b, k in CASES),
+                        help="BATCHxBEAMS list, e.g. 1x1,8x4")
     parser.add_argument("--threads", type=int, default=1,
                         help="intra-op threads for torch and XLA (all contenders); on an "
                         "oversubscribed machine 2 threads make every small matmul wait ~50 ms")
@@ -128,7 +131,8 @@ def main() -> None:
         xla = f"--xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'}"
         env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, XLA_FLAGS=xla)
         cmd = [sys.executable, __file__, "--worker", "--repeats", str(args.repeats),
-               "--uncached-rows", str(args.uncached_rows), "--threads", threads]
+               "--uncached-rows", str(args.uncached_rows), "--threads", threads,
+               "--cases", args.cases]
         out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
         rows += json.loads(out.strip().splitlines()[-1])
     hf = {(r["batch"], r["beams"]): r["transformers"] for r in rows if "transformers" in r}

@@ -28,6 +28,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kexue.backend import contiguous
 from kexue.layers.positions import apply_rotary, rotary_sin_cos
 
 
@@ -140,37 +141,51 @@ class CachedTransformer:
             x = _dense(self.embedding_projection, x)
         return x
 
-    def logits(self, hidden):
-        """LM head on hidden states ``(..., hidden)`` -> float32 logits ``(..., vocab)``."""
+    def logits(self, hidden, head=None):
+        """LM head on hidden states ``(..., hidden)`` -> float32 logits ``(..., vocab)``;
+        ``head`` is the transposed output embedding, if already at hand."""
         h = hidden
         if self.mlm_dense is not None:
             h = _dense(self.mlm_dense, h)
         if self.mlm_norm is not None:
             h = self.mlm_norm.call(h)
-        h = self.token_embedding.call(h, mode="logits")
+        h = self.token_embedding.call(h, mode="logits") if head is None else ops.matmul(h, head)
         if self.mlm_bias is not None:
             h = self.mlm_bias.call(h)
         return ops.cast(h, "float32")
 
-    def step(self, token_ids, segment_ids, positions, cache, index, mask):
+    def weights(self) -> dict:
+        """The blocks' weights as plain tensors (query/key/value kernels fused), one entry per
+        block application, and the transposed output embedding; read once per decoding
+        call, outside the step loop."""
+        unique = {}
+        for block in self.blocks:
+            if id(block) not in unique:
+                unique[id(block)] = _block_weights(block)
+        table = ops.cast(ops.convert_to_tensor(self.token_embedding.embeddings), self.blocks[0].compute_dtype)
+        return dict(blocks=[unique[id(block)] for block in self.blocks], head=contiguous(ops.transpose(table)))
+
+    def step(self, token_ids, segment_ids, positions, cache, index, mask, weights=None):
         """Process ``t`` new tokens (``(batch, t)``) written at cache position ``index``.
 
         ``positions`` ``(batch, t)`` are the position-embedding rows (they differ from
         ``index`` for left-padded rows). Returns the logits at the last new position
-        ``(batch, vocab)`` and the updated cache.
+        ``(batch, vocab)`` and the updated cache. ``weights`` (from :meth:`weights`) saves
+        re-reading the variables at every step.
 
-        The blocks are run through their sub-layers' ``call`` methods (the wiring of
-        :class:`~kexue.models.block.TransformerBlock`, without Keras' per-call bookkeeping,
-        which dominates a one-token step on eager backends).
+        The blocks follow the wiring of :class:`~kexue.models.block.TransformerBlock` on raw
+        weight tensors: Keras' per-layer bookkeeping would dominate a one-token step on eager
+        backends.
         """
+        weights = weights or self.weights()
         x = self.embed(token_ids, segment_ids, positions)
         new_cache = []
-        for block, layer_cache in zip(self.blocks, cache):
-            x, layer_cache = _block_step(block, x, mask, layer_cache, index)
+        for w, layer_cache in zip(weights["blocks"], cache):
+            x, layer_cache = _block_step(w, x, mask, layer_cache, index)
             new_cache.append(layer_cache)
         if self.final_norm is not None:
             x = self.final_norm.call(x)
-        return self.logits(x[:, -1]), tuple(new_cache)
+        return self.logits(x[:, -1], weights["head"]), tuple(new_cache)
 
 
 def _dense(layer, x):
@@ -180,9 +195,60 @@ def _dense(layer, x):
     return layer.activation(y)
 
 
-def _attention_step(att, x, mask, cache, index):
-    """``MultiHeadAttention`` on new positions with a KV cache (self-attention only)."""
-    q, k, v = (att._split_heads(_dense(d, x)) for d in (att.query, att.key, att.value))
+def _block_weights(block) -> dict:
+    att, ff = block.attention, block.feedforward
+    dtype = block.compute_dtype
+
+    def tensor(v):
+        return None if v is None else ops.cast(ops.convert_to_tensor(v), dtype)
+
+    def bias(layer):
+        return tensor(layer.bias) if layer.use_bias else None
+
+    def norm(layer):  # the fused kernel for plain LayerNorm, the layer itself otherwise
+        if layer.rms or layer.conditional:
+            return layer
+        gamma = tensor(layer.gamma) if layer.scale else None
+        beta = tensor(layer.beta) if layer.center else None
+        return (gamma, beta, layer.epsilon)
+
+    qkv = (att.query, att.key, att.value)
+    return dict(
+        pre=block.norm_position == "pre",
+        attention=att,
+        qkv=ops.concatenate([tensor(d.kernel) for d in qkv], axis=1),
+        qkv_bias=ops.concatenate([bias(d) for d in qkv]) if att.use_bias else None,
+        out=tensor(att.output_dense.kernel),
+        out_bias=bias(att.output_dense),
+        act=ff._act,
+        inner=tensor(ff.inner.kernel),
+        inner_bias=bias(ff.inner),
+        gate=tensor(ff.gate.kernel) if ff.gated else None,
+        gate_bias=bias(ff.gate) if ff.gated else None,
+        outer=tensor(ff.outer.kernel),
+        outer_bias=bias(ff.outer),
+        attention_norm=norm(block.attention_norm),
+        feedforward_norm=norm(block.feedforward_norm),
+    )
+
+
+def _linear(x, kernel, bias):
+    y = ops.matmul(x, kernel)
+    return y if bias is None else y + bias
+
+
+def _norm(w, x):
+    if isinstance(w, tuple):
+        return ops.layer_normalization(x, w[0], w[1], axis=-1, epsilon=w[2])
+    return w.call(x)
+
+
+def _attention_step(w, x, mask, cache, index):
+    """Self-attention of the new positions over the cache, writing their keys and values."""
+    att = w["attention"]
+    qkv = _linear(x, w["qkv"], w["qkv_bias"])
+    qkv = ops.reshape(qkv, ops.shape(qkv)[:-1] + (3, att.heads, att.head_size))
+    q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
     if att.position == "rotary":
         sin, cos = rotary_sin_cos(ops.shape(q)[1], att.head_size, offset=index)
         q, k = apply_rotary(q, sin, cos), apply_rotary(k, sin, cos)
@@ -194,25 +260,24 @@ def _attention_step(att, x, mask, cache, index):
     scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
     out = ops.dot_product_attention(q, k, v, mask=mask, scale=scale)
     out = ops.reshape(out, ops.shape(out)[:-2] + (att.heads * att.head_size,))
-    return _dense(att.output_dense, out), (k, v)
+    return _linear(out, w["out"], w["out_bias"]), (k, v)
 
 
-def _block_step(block, x, mask, cache, index):
+def _block_step(w, x, mask, cache, index):
     """One :class:`~kexue.models.block.TransformerBlock` (inference, no condition)."""
-    pre = block.norm_position == "pre"
-    h = block.attention_norm.call(x) if pre else x
-    h, cache = _attention_step(block.attention, h, mask, cache, index)
+    pre = w["pre"]
+    h = _norm(w["attention_norm"], x) if pre else x
+    h, cache = _attention_step(w, h, mask, cache, index)
     x = x + h
     if not pre:
-        x = block.attention_norm.call(x)
-    ff = block.feedforward
-    h = block.feedforward_norm.call(x) if pre else x
-    inner = ff._act(_dense(ff.inner, h))
-    if ff.gated:
-        inner = inner * _dense(ff.gate, h)
-    x = x + _dense(ff.outer, inner)
+        x = _norm(w["attention_norm"], x)
+    h = _norm(w["feedforward_norm"], x) if pre else x
+    inner = w["act"](_linear(h, w["inner"], w["inner_bias"]))
+    if w["gate"] is not None:
+        inner = inner * _linear(h, w["gate"], w["gate_bias"])
+    x = x + _linear(inner, w["outer"], w["outer_bias"])
     if not pre:
-        x = block.feedforward_norm.call(x)
+        x = _norm(w["feedforward_norm"], x)
     return x, cache
 
 

@@ -235,7 +235,8 @@ def _decode(net: CachedTransformer, config: GenerationConfig, tokens, segments, 
     lengths = ops.sum(ops.cast(valid, "int32"), axis=1)
     positions = ops.maximum(ops.cumsum(ops.cast(valid, "int32"), axis=1) - 1, 0)
     mask = net.step_mask(key_valid, 0, width, causal=net.application == "lm")
-    logits, cache = net.step(tokens, segments, positions, net.init_cache(rows, max_len), 0, mask)
+    weights = net.weights()
+    logits, cache = net.step(tokens, segments, positions, net.init_cache(rows, max_len), 0, mask, weights)
     target_segment = 1 if net.application == "unilm" else 0
     end_mask = samplers.token_mask(config.end_ids, vocab)
     banned = samplers.token_mask(config.banned_ids, vocab)
@@ -312,7 +313,7 @@ def _decode(net: CachedTransformer, config: GenerationConfig, tokens, segments, 
         mask = net.step_mask(key_valid, index, 1, causal=True)
         segment = ops.full((rows, 1), target_segment, "int32")
         position = (lengths + step)[:, None]
-        logits, cache = net.step(token, segment, position, cache, index, mask)
+        logits, cache = net.step(token, segment, position, cache, index, mask, weights)
         return step + 1, logits, cache, key_valid, history, seen, search
 
     def cond(step, logits, cache, key_valid, history, seen, search):

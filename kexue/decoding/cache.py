@@ -163,7 +163,7 @@ class CachedTransformer:
             if id(block) not in unique:
                 unique[id(block)] = _block_weights(block)
         table = ops.cast(ops.convert_to_tensor(self.token_embedding.embeddings), self.blocks[0].compute_dtype)
-        return dict(blocks=[unique[id(block)] for block in self.blocks], head=contiguous(ops.transpose(table)))
+        return {"blocks": [unique[id(block)] for block in self.blocks], "head": contiguous(ops.transpose(table))}
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights=None):
         """Process ``t`` new tokens (``(batch, t)``) written at cache position ``index``.
@@ -213,23 +213,23 @@ def _block_weights(block) -> dict:
         return (gamma, beta, layer.epsilon)
 
     qkv = (att.query, att.key, att.value)
-    return dict(
-        pre=block.norm_position == "pre",
-        attention=att,
-        qkv=ops.concatenate([tensor(d.kernel) for d in qkv], axis=1),
-        qkv_bias=ops.concatenate([bias(d) for d in qkv]) if att.use_bias else None,
-        out=tensor(att.output_dense.kernel),
-        out_bias=bias(att.output_dense),
-        act=ff._act,
-        inner=tensor(ff.inner.kernel),
-        inner_bias=bias(ff.inner),
-        gate=tensor(ff.gate.kernel) if ff.gated else None,
-        gate_bias=bias(ff.gate) if ff.gated else None,
-        outer=tensor(ff.outer.kernel),
-        outer_bias=bias(ff.outer),
-        attention_norm=norm(block.attention_norm),
-        feedforward_norm=norm(block.feedforward_norm),
-    )
+    return {
+        "pre": block.norm_position == "pre",
+        "attention": att,
+        "qkv": ops.concatenate([tensor(d.kernel) for d in qkv], axis=1),
+        "qkv_bias": ops.concatenate([bias(d) for d in qkv]) if att.use_bias else None,
+        "out": tensor(att.output_dense.kernel),
+        "out_bias": bias(att.output_dense),
+        "act": ff._act,
+        "inner": tensor(ff.inner.kernel),
+        "inner_bias": bias(ff.inner),
+        "gate": tensor(ff.gate.kernel) if ff.gated else None,
+        "gate_bias": bias(ff.gate) if ff.gated else None,
+        "outer": tensor(ff.outer.kernel),
+        "outer_bias": bias(ff.outer),
+        "attention_norm": norm(block.attention_norm),
+        "feedforward_norm": norm(block.feedforward_norm),
+    }
 
 
 def _linear(x, kernel, bias):

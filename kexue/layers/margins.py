@@ -24,9 +24,9 @@ class CosineDense(keras.layers.Layer):
     """Cosine similarities (batch, units) between inputs and ``units`` class vectors.
 
     Example:
-        >>> import numpy as np
-        >>> cos = CosineDense(3)(np.ones((2, 4), "float32"))
-        >>> bool(np.all(np.abs(np.asarray(cos)) <= 1.0 + 1e-6))
+        >>> import keras, numpy as np
+        >>> cos = keras.ops.convert_to_numpy(CosineDense(3)(np.ones((2, 4), "float32")))
+        >>> bool(np.all(np.abs(cos) <= 1.0 + 1e-6))
         True
     """
 

@@ -1,8 +1,8 @@
 """Per-variable gradient transforms: serialisable callables for ``gradient_transforms``.
 
->>> import numpy as np
+>>> import keras, numpy as np
 >>> t = clip_by_norm(1.0)
->>> np.round(np.asarray(t(np.array([3.0, 4.0], "float32"))), 3).tolist()
+>>> np.round(keras.ops.convert_to_numpy(t(np.array([3.0, 4.0], "float32"))).astype(float), 3).tolist()
 [0.6, 0.8]
 """
 
@@ -33,6 +33,7 @@ class GradientTransform:
         self.kind, self.value = kind, None if value is None else float(value)
 
     def __call__(self, grad):
+        grad = ops.convert_to_tensor(grad)
         if self.kind == "zero":
             return ops.zeros_like(grad)
         if self.kind == "scale":

@@ -31,3 +31,22 @@ def minilm_dir():
 
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")
+
+
+def import_bert4keras(module: str):
+    """bert4keras 0.11.5's ``module`` (the reference implementation), imported without old
+    TensorFlow: ``bert4keras.backend`` is replaced by a stub whose ``K``, ``keras``, ``tf`` are None.
+    Skips the test when bert4keras is not installed."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    import pytest
+
+    if importlib.util.find_spec("bert4keras") is None:
+        pytest.skip("bert4keras is not installed (pip install bert4keras==0.11.5 six --no-deps)")
+    stub = types.ModuleType("bert4keras.backend")
+    stub.K = stub.keras = stub.tf = None
+    sys.modules.setdefault("bert4keras.backend", stub)
+    return importlib.import_module(f"bert4keras.{module}")

@@ -7,6 +7,7 @@ import types
 from pathlib import Path
 
 import pytest
+from helpers import import_bert4keras
 
 
 def _minilm_model_dir() -> Path:
@@ -48,14 +49,7 @@ def hf_bert(minilm_vocab):
 @pytest.fixture(scope="session")
 def b4k_module():
     """bert4keras 0.11.5's tokenizers module, imported without TensorFlow (stubbed backend)."""
-    if importlib.util.find_spec("bert4keras") is None:
-        pytest.skip("bert4keras is not installed (pip install bert4keras==0.11.5 six --no-deps)")
-    stub = types.ModuleType("bert4keras.backend")
-    stub.K = stub.keras = stub.tf = None
-    sys.modules.setdefault("bert4keras.backend", stub)
-    from bert4keras import tokenizers
-
-    return tokenizers
+    return import_bert4keras("tokenizers")
 
 
 @pytest.fixture(scope="session")

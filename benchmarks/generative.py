@@ -47,6 +47,8 @@ def worker_kexue(model_name: str, batch_size: int, epochs: int, steps_per_execut
     else:
         model = FlowModel("glow", input_shape=(8, 8, 1), levels=2, steps=4, hidden=64)
         data_dependent_init(model, x[:512])
+    if keras.backend.backend() == "torch":
+        steps_per_execution = 1  # Keras' torch trainer runs one step per call
     model.compile(optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=steps_per_execution)
 
     class EpochTimer(keras.callbacks.Callback):

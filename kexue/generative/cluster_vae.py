@@ -79,12 +79,24 @@ class ClusterVAE(LatentModel):
         sq_dist = ops.sum(ops.square(ops.expand_dims(z, 1) - self.cluster_means), axis=-1)
         return ops.softmax(self.classifier(z) - 0.5 * sq_dist, axis=-1)
 
-    def init_clusters(self, x, seed: int = 0, restarts: int = 10) -> None:
-        """Set the cluster means to k-means centres of the posterior means of ``x`` (a start
-        for the clustering phase after a warm-up; the post starts from random means)."""
+    def init_clusters(self, x, seed: int = 0, restarts: int = 10, on: str = "codes") -> None:
+        """Start the cluster means from k-means (a start for the clustering phase after a
+        warm-up; the post starts from random means).
+
+        ``on="codes"`` runs k-means on the posterior means of ``x``; ``on="pixels"`` runs it on
+        the flattened inputs and sets each ``mu_y`` to the mean code of that cluster's members.
+        """
+        if on not in ("codes", "pixels"):
+            raise ValueError(f"on must be 'codes' or 'pixels'; got {on!r}.")
         codes = np.concatenate([np.asarray(ops.convert_to_numpy(self.encode(x[i : i + 512])[0]))
                                 for i in range(0, len(x), 512)])
-        centres = kmeans(codes, self.n_clusters, seed=seed, restarts=restarts)
+        if on == "codes":
+            centres = kmeans(codes, self.n_clusters, seed=seed, restarts=restarts)
+        else:
+            flat = np.asarray(x, "float64").reshape(len(x), -1)
+            pixel_centres = kmeans(flat, self.n_clusters, seed=seed, restarts=restarts)
+            assign = np.argmin(((flat[:, None] - pixel_centres[None]) ** 2).sum(-1), axis=1)
+            centres = np.stack([codes[assign == j].mean(0) for j in range(self.n_clusters)])
         self.cluster_means.assign(centres.astype("float32"))
 
     def cluster_probabilities(self, x, batch_size: int = 512) -> np.ndarray:

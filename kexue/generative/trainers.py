@@ -113,7 +113,8 @@ def train_fvae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
 
 def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
                       progress: bool = True) -> dict:
-    """Clustering VAE: warm-up, k-means start for the cluster means, then the full loss.
+    """Clustering VAE: warm-up (a third of the epochs), cluster means started from k-means on the
+    pixels (mean code per k-means cluster), then the full loss.
 
     Metrics: cluster accuracy (majority mapping learned on the training rows) on both splits.
     Samples: one row per cluster (conditional generation).
@@ -125,10 +126,10 @@ def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: in
     n_clusters = len(np.unique(y_train))
     model = ClusterVAE(input_shape=x_train.shape[1:], n_clusters=n_clusters, latent_dim=10,
                        hidden=512, seed=seed)
-    epochs = epochs or 100
-    warmup = max(1, epochs // 2)
+    epochs = epochs or 150
+    warmup = max(1, epochs // 3)
     fit_info = _fit(model, x_train, warmup, progress)
-    model.init_clusters(x_train, seed=seed)
+    model.init_clusters(x_train, seed=seed, on="pixels")
     fit_info = _fit(model, x_train, epochs - warmup or 1, progress)
     train_clusters = model.predict_clusters(x_train)
     test_clusters = model.predict_clusters(x_test)

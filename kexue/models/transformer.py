@@ -10,6 +10,7 @@ pooled (or NSP) output replaces it; with ``with_mlm`` as well, a list ``[pooled,
 
 Example:
     >>> from kexue.models.spec import TransformerSpec
+from kexue.ops import get_activation
     >>> from kexue.models.transformer import build_transformer
     >>> spec = TransformerSpec(vocab_size=50, hidden_size=16, num_layers=2, num_heads=2,
     ...                        intermediate_size=32)
@@ -184,8 +185,6 @@ def build_transformer(
 
 
 def _mlm_transform_activation(spec: TransformerSpec):
-    from kexue.ops import get_activation
-
     return get_activation(spec.mlm_activation or spec.hidden_act)
 
 

@@ -10,7 +10,6 @@ pooled (or NSP) output replaces it; with ``with_mlm`` as well, a list ``[pooled,
 
 Example:
     >>> from kexue.models.spec import TransformerSpec
-from kexue.ops import get_activation
     >>> from kexue.models.transformer import build_transformer
     >>> spec = TransformerSpec(vocab_size=50, hidden_size=16, num_layers=2, num_heads=2,
     ...                        intermediate_size=32)
@@ -29,6 +28,7 @@ from kexue.layers.positions import PositionEmbedding
 from kexue.models.block import TransformerBlock
 from kexue.models.masks import AttentionMask
 from kexue.models.spec import TransformerSpec
+from kexue.ops import get_activation
 
 
 def _head_activation(option, default: str) -> str:

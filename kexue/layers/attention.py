@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from kexue.layers.positions import apply_rotary, nezha_relative_table, rotary_sin_cos
@@ -136,6 +137,9 @@ class MultiHeadAttention(keras.layers.Layer):
         if self.position != "nezha" and not dropout_active:
             if bias is not None:
                 bias = ops.cast(bias, q.dtype)
+                if mask is not None:  # some backends take a bias or a mask, not both
+                    floor = -0.7 * float(np.finfo(keras.backend.standardize_dtype(q.dtype)).max)
+                    bias, mask = ops.where(mask, bias, ops.cast(floor, q.dtype)), None
             return ops.dot_product_attention(q, k, v, bias=bias, mask=mask, scale=scale)
         # Explicit path: NEZHA relative terms or attention dropout.
         scores = ops.einsum("bthd,bshd->bhts", q, k)

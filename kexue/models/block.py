@@ -1,9 +1,11 @@
 """One Transformer block for every family: attention and feed-forward sub-layers, each with a
-residual connection and a LayerNorm placed after (BERT) or before (GPT-2) it, optionally
-conditional (Conditional LayerNorm).
+residual connection and a LayerNorm placed after (BERT) or before (GPT-2, T5) it, optionally
+conditional (Conditional LayerNorm) or RMS-only (T5). An encoder-decoder's decoder blocks add a
+cross-attention sub-layer over the encoder output between the two.
 
 Variable paths are stable: ``layer_3/attention/query/kernel``, ``layer_3/attention_norm/gamma``,
-``layer_3/feedforward/inner/kernel``, ``layer_3/feedforward_norm/beta``.
+``layer_3/feedforward/inner/kernel``, ``layer_3/feedforward_norm/beta``, and for decoder blocks
+``decoder_layer_3/cross_attention/key/kernel``, ``decoder_layer_3/cross_attention_norm/gamma``.
 
 Example:
     >>> import numpy as np
@@ -27,9 +29,13 @@ from kexue.ops import activation_name
 class TransformerBlock(keras.layers.Layer):
     """Self-attention + feed-forward with residuals, pre- or post-norm.
 
-    ``call(x, attention_mask=None, condition=None, cache=None, cache_index=None)``: the mask is a boolean
-    attention mask broadcastable to ``(batch, heads, q_len, k_len)``; ``condition`` feeds
-    conditional LayerNorms; with ``cache`` the block returns ``(x, new_cache)``.
+    ``call(x, attention_mask=None, bias=None, context=None, context_mask=None, condition=None,
+    cache=None, cache_index=None)``: the mask is a boolean attention mask broadcastable to
+    ``(batch, heads, q_len, k_len)``; ``bias`` is added to the self-attention scores (T5's
+    relative positions); ``context`` ``(batch, source_len, width)`` and its boolean
+    ``context_mask`` feed the cross-attention (``cross_attention=True``); ``condition`` feeds
+    conditional LayerNorms; with ``cache`` the block returns ``(x, new_cache)`` (the
+    self-attention cache).
     """
 
     def __init__(
@@ -44,6 +50,10 @@ class TransformerBlock(keras.layers.Layer):
         max_relative_position: int = 64,
         use_bias: bool = True,
         layer_norm_eps: float = 1e-12,
+        rms_norm: bool = False,
+        gated: bool = False,
+        scale_scores: bool = True,
+        cross_attention: bool = False,
         dropout_rate: float = 0.0,
         attention_dropout_rate: float = 0.0,
         conditional: bool = False,
@@ -65,6 +75,10 @@ class TransformerBlock(keras.layers.Layer):
         self.max_relative_position = int(max_relative_position)
         self.use_bias = bool(use_bias)
         self.layer_norm_eps = float(layer_norm_eps)
+        self.rms_norm = bool(rms_norm)
+        self.gated = bool(gated)
+        self.scale_scores = bool(scale_scores)
+        self.cross_attention = bool(cross_attention)
         self.dropout_rate = float(dropout_rate)
         self.attention_dropout_rate = float(attention_dropout_rate)
         self.conditional = bool(conditional)
@@ -72,39 +86,53 @@ class TransformerBlock(keras.layers.Layer):
         self.condition_activation = activation_name(condition_activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-        self.attention = MultiHeadAttention(
+        attention = dict(
             heads=self.num_heads,
             head_size=self.head_size,
             use_bias=self.use_bias,
+            attention_dropout=self.attention_dropout_rate,
+            scale_scores=self.scale_scores,
+            kernel_initializer=self.kernel_initializer,
+        )
+        self.attention = MultiHeadAttention(
             position=self.position,
             rotary_value=self.rotary_value,
             max_relative_position=self.max_relative_position,
-            attention_dropout=self.attention_dropout_rate,
-            kernel_initializer=self.kernel_initializer,
             name="attention",
+            **attention,
         )
         self.feedforward = FeedForward(
             units=self.intermediate_size,
             activation=hidden_act,
             use_bias=self.use_bias,
+            gated=self.gated,
             kernel_initializer=self.kernel_initializer,
             name="feedforward",
         )
         norm = dict(
             epsilon=self.layer_norm_eps,
+            rms=self.rms_norm,
             conditional=self.conditional,
             condition_hidden_units=self.condition_hidden_units,
             condition_activation=self.condition_activation,
         )
         self.attention_norm = LayerNorm(name="attention_norm", **norm)
         self.feedforward_norm = LayerNorm(name="feedforward_norm", **norm)
+        if self.cross_attention:
+            self.cross_attention_layer = MultiHeadAttention(name="cross_attention", **attention)
+            self.cross_attention_norm = LayerNorm(name="cross_attention_norm", **norm)
         self.dropout = keras.layers.Dropout(self.dropout_rate)
 
-    def build(self, inputs_shape, condition_shape=None):
+    def build(self, inputs_shape, condition_shape=None, context_shape=None):
         self.attention.build(inputs_shape)
         self.feedforward.build(inputs_shape)
         self.attention_norm.build(inputs_shape, condition_shape)
         self.feedforward_norm.build(inputs_shape, condition_shape)
+        if self.cross_attention:
+            if context_shape is None:
+                raise ValueError(f"{self.name}: cross_attention=True needs `context` in call().")
+            self.cross_attention_layer.build(inputs_shape, context_shape)
+            self.cross_attention_norm.build(inputs_shape, condition_shape)
         self.built = True
 
     def _norm(self, layer, x, condition):
@@ -114,33 +142,50 @@ class TransformerBlock(keras.layers.Layer):
         self,
         inputs,
         attention_mask=None,
+        bias=None,
+        context=None,
+        context_mask=None,
         condition=None,
         cache=None,
         cache_index=None,
         training=None,
     ):
-        x = inputs
-        pre = self.norm_position == "pre"
-        h = self._norm(self.attention_norm, x, condition) if pre else x
-        h = self.attention(
-            h,
-            attention_mask=attention_mask,
-            cache=cache,
-            cache_index=cache_index,
-            training=training,
-        )
+        if self.cross_attention and context is None:
+            raise ValueError(f"{self.name}: cross_attention=True needs `context`.")
+
+        def sublayer(x, norm, fn):  # residual around fn, with the norm before or after
+            if self.norm_position == "pre":
+                return x + self.dropout(fn(self._norm(norm, x, condition)), training=training)
+            return self._norm(norm, x + self.dropout(fn(x), training=training), condition)
+
+        new_cache = []
+
+        def attend(h):
+            out = self.attention(
+                h,
+                attention_mask=attention_mask,
+                bias=bias,
+                cache=cache,
+                cache_index=cache_index,
+                training=training,
+            )
+            if cache is None:
+                return out
+            new_cache.append(out[1])
+            return out[0]
+
+        x = sublayer(inputs, self.attention_norm, attend)
+        if self.cross_attention:
+            x = sublayer(
+                x,
+                self.cross_attention_norm,
+                lambda h: self.cross_attention_layer(
+                    h, context, attention_mask=context_mask, training=training
+                ),
+            )
+        x = sublayer(x, self.feedforward_norm, lambda h: self.feedforward(h, training=training))
         if cache is not None:
-            h, cache = h
-        x = x + self.dropout(h, training=training)
-        if not pre:
-            x = self._norm(self.attention_norm, x, condition)
-        h = self._norm(self.feedforward_norm, x, condition) if pre else x
-        h = self.feedforward(h, training=training)
-        x = x + self.dropout(h, training=training)
-        if not pre:
-            x = self._norm(self.feedforward_norm, x, condition)
-        if cache is not None:
-            return x, cache
+            return x, new_cache[0]
         return x
 
     def compute_output_shape(self, input_shape):
@@ -159,6 +204,10 @@ class TransformerBlock(keras.layers.Layer):
             max_relative_position=self.max_relative_position,
             use_bias=self.use_bias,
             layer_norm_eps=self.layer_norm_eps,
+            rms_norm=self.rms_norm,
+            gated=self.gated,
+            scale_scores=self.scale_scores,
+            cross_attention=self.cross_attention,
             dropout_rate=self.dropout_rate,
             attention_dropout_rate=self.attention_dropout_rate,
             conditional=self.conditional,

@@ -46,7 +46,10 @@ _BUILD_ARGS = (
     "additional_input_layers",
     "prefix",
     "name",
+    "with_lm",
 )
+# Arguments an encoder-decoder (T5) accepts besides the spec overrides.
+_SEQ2SEQ_ARGS = ("with_lm", "prefix", "name")
 
 
 def read_config(config) -> dict:
@@ -82,10 +85,14 @@ def build_transformer_model(
         checkpoint_path: a Hugging Face folder, a ``.safetensors`` file, or a TensorFlow 1
             checkpoint (prefix, ``.index`` or folder). ``None`` keeps random weights.
         model: ``bert``, ``roberta``, ``albert``, ``albert_unshared``, ``nezha``, ``roformer``,
-            ``electra`` or ``gpt2``.
+            ``electra``, ``gpt2``, or the encoder-decoders ``t5.1.0`` (alias ``t5``),
+            ``t5.1.1``, ``mt5.1.1``.
         application: ``encoder`` (bidirectional), ``lm`` (left-to-right) or ``unilm``
             (seq2seq by masks, needs segment ids: 0 source, 1 target).
-        return_keras_model: kept for bert4keras compatibility; the model is always returned.
+        return_keras_model: for T5, ``False`` returns a :class:`~kexue.models.seq2seq.Seq2Seq`
+            holding ``encoder``, ``decoder`` and ``model`` (as bert4keras); ``True`` returns
+            ``model`` (inputs ``[encoder_token_ids, decoder_token_ids]``). Other families
+            always return the model.
         strict: loading must use every relevant tensor and fill every variable, or one error
             lists all mismatches and nothing is loaded. ``False`` loads what fits.
         keep_tokens: token ids to keep (vocabulary simplification, see
@@ -98,7 +105,9 @@ def build_transformer_model(
             ``dropout_rate``, ``attention_dropout_rate``, ``hidden_act``, ``pad_token_id``,
             ``prefix``, ``name``, ``layer_norm_cond`` (a Keras tensor/Input or its width),
             ``layer_norm_cond_hidden_size``, ``layer_norm_cond_hidden_act``,
-            ``additional_input_layers``.
+            ``additional_input_layers``. T5 takes ``with_lm`` (default ``True``: softmax;
+            ``"linear"``: logits; ``False``: decoder hidden states), ``prefix``, ``name`` and
+            ``dropout_rate``.
 
     Returns:
         A functional ``keras.Model``. After a load, ``model.load_report`` holds the
@@ -133,7 +142,14 @@ def build_transformer_model(
     if family.default_application and application == "encoder":
         application = family.default_application
     prefix = kwargs.get("prefix", "") or ""
-    keras_model = build_transformer(spec, application=application, **kwargs)
+    seq2seq = None
+    if spec.num_decoder_layers:
+        seq2seq = _build_seq2seq(spec, family.name, application, num_hidden_layers, kwargs)
+        keras_model = seq2seq.model
+    else:
+        if "with_lm" in kwargs:
+            raise TypeError(f"with_lm is T5's argument; {family.name} takes with_mlm.")
+        keras_model = build_transformer(spec, application=application, **kwargs)
     if checkpoint_path is not None:
         keras_model.load_report = load_checkpoint(
             keras_model,
@@ -146,7 +162,28 @@ def build_transformer_model(
             compound_tokens=compound_tokens,
             strict=strict,
         )
+        if seq2seq is not None:
+            for view in (seq2seq.encoder, seq2seq.decoder):
+                view.load_report = keras_model.load_report
+    if seq2seq is not None and not return_keras_model:
+        return seq2seq
     return keras_model
+
+
+def _build_seq2seq(spec, family_name: str, application: str, num_hidden_layers, kwargs):
+    from kexue.models.seq2seq import build_seq2seq
+
+    unsupported = sorted(set(kwargs) - set(_SEQ2SEQ_ARGS))
+    if unsupported or application != "encoder" or num_hidden_layers is not None:
+        given = unsupported + ([f"application={application!r}"] if application != "encoder" else [])
+        given += ["num_hidden_layers"] if num_hidden_layers is not None else []
+        raise TypeError(
+            f"{family_name} is an encoder-decoder; it does not take {', '.join(given)} "
+            f"(it takes {', '.join(_SEQ2SEQ_ARGS)} and dropout_rate)."
+        )
+    options = dict(kwargs)
+    options.setdefault("name", "t5")
+    return build_seq2seq(spec, **options)
 
 
 def load_checkpoint(

@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 NORM_POSITIONS = ("post", "pre")
-POSITION_TYPES = ("learned", "rotary", "nezha", "none")
+POSITION_TYPES = ("learned", "rotary", "nezha", "t5", "none")
 
 
 @dataclass
@@ -36,14 +36,22 @@ class TransformerSpec:
     segment_vocab_size: int = 2
     layer_norm_eps: float = 1e-12
     norm_position: str = "post"  # "post" (BERT) or "pre" (GPT-2)
-    position_type: str = "learned"
+    position_type: str = "learned"  # "t5": bucketed relative position biases
     position_offset: int = 0  # RoBERTa's checkpoints start positions at padding_idx + 1
     rotary_value: bool = False
     max_relative_position: int = 64
+    relative_buckets: int = 32  # T5
+    relative_max_distance: int = 128  # T5
     embedding_norm: bool = True  # LayerNorm right after the embeddings (post-norm families)
     final_norm: bool = False  # LayerNorm after the last block (pre-norm families)
     share_layers: bool = False  # ALBERT
     use_bias: bool = True
+    rms_norm: bool = False  # T5: scale-only RMS norms
+    gated_feedforward: bool = False  # T5 v1.1: act(inner(x)) * gate(x)
+    scale_scores: bool = True  # divide attention scores by sqrt(head_size) (T5 does not)
+    num_decoder_layers: int = 0  # > 0: an encoder-decoder (T5) with this many decoder blocks
+    tie_output: bool = True  # encoder-decoder: the LM head is the token embedding
+    output_scale: float = 1.0  # encoder-decoder: decoder output * this before the tied head
     dropout_rate: float = 0.0
     attention_dropout_rate: float = 0.0
     pad_token_id: int = 0

@@ -25,6 +25,7 @@ import keras
 from kexue.layers.embedding import Bias, TiedEmbedding
 from kexue.layers.normalization import LayerNorm
 from kexue.layers.positions import PositionEmbedding
+from kexue.layers.relative_bias import RelativePositionBias
 from kexue.models.block import TransformerBlock
 from kexue.models.masks import AttentionMask
 from kexue.models.spec import TransformerSpec
@@ -68,8 +69,14 @@ def build_transformer(
     for extra in [condition] + list(additional_input_layers or []):
         if extra is not None and _is_model_input(extra) and all(extra is not i for i in inputs):
             inputs.append(extra)
+    if spec.num_decoder_layers:
+        raise ValueError(
+            "this spec is an encoder-decoder (num_decoder_layers > 0): build it with "
+            "kexue.models.seq2seq.build_seq2seq (build_transformer_model does this for T5)."
+        )
     norm_kwargs = dict(
         epsilon=spec.layer_norm_eps,
+        rms=spec.rms_norm,
         conditional=conditional,
         condition_hidden_units=layer_norm_cond_hidden_size,
         condition_activation=layer_norm_cond_hidden_act,
@@ -109,35 +116,23 @@ def build_transformer(
     mask = AttentionMask(application, spec.pad_token_id, name=f"{p}attention_mask")(
         token_ids, segment_ids
     )
-    block_kwargs = dict(
-        num_heads=spec.num_heads,
-        head_size=spec.head_size,
-        intermediate_size=spec.intermediate_size,
-        hidden_act=spec.hidden_act,
-        norm_position=spec.norm_position,
-        position={"learned": "none", "none": "none"}.get(spec.position_type, spec.position_type),
-        rotary_value=spec.rotary_value,
-        max_relative_position=spec.max_relative_position,
-        use_bias=spec.use_bias,
-        layer_norm_eps=spec.layer_norm_eps,
-        dropout_rate=spec.dropout_rate,
-        attention_dropout_rate=spec.attention_dropout_rate,
+    block_kwargs = block_arguments(
+        spec,
+        init,
         conditional=conditional,
         condition_hidden_units=layer_norm_cond_hidden_size,
         condition_activation=layer_norm_cond_hidden_act,
-        kernel_initializer=init,
     )
     blocks = [
         TransformerBlock(name=f"{p}layer_{i}", **block_kwargs)
         for i in range(1 if spec.share_layers else spec.num_layers)
     ]
+    extras = {"condition": condition} if conditional else {}
+    if spec.position_type == "t5":
+        extras["bias"] = relative_position_bias(spec, application == "encoder", init, f"{p}relative_position")(x)
     for i in range(spec.num_layers):
         block = blocks[0] if spec.share_layers else blocks[i]
-        x = (
-            block(x, attention_mask=mask, condition=condition)
-            if conditional
-            else block(x, attention_mask=mask)
-        )
+        x = block(x, attention_mask=mask, **extras)
     if spec.final_norm:
         x = norm(LayerNorm(name=f"{p}final_norm", **norm_kwargs), x)
 
@@ -182,6 +177,42 @@ def build_transformer(
     else:
         out = outputs[1:]
     return keras.Model(inputs, out, name=name)
+
+
+def relative_position_bias(spec: TransformerSpec, bidirectional: bool, initializer, name: str):
+    """T5's bucketed relative position bias layer for a spec."""
+    return RelativePositionBias(
+        spec.num_heads,
+        num_buckets=spec.relative_buckets,
+        max_distance=spec.relative_max_distance,
+        bidirectional=bidirectional,
+        embeddings_initializer=initializer,
+        name=name,
+    )
+
+
+def block_arguments(spec: TransformerSpec, kernel_initializer, **extra) -> dict:
+    """:class:`TransformerBlock` arguments from a spec (``extra`` adds or overrides)."""
+    position = {"learned": "none", "none": "none", "t5": "none"}.get(spec.position_type, spec.position_type)
+    return dict(
+        num_heads=spec.num_heads,
+        head_size=spec.head_size,
+        intermediate_size=spec.intermediate_size,
+        hidden_act=spec.hidden_act,
+        norm_position=spec.norm_position,
+        position=position,
+        rotary_value=spec.rotary_value,
+        max_relative_position=spec.max_relative_position,
+        use_bias=spec.use_bias,
+        layer_norm_eps=spec.layer_norm_eps,
+        rms_norm=spec.rms_norm,
+        gated=spec.gated_feedforward,
+        scale_scores=spec.scale_scores,
+        dropout_rate=spec.dropout_rate,
+        attention_dropout_rate=spec.attention_dropout_rate,
+        kernel_initializer=kernel_initializer,
+        **extra,
+    )
 
 
 def _mlm_transform_activation(spec: TransformerSpec):

@@ -1,6 +1,6 @@
 """Vocabulary changes at load time: ``keep_tokens`` (keep and reorder rows) and
 ``compound_tokens`` (new rows, each the mean of existing rows), applied to the token embedding
-and the MLM output bias, as bert4keras does.
+the MLM output bias and an untied output layer (T5 v1.1), as bert4keras does.
 
 Example:
     >>> import numpy as np
@@ -44,13 +44,18 @@ def vocabulary_transform(weight_map: dict[str, Ref], prefix: str, keep_tokens, c
     if keep_tokens is None and not compound_tokens:
         return weight_map
     out = dict(weight_map)
-    for key in (f"{prefix}token_embedding/embeddings", f"{prefix}mlm_bias/bias"):
+    # vocabulary on the first axis, except an untied output layer's [hidden, vocab] kernel (T5)
+    keys = {f"{prefix}token_embedding/embeddings": False, f"{prefix}mlm_bias/bias": False,
+            f"{prefix}lm_head/kernel": True}
+    for key, last_axis in keys.items():
         if key in out:
             ref = out[key]
             previous = ref.fn
 
-            def fn(array, previous=previous):
+            def fn(array, previous=previous, last_axis=last_axis):
                 array = previous(array) if previous else array
+                if last_axis:
+                    return _resize(array.T, keep_tokens, compound_tokens).T
                 return _resize(array, keep_tokens, compound_tokens)
 
             out[key] = dataclasses.replace(ref, fn=fn)

@@ -16,6 +16,7 @@ from kexue.layers.pointers import EfficientGlobalPointer, GlobalPointer
 from kexue.layers.pooling import MaskedMeanPooling
 from kexue.layers.positions import PositionEmbedding, apply_rotary, rotary_sin_cos
 from kexue.layers.regularizers import SelfOrthogonality
+from kexue.layers.relative_bias import RelativePositionBias
 
 # bert4keras's name for the (optionally conditional) layer norm
 LayerNormalization = LayerNorm
@@ -35,6 +36,7 @@ __all__ = [
     "MaximumEntropyMarkovModel",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "RelativePositionBias",
     "SelfOrthogonality",
     "TiedEmbedding",
     "XMinExp",

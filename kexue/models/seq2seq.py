@@ -11,8 +11,9 @@ functional models over the same layers (bert4keras' ``encoder`` / ``decoder`` / 
 
 Layer names: ``token_embedding``, ``encoder_relative_position``, ``encoder_layer_{i}``,
 ``encoder_final_norm``, ``decoder_relative_position``, ``decoder_layer_{i}`` (with
-``cross_attention`` and ``cross_attention_norm``), ``decoder_final_norm``, and ``lm_head`` when
-the output layer is not tied to the embedding.
+``cross_attention`` and ``cross_attention_norm``), ``decoder_final_norm``, then ``lm_head``
+when the output layer is not tied to the embedding, or ``output_scale`` (a ``Rescaling``) when
+the tied head scales its input.
 
 Example:
     >>> import numpy as np
@@ -116,6 +117,9 @@ def build_seq2seq(
     head = None
     if with_lm and not spec.tie_output:
         head = keras.layers.Dense(spec.vocab_size, use_bias=False, kernel_initializer=init, name=f"{p}lm_head")
+    output_scale = None
+    if spec.tie_output and spec.output_scale != 1.0:  # T5 v1.0: d_model ** -0.5
+        output_scale = keras.layers.Rescaling(spec.output_scale, name=f"{p}output_scale")
     activation = "softmax" if with_lm is True else with_lm
     output_activation = None
     if with_lm and activation not in (None, "linear"):
@@ -134,8 +138,8 @@ def build_seq2seq(
         if head is not None:
             y = head(y)
         else:
-            if spec.output_scale != 1.0:
-                y = y * spec.output_scale
+            if output_scale is not None:
+                y = output_scale(y)
             y = embedding(y, mode="logits")
         return y if output_activation is None else output_activation(y)
 

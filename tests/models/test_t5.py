@@ -149,3 +149,15 @@ def test_t5_keep_tokens_slices_the_untied_head(tmp_path):
     # map kept positions back to original ids to build the reference inputs
     _, _, logits_ref = reference(hf, full_vocab[source], full_vocab[target])
     np.testing.assert_allclose(t5.predict([source, target], verbose=0), logits_ref[..., keep], atol=1e-4)
+
+
+def test_t5_saves_and_reloads_as_keras(tmp_path):
+    import keras
+
+    save_random_t5("t5.1.0", tmp_path / "m")
+    model = build_transformer_model(checkpoint_path=tmp_path / "m", model="t5", with_lm="linear")
+    source, target = inputs()
+    expected = model.predict([source, target], verbose=0)
+    model.save(tmp_path / "t5.keras")
+    reloaded = keras.saving.load_model(tmp_path / "t5.keras")
+    np.testing.assert_allclose(reloaded.predict([source, target], verbose=0), expected, atol=1e-6)

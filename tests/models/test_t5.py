@@ -161,3 +161,65 @@ def test_t5_saves_and_reloads_as_keras(tmp_path):
     model.save(tmp_path / "t5.keras")
     reloaded = keras.saving.load_model(tmp_path / "t5.keras")
     np.testing.assert_allclose(reloaded.predict([source, target], verbose=0), expected, atol=1e-6)
+
+
+def mesh_tf_name(name: str, v11: bool) -> tuple[str, bool]:
+    """The original Mesh TensorFlow T5 release's name for a Hugging Face tensor, and whether
+    the tensor is stored transposed there (kernels [in, out]; position tables [heads, buckets])."""
+    import re
+
+    norm = "rms_norm" if v11 else "layer_norm"
+    if name == "shared.weight":
+        return "shared/embedding", False
+    if name == "lm_head.weight":
+        return "decoder/logits/kernel", True
+    final = re.fullmatch(r"(encoder|decoder)\.final_layer_norm\.weight", name)
+    if final:
+        return f"{final[1]}/{'rms_norm' if v11 else 'final_layer_norm'}/scale", False
+    block = re.fullmatch(r"(encoder|decoder)\.block\.(\d+)\.layer\.(\d+)\.(.*)", name)
+    stack, i, j, rest = block[1], int(block[2]), int(block[3]), block[4]
+    head = f"{stack}/block_{i:03d}/layer_{j:03d}"
+    if rest == "layer_norm.weight":
+        return f"{head}/{norm}/scale", False
+    if rest.endswith("relative_attention_bias.weight"):
+        return f"{head}/SelfAttention/relative_attention_bias", True
+    module, part, _ = rest.split(".")
+    if module == "DenseReluDense":
+        return f"{head}/DenseReluDense/{part}/kernel", True
+    return f"{head}/{module}/{part}", True
+
+
+@pytest.mark.parametrize("case", ["t5.1.0", "t5.1.1"])
+def test_t5_reads_mesh_tensorflow_checkpoints(case, tmp_path):
+    from helpers_tf1 import write_checkpoint
+    from safetensors.numpy import load_file
+
+    save_random_t5(case, tmp_path / "hf")
+    tensors = {}
+    for name, array in load_file(str(tmp_path / "hf" / "model.safetensors")).items():
+        mesh, transpose = mesh_tf_name(name, v11=case != "t5.1.0")
+        tensors[mesh] = array.T.copy() if transpose else array
+    tensors["encoder/block_000/layer_000/SelfAttention/q_slot_vc"] = np.zeros(3, "float32")
+    (tmp_path / "tf").mkdir()
+    write_checkpoint(tmp_path / "tf" / "model.ckpt", tensors)
+    model = CASES[case][0]
+    from_hf = build_transformer_model(checkpoint_path=tmp_path / "hf", model=model, with_lm="linear")
+    from_tf = build_transformer_model(
+        tmp_path / "hf" / "config.json", tmp_path / "tf" / "model.ckpt", model=model, with_lm="linear"
+    )
+    for a, b in zip(from_hf.weights, from_tf.weights):
+        assert a.path == b.path
+        np.testing.assert_array_equal(np.asarray(a.numpy()), np.asarray(b.numpy()), err_msg=a.path)
+
+
+def test_t5_spec_reads_bert4keras_style_configs():
+    from kexue.models.families.t5 import t5_spec
+
+    config = dict(vocab_size=50, hidden_size=16, num_attention_heads=2, attention_head_size=4,
+                  intermediate_size=24, num_hidden_layers=2)
+    spec = t5_spec(dict(config, hidden_act=["gelu", "linear"]), "1.1")
+    assert spec.gated_feedforward and spec.hidden_act == "gelu_new" and spec.head_size == 4
+    assert not spec.tie_output and spec.output_scale == 1.0  # v1.1 default: separate head
+    spec = t5_spec(dict(config, hidden_act="relu"), "1.0")
+    assert not spec.gated_feedforward and spec.tie_output and spec.output_scale == 16**-0.5
+    assert spec.num_decoder_layers == 2

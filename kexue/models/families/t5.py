@@ -10,10 +10,13 @@ biases learned in each stack's first block and shared by the others.
   the scaling as ``scale_decoder_outputs``).
 
 The version names set defaults for what a config leaves out (``feed_forward_proj``, tying);
-a config that contradicts the chosen version is an error.
+a config that contradicts the chosen version is an error. Checkpoints: Hugging Face
+safetensors, or the original Mesh TensorFlow release (TF1 format, read without TensorFlow).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from kexue.checkpoints.loader import Ref
 from kexue.models.families.base import Family, config_value
@@ -23,7 +26,11 @@ from kexue.models.spec import TransformerSpec
 def _feedforward(config: dict, version: str) -> tuple[bool, str]:
     """(gated, activation) from ``feed_forward_proj``, checked against the version."""
     default = "relu" if version == "1.0" else "gated-gelu"
-    projection = str(config_value(config, "feed_forward_proj", default=default))
+    projection = config_value(config, "feed_forward_proj")
+    if projection is None and "hidden_act" in config:  # bert4keras configs: "relu" or ["gelu", "linear"]
+        act = config["hidden_act"]
+        projection = f"gated-{act[0]}" if isinstance(act, (list, tuple)) and len(act) > 1 else str(act)
+    projection = str(projection or default)
     gated = projection.startswith("gated-")
     if gated != (version != "1.0"):
         right = "t5.1.1 or mt5.1.1" if gated else "t5.1.0"
@@ -88,50 +95,73 @@ def t5_spec(config: dict, version: str) -> TransformerSpec:
     )
 
 
-def _linear(ours: str, theirs: str) -> dict[str, Ref]:
-    return {f"{ours}/kernel": Ref(f"{theirs}.weight", transpose=True)}
+@dataclass(frozen=True)
+class _T5Names:
+    """Checkpoint spellings: Hugging Face (``encoder.block.0.layer.1.DenseReluDense.wi.weight``,
+    kernels ``[out, in]``) or Mesh TensorFlow, the original T5 release read without TensorFlow
+    (``encoder/block_000/layer_001/DenseReluDense/wi/kernel``, kernels ``[in, out]``, relative
+    position tables ``[heads, buckets]``, v1.1 norms called ``rms_norm``)."""
 
+    hf: bool
+    rms_names: bool
 
-def _attention(ours: str, theirs: str) -> dict[str, Ref]:
-    m = {}
-    for part, short in zip(("query", "key", "value", "output"), "qkvo"):
-        m.update(_linear(f"{ours}/{part}", f"{theirs}.{short}"))
-    return m
+    def sublayer(self, stack: str, i: int, j: int) -> str:
+        return f"{stack}.block.{i}.layer.{j}" if self.hf else f"{stack}/block_{i:03d}/layer_{j:03d}"
 
+    def kernel(self, path: str) -> Ref:
+        return Ref(f"{path}.weight", transpose=True) if self.hf else Ref(f"{path}/kernel")
 
-def _feedforward_map(ours: str, theirs: str, gated: bool) -> dict[str, Ref]:
-    if gated:
-        parts = {"inner": "wi_0", "gate": "wi_1", "outer": "wo"}
-    else:
-        parts = {"inner": "wi", "outer": "wo"}
-    m = {}
-    for part, name in parts.items():
-        m.update(_linear(f"{ours}/{part}", f"{theirs}.{name}"))
-    return m
+    def attention_kernel(self, path: str) -> Ref:  # Mesh TF stores q/k/v/o without a kernel suffix
+        return Ref(f"{path}.weight", transpose=True) if self.hf else Ref(path)
+
+    def norm(self, path: str) -> Ref:
+        if self.hf:
+            return Ref(f"{path}.layer_norm.weight")
+        return Ref(f"{path}/{'rms_norm' if self.rms_names else 'layer_norm'}/scale")
+
+    def final_norm(self, stack: str) -> Ref:
+        if self.hf:
+            return Ref(f"{stack}.final_layer_norm.weight")
+        return Ref(f"{stack}/{'rms_norm' if self.rms_names else 'final_layer_norm'}/scale")
+
+    def relative(self, stack: str) -> Ref:
+        name = self.sublayer(stack, 0, 0)
+        if self.hf:
+            return Ref(f"{name}.SelfAttention.relative_attention_bias.weight")
+        return Ref(f"{name}/SelfAttention/relative_attention_bias", transpose=True)
+
+    def join(self, *parts: str) -> str:
+        return ("." if self.hf else "/").join(parts)
 
 
 def t5_weight_map(spec: TransformerSpec, fmt: str, prefix: str, checkpoint_layers: int) -> dict[str, Ref]:
-    """Hugging Face names: ``shared``, ``encoder.block.{i}.layer.{j}...``, ``lm_head``."""
+    """Every variable of a T5 model, from Hugging Face (``fmt="hf"``) or Mesh TF (``"tf1"``)."""
+    n = _T5Names(hf=fmt == "hf", rms_names=spec.gated_feedforward)
     p = prefix
-    m = {f"{p}token_embedding/embeddings": Ref("shared.weight")}
+    m = {f"{p}token_embedding/embeddings": Ref("shared.weight" if n.hf else "shared/embedding")}
+    if spec.gated_feedforward:
+        feedforward = {"inner": "wi_0", "gate": "wi_1", "outer": "wo"}
+    else:
+        feedforward = {"inner": "wi", "outer": "wo"}
     for stack, count in (("encoder", spec.num_layers), ("decoder", spec.num_decoder_layers)):
-        m[f"{p}{stack}_relative_position/embeddings"] = Ref(
-            f"{stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight"
-        )
+        m[f"{p}{stack}_relative_position/embeddings"] = n.relative(stack)
         for i in range(count):
-            ours, theirs = f"{p}{stack}_layer_{i}", f"{stack}.block.{i}.layer"
-            m.update(_attention(f"{ours}/attention", f"{theirs}.0.SelfAttention"))
-            m[f"{ours}/attention_norm/gamma"] = Ref(f"{theirs}.0.layer_norm.weight")
-            j = 1
+            ours = f"{p}{stack}_layer_{i}"
+            attentions = [("attention", 0, "SelfAttention")]
             if stack == "decoder":
-                m.update(_attention(f"{ours}/cross_attention", f"{theirs}.1.EncDecAttention"))
-                m[f"{ours}/cross_attention_norm/gamma"] = Ref(f"{theirs}.1.layer_norm.weight")
-                j = 2
-            m.update(_feedforward_map(f"{ours}/feedforward", f"{theirs}.{j}.DenseReluDense", spec.gated_feedforward))
-            m[f"{ours}/feedforward_norm/gamma"] = Ref(f"{theirs}.{j}.layer_norm.weight")
-        m[f"{p}{stack}_final_norm/gamma"] = Ref(f"{stack}.final_layer_norm.weight")
+                attentions.append(("cross_attention", 1, "EncDecAttention"))
+            for part, j, theirs in attentions:
+                path = n.join(n.sublayer(stack, i, j), theirs)
+                for ours_part, short in zip(("query", "key", "value", "output"), "qkvo"):
+                    m[f"{ours}/{part}/{ours_part}/kernel"] = n.attention_kernel(n.join(path, short))
+                m[f"{ours}/{part}_norm/gamma"] = n.norm(n.sublayer(stack, i, j))
+            j = len(attentions)
+            for part, name in feedforward.items():
+                m[f"{ours}/feedforward/{part}/kernel"] = n.kernel(n.join(n.sublayer(stack, i, j), "DenseReluDense", name))
+            m[f"{ours}/feedforward_norm/gamma"] = n.norm(n.sublayer(stack, i, j))
+        m[f"{p}{stack}_final_norm/gamma"] = n.final_norm(stack)
     if not spec.tie_output:
-        m[f"{p}lm_head/kernel"] = Ref("lm_head.weight", transpose=True)
+        m[f"{p}lm_head/kernel"] = Ref("lm_head.weight", transpose=True) if n.hf else Ref("decoder/logits/kernel")
     return m
 
 
@@ -140,7 +170,9 @@ def _family(name: str, version: str) -> Family:
         name=name,
         make_spec=lambda config: t5_spec(config, version),
         weight_map=t5_weight_map,
+        formats=("hf", "tf1"),
         ignore=(
+            r"_slot_(v|vc|vr|m)$",  # Mesh TF Adafactor / Adam slots
             r"^(encoder|decoder)\.embed_tokens\.weight$",  # copies of `shared`
             r"^decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$",
             r"^lm_head\.weight$",  # a tied model's copy of `shared` (an untied one maps it)

@@ -7,7 +7,7 @@ import itertools
 import keras
 import numpy as np
 import pytest
-from decoding_models import FAMILIES, GPT2, full_logits, tiny_model
+from decoding_models import FAMILIES, GPT2, full_logits, log_softmax, reference_beam, tiny_model
 
 from kexue.backend import jit_with_variables
 from kexue.decoding import AutoRegressiveDecoder, CachedDecoder
@@ -20,11 +20,6 @@ SOURCE, TARGET = [3, 4, 5, 6], [7, 8, 9, 10, 11]
 def families(*fast):
     """Every family; those not in ``fast`` only in the slow suite (JAX compiles each loop)."""
     return [name if name in fast else pytest.param(name, marks=pytest.mark.slow) for name in FAMILIES]
-
-
-def log_softmax(x):
-    x = x - x.max(-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
 @pytest.mark.parametrize("name", families("gpt2", "bert-unilm", "roformer-unilm"))
@@ -76,22 +71,6 @@ def test_greedy_tokens_match_uncached_decoding(name):
         np.testing.assert_array_equal(got[0], reference.beam_search([prompt], topk=1))
 
 
-def reference_beam(model, application, source, beams, max_new, end_ids, alpha):
-    """Plain-Python beam search with a finished pool, run to the end (no early stop)."""
-    alive, pool = [((), 0.0)], []
-    for step in range(max_new):
-        logits = full_logits(model, application, source, [seq for seq, _ in alive])[:, -1]
-        candidates = []
-        for (seq, score), logp in zip(alive, log_softmax(logits.astype("float64"))):
-            candidates += [(seq + (t,), score + logp[t]) for t in range(len(logp))]
-        candidates.sort(key=lambda c: -c[1])
-        candidates = candidates[: 2 * beams]
-        pool += [(s, v / len(s) ** alpha) for s, v in candidates if s[-1] in end_ids]
-        alive = [c for c in candidates if c[0][-1] not in end_ids][:beams]
-    pool += [(s, v / len(s) ** alpha) for s, v in alive]
-    return sorted(pool, key=lambda c: -c[1])
-
-
 @pytest.mark.parametrize("name", ["gpt2", pytest.param("bert-unilm", marks=pytest.mark.slow)])
 def test_beam_search_matches_uncached_reference(name):
     model, application = tiny_model(name, seed=2, std=0.35), FAMILIES[name][2]
@@ -99,7 +78,8 @@ def test_beam_search_matches_uncached_reference(name):
         PROMPTS, max_new_tokens=5, end_ids=[1, 2], num_beams=3, num_return_sequences=2, length_penalty=0.7
     )
     for prompt, got, scores in zip(PROMPTS, out.sequences, out.scores):
-        expected = reference_beam(model, application, prompt, 3, 5, (1, 2), 0.7)[:2]
+        logits_fn = lambda seqs: full_logits(model, application, prompt, seqs)[:, -1]  # noqa: E731
+        expected = reference_beam(logits_fn, 3, 5, (1, 2), 0.7)[:2]
         assert [tuple(s.tolist()) for s in got] == [s for s, _ in expected]
         np.testing.assert_allclose(scores, [v for _, v in expected], atol=1e-4)
 

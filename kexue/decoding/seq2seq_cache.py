@@ -1,0 +1,186 @@
+"""Step-wise decoding of an encoder-decoder (T5) built by
+:func:`kexue.models.build_transformer_model`: the source is encoded once, each decoder block's
+cross-attention keys and values are computed once from it, and the decoder's self-attention
+keeps a preallocated key/value cache, as :class:`~kexue.decoding.cache.CachedTransformer` does
+for decoder-only models (same interface, so the same generation loop drives both).
+
+Example:
+    >>> import keras
+    >>> import numpy as np
+    >>> from kexue.models import build_transformer_model
+    >>> from kexue.decoding.seq2seq_cache import CachedSeq2Seq
+    >>> config = dict(vocab_size=40, d_model=16, d_kv=4, d_ff=24, num_layers=2, num_heads=2,
+    ...               feed_forward_proj="gated-gelu", tie_word_embeddings=False)
+    >>> model = build_transformer_model(config, model="t5.1.1", with_lm="linear")
+    >>> net = CachedSeq2Seq(model)
+    >>> source, target = np.array([[5, 6, 7, 1]], "int32"), np.array([[0, 9, 4]], "int32")
+    >>> weights = net.weights(net.encode(source), source != 0)
+    >>> mask = net.step_mask(np.ones((1, 8), bool), 0, 3, causal=True)
+    >>> logits, cache = net.step(target, None, None, net.init_cache(1, 8), 0, mask, weights)
+    >>> full = model.predict([source, target], verbose=0)
+    >>> bool(np.allclose(keras.ops.convert_to_numpy(logits), full[:, -1], atol=1e-5))
+    True
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from kexue.backend import contiguous
+from kexue.decoding.cache import CachedTransformer, _block_weights, _linear, _norm
+from kexue.decoding.samplers import NEG
+
+
+class CachedSeq2Seq:
+    """Step-wise view of an encoder-decoder from ``build_transformer_model(model="t5...")``.
+
+    Args:
+        model: the combined model (``return_keras_model=True``) or the
+            :class:`~kexue.models.seq2seq.Seq2Seq` holding it; built with ``with_lm``.
+        prefix: the ``prefix`` the model was built with.
+        decoder_start_id: the first decoder token (T5: 0, the padding id).
+    """
+
+    application = "seq2seq"
+    # No decoder key is padding: T5's start token is the padding id.
+    pad_token_id = -1
+    step_mask = staticmethod(CachedTransformer.step_mask)
+
+    def __init__(self, model, prefix: str = "", decoder_start_id: int = 0):
+        model = getattr(model, "model", model)
+        self.model = model
+        self.prefix = prefix
+        self.decoder_start_id = int(decoder_start_id)
+        names = {layer.name for layer in model.layers}
+
+        def find(name, required=False):
+            if prefix + name in names:
+                return model.get_layer(prefix + name)
+            if required:
+                raise ValueError(
+                    f"model {model.name!r} has no layer {prefix + name!r}: CachedSeq2Seq needs an "
+                    "encoder-decoder built by build_transformer_model(model='t5...') (pass its prefix=)."
+                )
+            return None
+
+        self.token_embedding = find("token_embedding", required=True)
+        final = find("encoder_final_norm", required=True)
+        self.encoder = keras.Model(model.inputs[0], final.output, name=f"{model.name}_cached_encoder")
+        self.source_pad_id = find("encoder_attention_mask", required=True).pad_token_id
+        self.relative = find("decoder_relative_position")
+        self.final_norm = find("decoder_final_norm", required=True)
+        self.output_scale = find("output_scale")
+        self.lm_head = find("lm_head")
+        self.blocks = []
+        while (block := find(f"decoder_layer_{len(self.blocks)}")) is not None:
+            self.blocks.append(block)
+        if not self.blocks:
+            raise ValueError("the model has no decoder blocks named decoder_layer_0, ...")
+        self.vocab_size = int(self.token_embedding.input_dim)
+        if not any(out.shape[-1] == self.vocab_size for out in model.outputs):
+            raise ValueError("the model has no LM head: build it with with_lm=True or 'linear'.")
+        self.num_heads = self.blocks[0].num_heads
+        self.head_size = self.blocks[0].head_size
+        self.variables = list(model.weights)
+
+    def encode(self, source_ids):
+        """Encoder output ``(batch, source_len, hidden)`` (source padding = the padding id)."""
+        return self.encoder(source_ids, training=False)
+
+    def init_cache(self, batch: int, max_len: int, dtype: str | None = None) -> tuple:
+        """Zero self-attention ``(k, v)`` pairs, one per decoder block."""
+        dtype = dtype or self.blocks[0].compute_dtype
+        shape = (batch, max_len, self.num_heads, self.head_size)
+        return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in self.blocks)
+
+    def weights(self, encoded, source_valid) -> dict:
+        """Decoder weights as tensors plus each block's cross-attention keys and values over
+        ``encoded`` (rows as in the decoding batch) and the source mask; computed once per
+        generation call."""
+        dtype = self.blocks[0].compute_dtype
+        encoded = ops.cast(encoded, dtype)
+        blocks = []
+        for block in self.blocks:
+            w = _block_weights(block)
+            cross = block.cross_attention_layer
+
+            def tensor(v):
+                return ops.cast(ops.convert_to_tensor(v), dtype)
+
+            def bias(layer):
+                return tensor(layer.bias) if layer.use_bias else None
+
+            def heads(x):
+                return ops.reshape(x, ops.shape(x)[:-1] + (cross.heads, cross.head_size))
+
+            w.update(
+                cross_query=(tensor(cross.query.kernel), bias(cross.query)),
+                cross_key=heads(_linear(encoded, tensor(cross.key.kernel), bias(cross.key))),
+                cross_value=heads(_linear(encoded, tensor(cross.value.kernel), bias(cross.value))),
+                cross_out=(tensor(cross.output_dense.kernel), bias(cross.output_dense)),
+                cross_norm=block.cross_attention_norm,
+                cross_scale=1.0 / cross.head_size**0.5 if cross.scale_scores else 1.0,
+            )
+            blocks.append(w)
+        if self.lm_head is not None:
+            head = ops.cast(ops.convert_to_tensor(self.lm_head.kernel), dtype)
+        else:
+            table = ops.cast(ops.convert_to_tensor(self.token_embedding.embeddings), dtype)
+            head = contiguous(ops.transpose(table))
+            if self.output_scale is not None:
+                head = head * ops.cast(self.output_scale.scale, dtype)
+        source_mask = ops.cast(source_valid, "bool")[:, None, None, :]
+        return {"blocks": blocks, "head": head, "source_mask": source_mask}
+
+    def step(self, token_ids, segment_ids, positions, cache, index, mask, weights):
+        """Process ``t`` new decoder tokens written at cache position ``index``; returns the
+        float32 logits at the last one ``(batch, vocab)`` and the updated cache.
+        ``segment_ids`` and ``positions`` are unused (T5 has neither)."""
+        x = self.token_embedding.call(token_ids)
+        bias = None
+        if self.relative is not None:
+            queries = ops.arange(ops.shape(token_ids)[1], dtype="int32") + ops.cast(index, "int32")
+            bias = self.relative.bias_for(queries, ops.shape(cache[0][0])[1])
+        new_cache = []
+        for w, layer_cache in zip(weights["blocks"], cache):
+            x, layer_cache = _decoder_block_step(w, x, mask, bias, layer_cache, index, weights["source_mask"])
+            new_cache.append(layer_cache)
+        x = self.final_norm.call(x[:, -1])
+        return ops.cast(ops.matmul(x, weights["head"]), "float32"), tuple(new_cache)
+
+
+def _attention(q, k, v, mask, scale, bias=None):
+    """Softmax attention ``q`` ``(b, t, h, d)`` over ``k``, ``v`` ``(b, s, h, d)``, with an
+    additive ``bias`` and a boolean ``mask`` broadcastable to ``(b, h, t, s)``."""
+    scores = ops.cast(ops.einsum("bthd,bshd->bhts", q, k), "float32") * scale
+    if bias is not None:
+        scores = scores + ops.cast(bias, "float32")
+    scores = ops.where(mask, scores, NEG)
+    probs = ops.cast(ops.softmax(scores, axis=-1), v.dtype)
+    out = ops.einsum("bhts,bshd->bthd", probs, v)
+    return ops.reshape(out, ops.shape(out)[:-2] + (ops.shape(out)[-2] * ops.shape(out)[-1],))
+
+
+def _decoder_block_step(w, x, mask, bias, cache, index, source_mask):
+    """One pre-norm decoder block: cached self-attention (with the position bias), cross-attention
+    over the precomputed source keys and values, feed-forward."""
+    att = w["attention"]
+    h = _norm(w["attention_norm"], x)
+    qkv = _linear(h, w["qkv"], w["qkv_bias"])
+    qkv = ops.reshape(qkv, ops.shape(qkv)[:-1] + (3, att.heads, att.head_size))
+    start = [0, index, 0, 0]
+    k = ops.slice_update(cache[0], start, ops.cast(qkv[:, :, 1], cache[0].dtype))
+    v = ops.slice_update(cache[1], start, ops.cast(qkv[:, :, 2], cache[1].dtype))
+    scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
+    x = x + _linear(_attention(qkv[:, :, 0], k, v, mask, scale, bias), w["out"], w["out_bias"])
+    h = _norm(w["cross_norm"], x)
+    q = _linear(h, *w["cross_query"])
+    q = ops.reshape(q, ops.shape(q)[:-1] + (att.heads, att.head_size))
+    out = _attention(q, w["cross_key"], w["cross_value"], source_mask, w["cross_scale"])
+    x = x + _linear(out, *w["cross_out"])
+    h = _norm(w["feedforward_norm"], x)
+    inner = w["act"](_linear(h, w["inner"], w["inner_bias"]))
+    if w["gate"] is not None:
+        inner = inner * _linear(h, w["gate"], w["gate_bias"])
+    return x + _linear(inner, w["outer"], w["outer_bias"]), (k, v)

@@ -3,7 +3,8 @@
 
 Works with models from :func:`kexue.models.build_transformer_model` built with
 ``application="lm"`` (GPT-2 and any LM) or ``"unilm"`` (the source is encoded bidirectionally,
-the target left to right) and an LM head (``with_mlm``). Greedy search, sampling (temperature,
+the target left to right) and an LM head (``with_mlm``), and with encoder-decoders (T5 / mT5,
+``with_lm``): the source is encoded once and the decoder starts from ``decoder_start_id``. Greedy search, sampling (temperature,
 top-k, top-p) and beam search (length penalty, a pool of finished hypotheses,
 ``num_return_sequences``), with min/max length, several end ids, repetition penalty,
 no-repeat-n-gram, banned tokens, a constraint hook and multi-passage voting.
@@ -32,6 +33,7 @@ from kexue.backend import jit_with_variables, loop_seed, while_loop
 from kexue.decoding import beam as beam_search
 from kexue.decoding import samplers
 from kexue.decoding.cache import CachedTransformer
+from kexue.decoding.seq2seq_cache import CachedSeq2Seq
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,12 +100,18 @@ class CachedDecoder:
     option set and input shape.
 
     Args:
-        model: from ``build_transformer_model(..., application="lm"|"unilm", with_mlm=...)``.
+        model: from ``build_transformer_model(..., application="lm"|"unilm", with_mlm=...)``,
+            or a T5 from ``build_transformer_model(..., model="t5.1.1")`` (the combined model or
+            the ``Seq2Seq`` with ``return_keras_model=False``).
         prefix: the ``prefix`` the model was built with.
+        decoder_start_id: an encoder-decoder's first decoder token (T5: 0).
     """
 
-    def __init__(self, model: keras.Model, prefix: str = ""):
-        self.net = CachedTransformer(model, prefix=prefix)
+    def __init__(self, model: keras.Model, prefix: str = "", decoder_start_id: int = 0):
+        if _is_seq2seq(model, prefix):
+            self.net = CachedSeq2Seq(model, prefix=prefix, decoder_start_id=decoder_start_id)
+        else:
+            self.net = CachedTransformer(model, prefix=prefix)
         self._compiled: dict = {}
 
     def generate(
@@ -171,15 +179,23 @@ class CachedDecoder:
             passages=int(passages),
             seed=int(seed),
         )
-        tokens, segments, valid = _left_pad(inputs, segment_ids, self.net.pad_token_id)
-        if len(tokens) % config.passages:
-            raise ValueError(f"{len(tokens)} input rows do not split into groups of {passages}.")
-        key = (config, tokens.shape)
+        if isinstance(self.net, CachedSeq2Seq):  # inputs are sources; the decoder starts afresh
+            if segment_ids is not None:
+                raise ValueError("an encoder-decoder takes no segment_ids.")
+            source, _, source_valid = _left_pad(inputs, None, self.net.source_pad_id)
+            tokens = np.full((len(source), 1), self.net.decoder_start_id, "int32")
+            args = (tokens, np.zeros_like(tokens), np.ones(tokens.shape, bool), source, source_valid)
+        else:
+            args = _left_pad(inputs, segment_ids, self.net.pad_token_id)
+        rows = len(args[0])
+        if rows % config.passages:
+            raise ValueError(f"{rows} input rows do not split into groups of {passages}.")
+        key = (config,) + tuple(a.shape for a in args)
         if key not in self._compiled:
             run = lambda *args: _decode(self.net, config, *args)
             self._compiled[key] = jit_with_variables(run, self.net.variables)
         out_tokens, out_scores, out_lengths = (
-            ops.convert_to_numpy(x) for x in self._compiled[key](tokens, segments, valid)
+            ops.convert_to_numpy(x) for x in self._compiled[key](*args)
         )
         n = config.num_return_sequences
         sequences = [
@@ -192,6 +208,12 @@ def generate(model: keras.Model, inputs, segment_ids=None, **options) -> Generat
     """One-shot :meth:`CachedDecoder.generate` (build a :class:`CachedDecoder` once to reuse
     its compiled loops across calls)."""
     return CachedDecoder(model).generate(inputs, segment_ids, **options)
+
+
+def _is_seq2seq(model, prefix: str) -> bool:
+    """An encoder-decoder from ``build_transformer_model(model="t5...")`` (or its ``Seq2Seq``)."""
+    model = getattr(model, "model", model)
+    return any(layer.name == f"{prefix}decoder_layer_0" for layer in model.layers)
 
 
 def _left_pad(inputs, segment_ids, pad_id: int):
@@ -220,12 +242,18 @@ def _expand(x, batch: int, beams: int, passages: int):
     return ops.reshape(ops.broadcast_to(x, (batch, beams, passages) + shape), (-1,) + shape)
 
 
-def _decode(net: CachedTransformer, config: GenerationConfig, tokens, segments, valid):
-    """Prefill and the decoding loop; returns (tokens, scores, lengths) per (batch, beams)."""
+def _decode(net, config: GenerationConfig, tokens, segments, valid, source=None, source_valid=None):
+    """Prefill and the decoding loop; returns (tokens, scores, lengths) per (batch, beams).
+    An encoder-decoder's ``source`` is encoded once; ``tokens`` then hold the decoder prompt."""
     rows0, width = ops.shape(tokens)
     passages, beams, max_new = config.passages, config.beams, config.max_new_tokens
     batch, vocab = rows0 // passages, net.vocab_size
     tokens, segments, valid = (_expand(ops.convert_to_tensor(x), batch, beams, passages) for x in (tokens, segments, valid))
+    if source is None:
+        weights = net.weights()
+    else:  # beams of one input share its source: cross-attention keys are never reordered
+        encoded = net.encode(ops.convert_to_tensor(source))
+        weights = net.weights(*(_expand(ops.convert_to_tensor(x), batch, beams, passages) for x in (encoded, source_valid)))
     rows, max_len = batch * beams * passages, width + max_new
     key_valid = ops.logical_and(valid, ops.not_equal(tokens, net.pad_token_id))
     key_valid = ops.concatenate([key_valid, ops.ones((rows, max_new), "bool")], axis=1)
@@ -234,8 +262,7 @@ def _decode(net: CachedTransformer, config: GenerationConfig, tokens, segments, 
     )
     lengths = ops.sum(ops.cast(valid, "int32"), axis=1)
     positions = ops.maximum(ops.cumsum(ops.cast(valid, "int32"), axis=1) - 1, 0)
-    mask = net.step_mask(key_valid, 0, width, causal=net.application == "lm")
-    weights = net.weights()
+    mask = net.step_mask(key_valid, 0, width, causal=net.application != "unilm")
     logits, cache = net.step(tokens, segments, positions, net.init_cache(rows, max_len), 0, mask, weights)
     target_segment = 1 if net.application == "unilm" else 0
     end_mask = samplers.token_mask(config.end_ids, vocab)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import types
 
 import numpy as np
+from _timing import best_time
 
 
 def bert4keras_decoder():
@@ -33,14 +33,6 @@ def bert4keras_decoder():
 
     return ViterbiDecoder
 
-
-def best_of(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main() -> None:
@@ -84,9 +76,9 @@ def main() -> None:
     def batched():
         return keras.ops.convert_to_numpy(decode(potentials, trans, mask)[0])
 
-    t_peer, peer_paths = best_of(lambda: per_sequence(peer), args.repeats)
-    t_numpy, numpy_paths = best_of(lambda: per_sequence(ours), args.repeats)
-    t_graph, graph_paths = best_of(batched, args.repeats)
+    t_peer, peer_paths = best_time(lambda: per_sequence(peer), args.repeats)
+    t_numpy, numpy_paths = best_time(lambda: per_sequence(ours), args.repeats)
+    t_graph, graph_paths = best_time(batched, args.repeats)
     for b in range(args.batch):
         n = lengths[b]
         assert (np.asarray(peer_paths[b]) == numpy_paths[b]).all()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from _timing import best_time
+
 from kexue.text import (
     WordDiscovery,
     peoples_daily_1998,
@@ -34,14 +36,6 @@ def load_nlp_zero():
 
     return Word_Finder
 
-
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main() -> None:

@@ -100,25 +100,24 @@ class CachedSeq2Seq:
         generation call."""
         dtype = self.blocks[0].compute_dtype
         encoded = ops.cast(encoded, dtype)
+
+        def dense(layer):  # (kernel, bias or None) as tensors
+            kernel = ops.cast(ops.convert_to_tensor(layer.kernel), dtype)
+            return kernel, ops.cast(ops.convert_to_tensor(layer.bias), dtype) if layer.use_bias else None
+
+        def source_heads(layer, heads, size):  # keys or values of every source position
+            x = _linear(encoded, *dense(layer))
+            return ops.reshape(x, ops.shape(x)[:-1] + (heads, size))
+
         blocks = []
         for block in self.blocks:
-            w = _block_weights(block)
             cross = block.cross_attention_layer
-
-            def tensor(v):
-                return ops.cast(ops.convert_to_tensor(v), dtype)
-
-            def bias(layer):
-                return tensor(layer.bias) if layer.use_bias else None
-
-            def heads(x):
-                return ops.reshape(x, ops.shape(x)[:-1] + (cross.heads, cross.head_size))
-
+            w = _block_weights(block)
             w.update(
-                cross_query=(tensor(cross.query.kernel), bias(cross.query)),
-                cross_key=heads(_linear(encoded, tensor(cross.key.kernel), bias(cross.key))),
-                cross_value=heads(_linear(encoded, tensor(cross.value.kernel), bias(cross.value))),
-                cross_out=(tensor(cross.output_dense.kernel), bias(cross.output_dense)),
+                cross_query=dense(cross.query),
+                cross_key=source_heads(cross.key, cross.heads, cross.head_size),
+                cross_value=source_heads(cross.value, cross.heads, cross.head_size),
+                cross_out=dense(cross.output_dense),
                 cross_norm=block.cross_attention_norm,
                 cross_scale=1.0 / cross.head_size**0.5 if cross.scale_scores else 1.0,
             )

@@ -12,55 +12,30 @@ from __future__ import annotations
 import argparse
 import sys
 
+# WordDiscovery settings exposed as options: (flag, attribute, type, help)
+_DISCOVERY_OPTIONS = (
+    ("--min-proba", "min_proba", float, "lowest probability of a strong pair / kept word"),
+    ("--min-pmi", "min_pmi", float, "lowest PMI (nats) of a strong pair"),
+    ("--split-margin", "split_margin", float, "nats per extra character a word must gain over its split"),
+    ("--max-length", "max_length", int, "longest word (characters; numbers and Latin runs count as one)"),
+    ("--min-count", "min_count", int, "fewest occurrences of a candidate word"),
+)
+
 
 def _add_discovery_options(parser: argparse.ArgumentParser) -> None:
     from kexue.text.discovery import WordDiscovery  # light: NumPy only
 
     defaults = WordDiscovery()
-    parser.add_argument(
-        "--min-proba",
-        type=float,
-        default=defaults.min_proba,
-        help="lowest probability of a strong pair / kept word",
-    )
-    parser.add_argument(
-        "--min-pmi",
-        type=float,
-        default=defaults.min_pmi,
-        help="lowest PMI (nats) of a strong pair",
-    )
-    parser.add_argument(
-        "--split-margin",
-        type=float,
-        default=defaults.split_margin,
-        help="nats per extra character a word must gain over its split",
-    )
-    parser.add_argument(
-        "--max-length",
-        type=int,
-        default=defaults.max_length,
-        help="longest word (characters; numbers and Latin runs count as one)",
-    )
-    parser.add_argument(
-        "--min-count",
-        type=int,
-        default=defaults.min_count,
-        help="fewest occurrences of a candidate word",
-    )
+    for flag, name, kind, text in _DISCOVERY_OPTIONS:
+        parser.add_argument(flag, type=kind, default=getattr(defaults, name), help=text)
     parser.add_argument("--progress", action="store_true", help="show progress bars")
 
 
 def _finder(args: argparse.Namespace):
     from kexue.text.discovery import WordDiscovery
 
-    return WordDiscovery(
-        min_proba=args.min_proba,
-        min_pmi=args.min_pmi,
-        split_margin=args.split_margin,
-        max_length=args.max_length,
-        min_count=args.min_count,
-        progress=args.progress,
-    )
+    settings = {name: getattr(args, name) for _, name, _, _ in _DISCOVERY_OPTIONS}
+    return WordDiscovery(progress=args.progress, **settings)
 
 
 def discover(args: argparse.Namespace) -> int:

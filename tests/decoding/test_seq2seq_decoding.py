@@ -65,7 +65,10 @@ def test_beam_search_matches_uncached_reference():
         SOURCES, max_new_tokens=5, end_ids=[1, 2], num_beams=3, num_return_sequences=2, length_penalty=0.7
     )
     for source, got, scores in zip(SOURCES, out.sequences, out.scores):
-        logits_fn = lambda seqs: t5_logits(model, source, [(0,) + s for s in seqs])[:, -1]  # noqa: E731
+
+        def logits_fn(seqs, source=source):
+            return t5_logits(model, source, [(0, *s) for s in seqs])[:, -1]
+
         expected = reference_beam(logits_fn, 3, 5, (1, 2), 0.7)[:2]
         assert [tuple(s.tolist()) for s in got] == [s for s, _ in expected]
         np.testing.assert_allclose(scores, [v for _, v in expected], atol=1e-4)

@@ -126,7 +126,8 @@ def test_t5_version_contradiction_and_strict_loading(tmp_path):
     with pytest.raises(ValueError, match="model='t5.1.1 or mt5.1.1'"):
         build_transformer_model(checkpoint_path=tmp_path / "v11", model="t5")
     # an untied config without its lm_head tensor: listed as missing, nothing loaded
-    from safetensors.numpy import load_file, save_file as save_numpy
+    from safetensors.numpy import load_file
+    from safetensors.numpy import save_file as save_numpy
 
     tensors = load_file(str(tmp_path / "v11" / "model.safetensors"))
     del tensors["lm_head.weight"]

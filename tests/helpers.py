@@ -50,3 +50,23 @@ def import_bert4keras(module: str):
     stub.K = stub.keras = stub.tf = None
     sys.modules.setdefault("bert4keras.backend", stub)
     return importlib.import_module(f"bert4keras.{module}")
+
+
+def run_kexue(*args: str, input: str | None = None, timeout: int = 120):
+    """``python -m kexue.cli ARGS`` in a subprocess from the repository root, on the current
+    Keras backend (JAX when unset); returns the ``CompletedProcess`` (text mode)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
+    return subprocess.run(
+        [sys.executable, "-m", "kexue.cli", *map(str, args)],
+        input=input,
+        text=True,
+        capture_output=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        timeout=timeout,
+    )

@@ -1,13 +1,8 @@
 """`kexue sim gillespie` through kexue.cli.main and a subprocess."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from helpers import run_kexue
 
 from kexue.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_gillespie_command_prints_statistics_and_plots(tmp_path, capsys):
@@ -38,27 +33,6 @@ def test_gillespie_command_prints_statistics_and_plots(tmp_path, capsys):
 
 
 def test_gillespie_subprocess():
-    env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kexue.cli",
-            "sim",
-            "gillespie",
-            "--t-max",
-            "15",
-            "--trajectories",
-            "50",
-            "--burn-in",
-            "5",
-        ],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    run = run_kexue("sim", "gillespie", "--t-max", "15", "--trajectories", "50", "--burn-in", "5")
     assert run.returncode == 0, run.stderr
     assert "Fano" in run.stdout and "reactions over 50 trajectories" in run.stdout

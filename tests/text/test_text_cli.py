@@ -1,17 +1,10 @@
 """`kexue words ...` through kexue.cli.main and through a subprocess."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from helpers import run_kexue
 
 from kexue.cli import main
 from kexue.text import peoples_daily_1998, read_lexicon
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):
@@ -47,28 +40,9 @@ def test_discover_then_segment(corpus_file, tmp_path, capsys, monkeypatch):
 
 
 def test_subprocess_stdin_corpus_and_contrast(corpus_file, tmp_path):
-    env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
     lexicon = tmp_path / "lex.tsv"
     text = corpus_file.read_text(encoding="utf-8")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kexue.cli",
-            "words",
-            "discover",
-            "-",
-            "--out",
-            str(lexicon),
-        ],
-        input=text,
-        text=True,
-        capture_output=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    run = run_kexue("words", "discover", "-", "--out", lexicon, input=text)
     assert run.returncode == 0, run.stderr
     assert read_lexicon(lexicon)
     lines = text.splitlines()
@@ -81,27 +55,7 @@ def test_subprocess_stdin_corpus_and_contrast(corpus_file, tmp_path):
         "\n".join(l for l in lines if "经济" not in l) + "\n", encoding="utf-8"
     )
     terms = tmp_path / "terms.tsv"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kexue.cli",
-            "words",
-            "contrast",
-            str(domain),
-            str(general),
-            "--out",
-            str(terms),
-            "--top",
-            "30",
-        ],
-        text=True,
-        capture_output=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    run = run_kexue("words", "contrast", domain, general, "--out", terms, "--top", "30")
     assert run.returncode == 0, run.stderr
     rows = [line.split("\t") for line in terms.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 30

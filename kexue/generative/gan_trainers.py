@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -31,8 +30,9 @@ from kexue.generative.glo import GLANN, GLO, fit_glo
 from kexue.generative.imle import LatentSampler, fit_imle
 from kexue.generative.infomax import DeepInfomax, knn_label_agreement
 from kexue.generative.ogan import OGAN
-from kexue.generative.plots import save_image_grid, save_interpolations, save_scatter
+from kexue.generative.plots import save_image_grid, save_scatter
 from kexue.generative.single_loss import SingleLossGAN, mlp_discriminator, mlp_generator
+from kexue.generative.zoo import write_metrics, write_outputs
 
 
 def _setup(name: str, data: str, out_dir, seed: int):
@@ -72,95 +72,80 @@ def _interpolate(decode, latent_dim: int, seed: int, rows: int = 8, steps: int =
     return out.reshape((rows, steps) + out.shape[1:])
 
 
-def _finish(out: Path, model, metrics: dict, samples: np.ndarray, x_ref: np.ndarray,
-            interpolations: np.ndarray | None = None) -> dict:
-    if samples.ndim == 2:
-        save_scatter(samples, out / "samples.png", reference=x_ref)
-    else:
-        save_image_grid(samples[:100], out / "samples.png", ncols=10)
-    if interpolations is not None:
-        save_interpolations(interpolations, out / "interpolations.png")
-    model.save(out / "model.keras")
-    metrics = {key: metrics[key] for key in sorted(metrics)}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return metrics
-
-
 def _gan_outputs(out, gan, metrics, x_train, seed):
     n = 2000 if not _is_image(x_train) else 100
     samples = gan.sample(n, seed=seed)
     inter = None
     if _is_image(x_train):
         inter = _interpolate(lambda z: gan.generator.predict(z, verbose=0), gan.latent_dim, seed)
-    return _finish(out, gan, metrics, samples, x_train, inter)
+    return write_outputs(out, gan, metrics, samples, x_train, inter)
+
+
+def _latent_size(data: str) -> int:
+    return 16 if data in ("digits", "faces") else 2
 
 
 def _train_single_loss(name, data, out_dir, epochs, seed, progress, make, default_epochs=100):
+    """Build ``make(generator, discriminator, latent_dim, x_train)`` from the default MLPs, train
+    it with Adam(2e-4, beta_1=0.5); returns ``(out, gan, metrics, x_train)``."""
     out, metrics, x_train, *_ = _setup(name, data, out_dir, seed)
-    gan = make(x_train)
+    latent = _latent_size(data)
+    generator, discriminator = _nets(x_train, latent)
+    gan = make(generator, discriminator, latent, x_train)
     gan.compile(optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     _timed_fit(gan, x_train, epochs or default_epochs, progress, metrics)
     return out, gan, metrics, x_train
 
 
+def _single_loss_run(name, data, out_dir, epochs, seed, progress, make, **extra_metrics) -> dict:
+    out, gan, metrics, x = _train_single_loss(name, data, out_dir, epochs, seed, progress, make)
+    metrics.update(extra_metrics)
+    return _gan_outputs(out, gan, metrics, x, seed)
+
+
 def train_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
     """A plain (non-saturating) GAN trained with the single-loss trick."""
-    latent = 16 if data in ("digits", "faces") else 2
 
-    def make(x):
-        g, d = _nets(x, latent)
+    def make(g, d, latent, x):
         return SingleLossGAN(generator=g, discriminator=d, latent_dim=latent, seed=seed)
 
-    out, gan, metrics, x = _train_single_loss("gan", data, out_dir, epochs, seed, progress, make)
-    return _gan_outputs(out, gan, metrics, x, seed)
+    return _single_loss_run("gan", data, out_dir, epochs, seed, progress, make)
 
 
 def train_fgan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True,
                divergence: str = "js") -> dict:
     """An f-GAN for one divergence of :mod:`kexue.generative.fgan` (default ``js``)."""
-    latent = 16 if data in ("digits", "faces") else 2
 
-    def make(x):
-        g, d = _nets(x, latent)
+    def make(g, d, latent, x):
         return SingleLossGAN(generator=g, discriminator=d, latent_dim=latent, loss=divergence, seed=seed)
 
-    out, gan, metrics, x = _train_single_loss("fgan", data, out_dir, epochs, seed, progress, make)
-    metrics["divergence"] = divergence
-    return _gan_outputs(out, gan, metrics, x, seed)
+    return _single_loss_run("fgan", data, out_dir, epochs, seed, progress, make, divergence=divergence)
 
 
 def train_cascade_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
     """A GAN whose critic is a 3-critic cascading-rejection head."""
-    latent = 16 if data in ("digits", "faces") else 2
 
-    def make(x):
-        g, _ = _nets(x, latent)
+    def make(g, d, latent, x):  # the default discriminator is replaced by the cascade
         return SingleLossGAN(generator=g, discriminator=cascade_discriminator(x.shape[1:], critics=3),
                              latent_dim=latent, seed=seed)
 
-    out, gan, metrics, x = _train_single_loss("cascade_gan", data, out_dir, epochs, seed, progress, make)
-    return _gan_outputs(out, gan, metrics, x, seed)
+    return _single_loss_run("cascade_gan", data, out_dir, epochs, seed, progress, make)
 
 
 def train_vi_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
     """A GAN with the VI regulariser ``λ||G(z) - G_old(z)||²`` (snapshot every 10 steps)."""
-    latent = 16 if data in ("digits", "faces") else 2
 
-    def make(x):
-        g, d = _nets(x, latent)
+    def make(g, d, latent, x):
         return VIRegularizedGAN(generator=g, discriminator=d, latent_dim=latent, vi_weight=1.0,
                                 refresh_every=10, seed=seed)
 
-    out, gan, metrics, x = _train_single_loss("vi_gan", data, out_dir, epochs, seed, progress, make)
-    return _gan_outputs(out, gan, metrics, x, seed)
+    return _single_loss_run("vi_gan", data, out_dir, epochs, seed, progress, make)
 
 
 def train_energy_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
     """A GAN with the zero-centred gradient penalty; also writes ``samples_mala.png``."""
-    latent = 16 if data in ("digits", "faces") else 2
 
-    def make(x):
-        g, d = _nets(x, latent)
+    def make(g, d, latent, x):
         return EnergyGAN(generator=g, discriminator=d, latent_dim=latent, penalty=10.0, seed=seed)
 
     out, gan, metrics, x = _train_single_loss("energy_gan", data, out_dir, epochs, seed, progress, make)
@@ -208,7 +193,7 @@ def train_imle(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, 
     sampler = LatentSampler(generator=g, latent_dim=latent)
     samples = sampler.sample(10 * len(x_train) if not _is_image(x_train) else 100, seed=seed)
     inter = _interpolate(lambda z: g.predict(z, verbose=0), latent, seed) if _is_image(x_train) else None
-    return _finish(out, sampler, metrics, samples, x_train, inter)
+    return write_outputs(out, sampler, metrics, samples, x_train, inter)
 
 
 def train_glann(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
@@ -228,7 +213,7 @@ def train_glann(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
                    mean_image_mse=float(np.mean((x_train - x_train.mean(0)) ** 2)),
                    train_seconds=round(time.perf_counter() - start, 2))
     inter = _interpolate(lambda z: sampler.predict(z, verbose=0), latent, seed)
-    return _finish(out, sampler, metrics, sampler.sample(100, seed=seed), x_train, inter)
+    return write_outputs(out, sampler, metrics, sampler.sample(100, seed=seed), x_train, inter)
 
 
 def train_infomax(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
@@ -250,6 +235,4 @@ def train_infomax(data: str, out_dir, *, epochs: int | None = None, seed: int = 
     idx = NearestNeighbors(n_neighbors=10).fit(codes).kneighbors(codes[:10], return_distance=False)
     save_image_grid(x_test[idx.reshape(-1)], out / "samples.png", ncols=10)
     model.save(out / "model.keras")
-    metrics = {key: metrics[key] for key in sorted(metrics)}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return metrics
+    return write_metrics(out, metrics)

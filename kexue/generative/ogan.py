@@ -29,7 +29,11 @@ import numpy as np
 from keras import ops
 
 from kexue.generative.energy import gradient_penalty
-from kexue.generative.single_loss import SingleLossGAN, adversarial_losses, generator_view
+from kexue.generative.single_loss import (
+    SingleLossGAN,
+    adversarial_losses,
+    generator_view,
+)
 
 Tensor = Any
 
@@ -81,7 +85,7 @@ class OGAN(SingleLossGAN):
         x_fake = self.generator(z)
         e_fake_ng = self.discriminator(ops.stop_gradient(x_fake))
         e_fake_g = generator_view(self.discriminator(x_fake), e_fake_ng)
-        score = lambda e: ops.mean(e, axis=-1)  # noqa: E731
+        score = lambda e: ops.mean(e, axis=-1)
         d_adv, _ = adversarial_losses(self.loss_kind, score(e_real), score(e_fake_ng))
         _, g_adv = adversarial_losses(self.loss_kind, ops.stop_gradient(score(e_real)), score(e_fake_g))
         d_loss = d_adv - self.rho_weight * ops.mean(pearson(z, e_fake_ng))

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -28,8 +27,8 @@ from kexue.generative.flows.actnorm import data_dependent_init
 from kexue.generative.flows.baseline import diagonal_gaussian_nll
 from kexue.generative.flows.fvae import FVAE
 from kexue.generative.flows.glow import FlowModel
-from kexue.generative.plots import save_image_grid, save_interpolations, save_scatter
 from kexue.generative.vae import VAE
+from kexue.generative.zoo import write_outputs
 
 
 def _start(data: str, out_dir, seed: int):
@@ -54,20 +53,6 @@ def _fit(model, x, epochs: int, progress: bool, learning_rate: float = 1e-3,
             "train_seconds": round(seconds, 2)}
 
 
-def _finish(out: Path, model, metrics: dict, samples: np.ndarray, x_reference: np.ndarray,
-            interpolations: np.ndarray | None = None) -> dict:
-    if samples.ndim == 2:
-        save_scatter(samples, out / "samples.png", reference=x_reference)
-    else:
-        save_image_grid(samples, out / "samples.png", ncols=10)
-    if interpolations is not None:
-        save_interpolations(interpolations, out / "interpolations.png")
-    model.save(out / "model.keras")
-    metrics = {key: metrics[key] for key in sorted(metrics)}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return metrics
-
-
 def _mean_output(model, x) -> float:
     return float(np.mean(model.predict(x, batch_size=256, verbose=0)))
 
@@ -79,36 +64,41 @@ def _latent_model_outputs(model, x_test):
     return samples, model.interpolate(x_test[:8], x_test[8:16], steps=10)
 
 
+def _train_elbo_model(name: str, make, data: str, out_dir, epochs: int | None, seed: int,
+                      progress: bool) -> dict:
+    """VAE-like models: ``make(input_shape, latent_dim, likelihood)`` builds the model (Bernoulli
+    decoder and 8-D latent on images, Gaussian and 2-D on points); metric: held-out -ELBO."""
+    out, x_train, _, x_test, _ = _start(data, out_dir, seed)
+    image = x_train.ndim == 4
+    model = make(x_train.shape[1:], 8 if image else 2, "bernoulli" if image else "gaussian")
+    epochs = epochs or 50
+    metrics = {"model": name, "data": data, "epochs": epochs, "seed": seed,
+               **_fit(model, x_train, epochs, progress),
+               "test_negative_elbo_nats": _mean_output(model, x_test)}
+    samples, interpolations = _latent_model_outputs(model, x_test)
+    return write_outputs(out, model, metrics, samples, x_train, interpolations)
+
+
 def train_vae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
               progress: bool = True) -> dict:
     """VAE (Bernoulli decoder on images, Gaussian on 2-D points); metric: held-out -ELBO."""
 
-    out, x_train, _, x_test, _ = _start(data, out_dir, seed)
-    image = x_train.ndim == 4
-    model = VAE(input_shape=x_train.shape[1:], latent_dim=8 if image else 2,
-                likelihood="bernoulli" if image else "gaussian", seed=seed)
-    epochs = epochs or 50
-    metrics = {"model": "vae", "data": data, "epochs": epochs, "seed": seed,
-               **_fit(model, x_train, epochs, progress),
-               "test_negative_elbo_nats": _mean_output(model, x_test)}
-    samples, interpolations = _latent_model_outputs(model, x_test)
-    return _finish(out, model, metrics, samples, x_train, interpolations)
+    def make(input_shape, latent_dim, likelihood):
+        return VAE(input_shape=input_shape, latent_dim=latent_dim, likelihood=likelihood,
+                   seed=seed)
+
+    return _train_elbo_model("vae", make, data, out_dir, epochs, seed, progress)
 
 
 def train_fvae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
                progress: bool = True) -> dict:
-    """f-VAE (flow posterior); metric: held-out -ELBO, next to a plain VAE's from the same run."""
+    """f-VAE (flow posterior, 4 steps); metric: held-out -ELBO."""
 
-    out, x_train, _, x_test, _ = _start(data, out_dir, seed)
-    image = x_train.ndim == 4
-    model = FVAE(input_shape=x_train.shape[1:], latent_dim=8 if image else 2, flow_steps=4,
-                 likelihood="bernoulli" if image else "gaussian", seed=seed)
-    epochs = epochs or 50
-    metrics = {"model": "fvae", "data": data, "epochs": epochs, "seed": seed,
-               **_fit(model, x_train, epochs, progress),
-               "test_negative_elbo_nats": _mean_output(model, x_test)}
-    samples, interpolations = _latent_model_outputs(model, x_test)
-    return _finish(out, model, metrics, samples, x_train, interpolations)
+    def make(input_shape, latent_dim, likelihood):
+        return FVAE(input_shape=input_shape, latent_dim=latent_dim, flow_steps=4,
+                    likelihood=likelihood, seed=seed)
+
+    return _train_elbo_model("fvae", make, data, out_dir, epochs, seed, progress)
 
 
 def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
@@ -140,7 +130,7 @@ def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: in
                                                          mapping_from=(train_clusters, y_train))}
     samples = np.concatenate([model.generate(c, n=10, seed=c) for c in range(n_clusters)])
     _, interpolations = _latent_model_outputs(model, x_test)
-    return _finish(out, model, metrics, samples, x_train, interpolations)
+    return write_outputs(out, model, metrics, samples, x_train, interpolations)
 
 
 FLOW_SETTINGS = {  # architecture -> (constructor arguments, default epochs)
@@ -174,7 +164,7 @@ def train_flow(architecture: str, data: str, out_dir, *, epochs: int | None = No
                f"diagonal_gaussian_test_{unit}": diagonal_gaussian_nll(x_train, x_test, n_bins,
                                                                         seed)}
     samples = model.sample(100 if image else 2000, temperature=0.8 if image else 1.0, seed=seed)
-    return _finish(out, model, metrics, samples, x_train)
+    return write_outputs(out, model, metrics, samples, x_train)
 
 
 def _flow_trainer(architecture: str):

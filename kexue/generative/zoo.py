@@ -15,7 +15,9 @@ Entries are imported lazily, so registering a model costs nothing at start-up.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+import json
+from collections.abc import Callable
+from pathlib import Path
 
 # One line per model; add yours in alphabetical order.
 MODELS: dict[str, str] = {
@@ -46,3 +48,32 @@ def get_trainer(name: str) -> Callable[..., dict]:
         )
     module_name, function_name = MODELS[name].split(":")
     return getattr(importlib.import_module(module_name), function_name)
+
+
+def write_metrics(out_dir: Path, metrics: dict) -> dict:
+    """Write ``metrics.json`` (keys sorted) into ``out_dir``; returns the sorted metrics."""
+    metrics = {key: metrics[key] for key in sorted(metrics)}
+    (Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def write_outputs(out_dir: Path, model, metrics: dict, samples, x_reference,
+                  interpolations=None) -> dict:
+    """The end of every entry point: ``samples.png`` (a grid of the first 100 images, or a
+    scatter plot over ``x_reference`` for 2-D points), ``interpolations.png`` when given,
+    ``model.keras`` and ``metrics.json``; returns the sorted metrics."""
+    from kexue.generative.plots import (
+        save_image_grid,
+        save_interpolations,
+        save_scatter,
+    )
+
+    out_dir = Path(out_dir)
+    if samples.ndim == 2:
+        save_scatter(samples, out_dir / "samples.png", reference=x_reference)
+    else:
+        save_image_grid(samples[:100], out_dir / "samples.png", ncols=10)
+    if interpolations is not None:
+        save_interpolations(interpolations, out_dir / "interpolations.png")
+    model.save(out_dir / "model.keras")
+    return write_metrics(out_dir, metrics)

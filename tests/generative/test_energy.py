@@ -6,7 +6,13 @@ import pytest
 from keras import ops
 
 from kexue.backend import variable_grads
-from kexue.generative.energy import EnergyGAN, gradient_penalty, langevin, latent_energy, mala
+from kexue.generative.energy import (
+    EnergyGAN,
+    gradient_penalty,
+    langevin,
+    latent_energy,
+    mala,
+)
 from kexue.generative.single_loss import mlp_discriminator, mlp_generator
 
 # A known 2-D latent energy: linear "generator" z -> z W, quadratic critic

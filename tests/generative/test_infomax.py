@@ -73,4 +73,6 @@ def test_infomax_codes_beat_random_encoder_and_pixels_on_digits():
     model.fit(x_train, epochs=60, batch_size=128, verbose=0)
     learned = knn_label_agreement(model.encode(x_test), y_test)
     pixels = knn_label_agreement(x_test, y_test)
+    print(f"Deep INFOMAX held-out k-NN label agreement: codes {learned:.3f}, random encoder "
+          f"{random_encoder:.3f}, pixels {pixels:.3f}")
     assert learned > random_encoder and learned > pixels, (learned, random_encoder, pixels)

@@ -19,6 +19,7 @@ from keras import ops
 
 from kexue.backend import Tensor
 from kexue.layers.crf import NEG_INF
+from kexue.layers.positions import apply_rotary, rotary_sin_cos_at
 
 
 def rotary_interleaved(
@@ -37,24 +38,9 @@ def rotary_interleaved(
         [[[1.0, 1.0], [-0.3012, 1.3818]]]
     """
     x = ops.convert_to_tensor(x)
-    dim = x.shape[-1]
-    if dim is None or dim % 2:
-        raise ValueError(f"Rotary embedding needs an even, known last axis; got {dim}.")
     if positions is None:
         positions = ops.arange(ops.shape(x)[1], dtype="float32")
-    inv_freq = ops.power(base, -ops.arange(0, dim, 2, dtype="float32") / dim)
-    angles = (
-        ops.cast(positions, "float32")[:, None] * inv_freq[None, :]
-    )  # (length, d/2)
-    angles = ops.repeat(angles, 2, axis=-1)  # each angle for both members of its pair
-    extra_axes = len(x.shape) - 3  # e.g. a heads axis between length and d
-    angles = ops.reshape(angles, (ops.shape(angles)[0],) + (1,) * extra_axes + (dim,))
-    cos, sin = ops.cast(ops.cos(angles), x.dtype), ops.cast(ops.sin(angles), x.dtype)
-    swapped = ops.stack(
-        [-x[..., 1::2], x[..., ::2]], axis=-1
-    )  # (−x₁, x₀), (−x₃, x₂), …
-    swapped = ops.reshape(swapped, ops.shape(x))
-    return x * cos + swapped * sin
+    return apply_rotary(x, *rotary_sin_cos_at(positions, x.shape[-1], base))
 
 
 def _mask_spans(logits, mask, tril_mask: bool):

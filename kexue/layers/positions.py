@@ -68,30 +68,42 @@ def sinusoidal_table(positions, dim: int, base: float = 10000.0):
     return ops.reshape(ops.stack([ops.sin(angles), ops.cos(angles)], axis=-1), (-1, dim))
 
 
-def rotary_sin_cos(seq_len, dim: int, offset=0, base: float = 10000.0):
-    """sin and cos tables of shape ``(seq_len, dim)`` for interleaved rotary embeddings.
+def rotary_sin_cos_at(positions, dim: int, base: float = 10000.0):
+    """sin and cos tables ``(len(positions), dim)`` for interleaved rotary embeddings at the
+    given (any, even fractional) positions.
 
     Each frequency is repeated twice (``[s0, s0, s1, s1, ...]``) to match the interleaved
     pairs (x0, x1), (x2, x3), ...
     """
-    positions = ops.arange(seq_len, dtype="float32") + ops.cast(offset, "float32")
+    positions = ops.cast(positions, "float32")
     inv_freq = ops.power(base, -ops.arange(0, dim // 2, dtype="float32") * (2.0 / dim))
     angles = ops.repeat(ops.expand_dims(positions, -1) * inv_freq, 2, axis=-1)
     return ops.sin(angles), ops.cos(angles)
 
 
+def rotary_sin_cos(seq_len, dim: int, offset=0, base: float = 10000.0):
+    """:func:`rotary_sin_cos_at` for positions ``offset .. offset + seq_len - 1``."""
+    positions = ops.arange(seq_len, dtype="float32") + ops.cast(offset, "float32")
+    return rotary_sin_cos_at(positions, dim, base)
+
+
 def apply_rotary(x, sin, cos):
-    """Rotate interleaved pairs of ``x`` (batch, seq, heads, dim) by position-dependent angles.
+    """Rotate interleaved pairs of ``x`` ``(batch, seq, ..., dim)`` (any axes, e.g. heads,
+    between ``seq`` and ``dim``) by the position-dependent angles of ``sin``/``cos``
+    ``(seq, dim)``.
 
     (x0, x1) -> (x0 cos - x1 sin, x1 cos + x0 sin), which makes q·k depend on positions only
     through their difference.
     """
     dtype = x.dtype
     dim = x.shape[-1]
+    if dim is None or dim % 2:
+        raise ValueError(f"rotary embeddings need an even, known last axis; got {dim}.")
     pairs = ops.reshape(ops.cast(x, "float32"), ops.shape(x)[:-1] + (dim // 2, 2))
     rotated = ops.reshape(ops.stack([-pairs[..., 1], pairs[..., 0]], axis=-1), ops.shape(x))
-    sin = sin[None, :, None, :]
-    cos = cos[None, :, None, :]
+    middle = (1,) * (len(x.shape) - 3)  # axes between seq and dim
+    table_shape = (1, ops.shape(sin)[0]) + middle + (dim,)
+    sin, cos = ops.reshape(sin, table_shape), ops.reshape(cos, table_shape)
     return ops.cast(ops.cast(x, "float32") * cos + rotated * sin, dtype)
 
 

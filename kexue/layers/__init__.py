@@ -8,6 +8,7 @@ from kexue.layers.attention import MultiHeadAttention
 from kexue.layers.crf import ConditionalRandomField
 from kexue.layers.embedding import Bias, TiedEmbedding
 from kexue.layers.feedforward import FeedForward
+from kexue.layers.linear import Linear
 from kexue.layers.margins import CenterLoss, CosineDense
 from kexue.layers.memm import MaximumEntropyMarkovModel
 from kexue.layers.normalization import LayerNorm
@@ -32,6 +33,7 @@ __all__ = [
     "GlobalPointer",
     "LayerNorm",
     "LayerNormalization",
+    "Linear",
     "MaskedMeanPooling",
     "MaximumEntropyMarkovModel",
     "MultiHeadAttention",

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kexue.layers.linear import Linear
 from kexue.layers.positions import apply_rotary, nezha_relative_table, rotary_sin_cos
 
 POSITION_TYPES = ("none", "rotary", "nezha")
@@ -74,9 +75,9 @@ class MultiHeadAttention(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         width = self.heads * self.head_size
         dense = dict(use_bias=self.use_bias, kernel_initializer=self.kernel_initializer)
-        self.query = keras.layers.Dense(width, name="query", **dense)
-        self.key = keras.layers.Dense(width, name="key", **dense)
-        self.value = keras.layers.Dense(width, name="value", **dense)
+        self.query = Linear(width, name="query", **dense)
+        self.key = Linear(width, name="key", **dense)
+        self.value = Linear(width, name="value", **dense)
         self._output_dense_kwargs = dense
         self.dropout = keras.layers.Dropout(self.attention_dropout)
 
@@ -87,7 +88,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.key.build(key_shape)
         self.value.build(value_shape)
         out_dim = self.output_dim or query_shape[-1]
-        self.output_dense = keras.layers.Dense(out_dim, name="output", **self._output_dense_kwargs)
+        self.output_dense = Linear(out_dim, name="output", **self._output_dense_kwargs)
         self.output_dense.build(tuple(query_shape[:-1]) + (self.heads * self.head_size,))
         self.built = True
 

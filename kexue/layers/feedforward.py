@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import keras
 
+from kexue.layers.linear import Linear
 from kexue.ops import activation_name, get_activation
 
 
@@ -37,9 +38,9 @@ class FeedForward(keras.layers.Layer):
         self.dropout_rate = float(dropout)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         dense = dict(use_bias=self.use_bias, kernel_initializer=self.kernel_initializer)
-        self.inner = keras.layers.Dense(self.units, name="inner", **dense)
+        self.inner = Linear(self.units, name="inner", **dense)
         if self.gated:
-            self.gate = keras.layers.Dense(self.units, name="gate", **dense)
+            self.gate = Linear(self.units, name="gate", **dense)
         self._dense_kwargs = dense
         self.dropout = keras.layers.Dropout(self.dropout_rate)
         self._act = get_activation(activation)
@@ -48,7 +49,7 @@ class FeedForward(keras.layers.Layer):
         self.inner.build(input_shape)
         if self.gated:
             self.gate.build(input_shape)
-        self.outer = keras.layers.Dense(input_shape[-1], name="outer", **self._dense_kwargs)
+        self.outer = Linear(input_shape[-1], name="outer", **self._dense_kwargs)
         self.outer.build(tuple(input_shape[:-1]) + (self.units,))
         self.built = True
 

@@ -20,7 +20,7 @@ import keras
 
 from kexue.checkpoints.loader import LoadReport, load_weights
 from kexue.checkpoints.sources import open_checkpoint
-from kexue.models.families import get_family
+from kexue.models.families import check_model_type, get_family
 from kexue.models.families.naming import RenamedSource, canonical_hf_names
 from kexue.models.spec import TransformerSpec
 from kexue.models.transformer import build_transformer
@@ -126,6 +126,7 @@ def build_transformer_model(
         folder = Path(checkpoint_path)
         config_path = folder if folder.is_dir() else folder.parent
     config = read_config(config_path)
+    check_model_type(family, config)
     spec = family.make_spec(config)
     checkpoint_layers = spec.num_layers
     overrides = {_SPEC_OVERRIDES[k]: kwargs.pop(k) for k in list(kwargs) if k in _SPEC_OVERRIDES}

@@ -95,3 +95,18 @@ def test_pickles_are_refused(tmp_path):
         build_transformer_model({"vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
                                  "num_attention_heads": 2, "intermediate_size": 8},
                                 tmp_path / "pytorch_model.bin")
+
+
+def test_a_config_of_another_family_is_refused_with_the_right_model_name():
+    from kexue.models import build_transformer_model
+
+    config = dict(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                  intermediate_size=24, model_type="roberta")
+    with pytest.raises(ValueError, match="model_type='roberta'.*use model='roberta'"):
+        build_transformer_model(config, model="bert")
+    t5 = dict(vocab_size=50, d_model=16, d_kv=4, d_ff=24, num_layers=1, num_heads=2, model_type="mt5",
+              feed_forward_proj="gated-gelu")
+    with pytest.raises(ValueError, match="use model='t5.1.1'"):
+        build_transformer_model(t5, model="bert")
+    build_transformer_model(t5, model="mt5.1.1")  # accepted
+    build_transformer_model(dict(config, model_type="bert"), model="roberta")  # Chinese RoBERTa layout

@@ -13,6 +13,36 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+# Hugging Face ``model_type`` values each family reads (a config without one is not checked).
+MODEL_TYPES = {
+    "bert": ("bert",),
+    "roberta": ("roberta", "bert"),  # Chinese RoBERTa checkpoints are published as BERT
+    "albert": ("albert",),
+    "albert_unshared": ("albert",),
+    "nezha": ("nezha", "bert"),
+    "roformer": ("roformer",),
+    "electra": ("electra",),
+    "gpt2": ("gpt2",),
+    "t5.1.0": ("t5",),
+    "t5": ("t5",),
+    "t5.1.1": ("t5", "mt5"),
+    "mt5.1.1": ("mt5", "t5"),
+}
+
+
+def check_model_type(family: Family, config: dict) -> None:
+    """Refuse a config whose ``model_type`` another family reads (a RoBERTa config built as
+    ``bert`` would shift every position silently)."""
+    model_type = config.get("model_type")
+    if not model_type or model_type in MODEL_TYPES.get(family.name, (model_type,)):
+        return
+    readers = [name for name, types in MODEL_TYPES.items() if model_type in types]
+    hint = f"; use model={readers[0]!r}" if readers else ""
+    raise ValueError(
+        f"the config says model_type={model_type!r}, which model={family.name!r} does not read{hint}."
+    )
+
+
 def get_family(name: str) -> Family:
     """The family registered as ``name`` (case-insensitive)."""
     key = str(name).lower()
@@ -21,4 +51,4 @@ def get_family(name: str) -> Family:
     return FAMILIES[key]
 
 
-__all__ = ["FAMILIES", "Family", "get_family"]
+__all__ = ["FAMILIES", "MODEL_TYPES", "Family", "check_model_type", "get_family"]

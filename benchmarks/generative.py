@@ -5,11 +5,15 @@ with the same architectures, batch size and optimiser (Adam, lr 1e-3): kexue on 
 (and, for reference, the torch backend) against a plain PyTorch loop
 (``benchmarks/generative_torch_peers.py``). The first epoch (compilation) is excluded. All
 contenders get the same number of CPU threads (``--threads``, default 1: on a shared 2-core
-machine spinning thread pools distort the figures). Each
-contender runs in its own process (a Keras backend is fixed per process), one after another.
+machine spinning thread pools distort the figures). Each contender runs in its own process (a
+Keras backend is fixed per process), one after another, ``--repeats`` times in rotation; the
+table gives the median and the range. Two throughputs are reported: images per wall-clock
+second, and images per CPU second of the process (``time.process_time``), which with one
+thread is much less sensitive to other jobs on the machine. The trainable-parameter count of
+each contender is printed, so a mismatch in architecture shows.
 
     .venv/bin/python benchmarks/generative.py                 # VAE and Glow, all contenders
-    .venv/bin/python benchmarks/generative.py --models vae --epochs 4
+    .venv/bin/python benchmarks/generative.py --models vae --epochs 4 --repeats 3
 """
 
 from __future__ import annotations
@@ -53,17 +57,20 @@ def worker_kexue(model_name: str, batch_size: int, epochs: int, steps_per_execut
 
     class EpochTimer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
+            self.start = (time.perf_counter(), time.process_time())
 
         def on_epoch_end(self, epoch, logs=None):
-            timings.append(time.perf_counter() - self.start)
+            wall.append(time.perf_counter() - self.start[0])
+            cpu.append(time.process_time() - self.start[1])
 
-    timings: list[float] = []
+    wall: list[float] = []
+    cpu: list[float] = []
     history = model.fit(x, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
                         callbacks=[EpochTimer()])
-    seconds = sum(timings[1:])
-    return {"images_per_s": len(x) * (epochs - 1) / seconds,
-            "final_loss": float(np.asarray(history.history["loss"][-1]))}
+    images = len(x) * (epochs - 1)
+    return {"images_per_s": images / sum(wall[1:]), "images_per_cpu_s": images / sum(cpu[1:]),
+            "final_loss": float(np.asarray(history.history["loss"][-1])),
+            "parameters": sum(int(np.prod(w.shape)) for w in model.trainable_weights)}
 
 
 def worker_torch(model_name: str, batch_size: int, epochs: int, steps_per_execution: int) -> dict:
@@ -79,8 +86,9 @@ def worker_torch(model_name: str, batch_size: int, epochs: int, steps_per_execut
 def _run(contender: str, backend: str | None, args, model_name: str) -> dict:
     env = dict(os.environ, KERAS_BACKEND=backend or "torch")
     if args.threads:  # the same number of CPU threads for every contender
-        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
-                            f"intra_op_parallelism_threads={args.threads}").strip()
+        if args.threads == 1:  # XLA:CPU has no thread-count flag; this makes it single-threaded
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "")
+                                + " --xla_cpu_multi_thread_eigen=false").strip()
         env["OMP_NUM_THREADS"] = env["TORCH_NUM_THREADS"] = str(args.threads)
     command = [sys.executable, __file__, "--worker", contender, "--models", model_name,
                "--threads", str(args.threads),
@@ -93,6 +101,12 @@ def _run(contender: str, backend: str | None, args, model_name: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="vae,glow")
@@ -102,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Keras compile(steps_per_execution=...) for kexue")
     parser.add_argument("--threads", type=int, default=1,
                         help="CPU threads for every contender (0: each library's default)")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs of each contender, in rotation (median reported)")
     parser.add_argument("--skip-kexue-torch", action="store_true")
     parser.add_argument("--worker", choices=["kexue", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -117,20 +133,32 @@ def main(argv: list[str] | None = None) -> int:
                                 args.steps_per_execution)))
         return 0
     print(f"batch {args.batch_size}, {args.epochs - 1} timed epochs, "
-          f"steps_per_execution {args.steps_per_execution}, threads {args.threads or 'default'}")
-    print(f"{'model':6} {'contender':26} {'images/s':>10} {'vs PyTorch':>11} {'final loss':>11}")
+          f"steps_per_execution {args.steps_per_execution}, threads {args.threads or 'default'}, "
+          f"{args.repeats} repeats (median [min-max])")
+    contenders = [("hand-written PyTorch", "torch", None), ("kexue, JAX backend", "kexue", "jax")]
+    if not args.skip_kexue_torch:
+        contenders.append(("kexue, torch backend", "kexue", "torch"))
+    print(f"{'model':6} {'contender':22} {'params':>7} {'images/s':>20} {'vs PyTorch':>10} "
+          f"{'images/CPU-s':>20} {'vs PyTorch':>10} {'final loss':>10}")
     for model_name in args.models.split(","):
         if model_name not in ("vae", "glow"):
             parser.error(f"unknown model {model_name!r}; choose from vae, glow")
-        peer = _run("torch", None, args, model_name)
-        rows = [("hand-written PyTorch", peer), ("kexue, JAX backend", _run("kexue", "jax", args,
-                                                                            model_name))]
-        if not args.skip_kexue_torch:
-            rows.append(("kexue, torch backend", _run("kexue", "torch", args, model_name)))
-        for name, result in rows:
-            ratio = result["images_per_s"] / peer["images_per_s"]
-            print(f"{model_name:6} {name:26} {result['images_per_s']:10.0f} {ratio:10.2f}x "
-                  f"{result['final_loss']:11.3f}", flush=True)
+        runs: dict[str, list[dict]] = {name: [] for name, _, _ in contenders}
+        for _ in range(args.repeats):  # rotate, so slow phases of the machine hit everyone
+            for name, contender, backend in contenders:
+                runs[name].append(_run(contender, backend, args, model_name))
+        peer = {key: _median([r[key] for r in runs[contenders[0][0]]])
+                for key in ("images_per_s", "images_per_cpu_s")}
+        for name, _, _ in contenders:
+            results = runs[name]
+            cells = []
+            for key in ("images_per_s", "images_per_cpu_s"):
+                values = [r[key] for r in results]
+                cells.append(f"{_median(values):6.0f} [{min(values):5.0f}-{max(values):5.0f}]")
+                cells.append(f"{_median(values) / peer[key]:9.2f}x")
+            print(f"{model_name:6} {name:22} {results[0]['parameters']:7d} {cells[0]:>20} "
+                  f"{cells[1]:>10} {cells[2]:>20} {cells[3]:>10} "
+                  f"{results[-1]['final_loss']:10.3f}", flush=True)
     return 0
 
 

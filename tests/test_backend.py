@@ -81,3 +81,30 @@ def test_jit_gives_the_same_values_as_eager():
     x = np.linspace(-2, 2, 12).reshape(3, 4).astype("float32")
     y = np.arange(12.0).reshape(3, 4).astype("float32")
     np.testing.assert_allclose(np_(jit(fn)(x, y)), (np.tanh(x) * y).sum(-1), rtol=1e-5)
+
+
+def test_compiled_while_loop_matches_eager_loop_with_one_graph():
+    """``while_loop(..., compile=True)``: on torch the body is compiled once (the Python-int
+    counter becomes a 0-d tensor, so no step is baked in) and gives the eager loop's values;
+    on JAX the flag changes nothing."""
+    from kexue.backend import jit_with_variables, while_loop
+
+    def body(i, x):
+        onehot = keras.ops.one_hot(i, 6)  # a counter-dependent write, like a cache update
+        return i + 1, keras.ops.tanh(x) * 0.5 + onehot
+
+    def run(compile):
+        loop = lambda: while_loop(lambda i, x: i < 5, body, (0, keras.ops.zeros((6,))), compile=compile)
+        return [np_(v) for v in jit_with_variables(loop, [])()]
+
+    graphs = lambda: 0
+    if keras.backend.backend() == "torch":
+        from torch._dynamo.utils import counters
+
+        graphs = lambda: counters["stats"]["unique_graphs"]
+    before = graphs()
+    (i_eager, x_eager), (i_compiled, x_compiled) = run(False), run(True)
+    assert int(i_eager) == int(i_compiled) == 5
+    np.testing.assert_allclose(x_compiled, x_eager, rtol=1e-6, atol=1e-6)
+    if keras.backend.backend() == "torch":
+        assert graphs() - before == 1

@@ -29,6 +29,7 @@ import keras
 from keras import ops
 
 from kexue.backend import contiguous
+from kexue.decoding.samplers import NEG
 from kexue.layers.positions import apply_rotary, rotary_sin_cos
 
 
@@ -258,9 +259,20 @@ def _attention_step(w, x, mask, cache, index):
     k = ops.slice_update(cache[0], start, ops.cast(k, cache[0].dtype))
     v = ops.slice_update(cache[1], start, ops.cast(v, cache[1].dtype))
     scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
-    out = ops.dot_product_attention(q, k, v, mask=mask, scale=scale)
+    out = _attend(q, k, v, mask, scale)
     out = ops.reshape(out, ops.shape(out)[:-2] + (att.heads * att.head_size,))
     return _linear(out, w["out"], w["out_bias"]), (k, v)
+
+
+def _attend(q, k, v, mask, scale: float):
+    """Masked softmax attention of ``q`` ``(batch, t, heads, size)`` over the cache ``k``, ``v``
+    ``(batch, max_len, heads, size)``; ``mask`` ``(batch, 1, t, max_len)``. Written out rather
+    than ``ops.dot_product_attention``, whose torch version probes the fused kernels in Python
+    at every call (and so cannot be traced by ``torch.compile`` in one graph)."""
+    scores = ops.einsum("bthd,blhd->bhtl", q * ops.cast(scale, q.dtype), k)
+    scores = ops.where(mask, ops.cast(scores, "float32"), NEG)
+    probs = ops.cast(ops.softmax(scores, axis=-1), v.dtype)
+    return ops.einsum("bhtl,blhd->bthd", probs, v)
 
 
 def _block_step(w, x, mask, cache, index):

@@ -104,7 +104,8 @@ def train_fvae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
 def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: int = 0,
                       progress: bool = True) -> dict:
     """Clustering VAE: warm-up (a third of the epochs), cluster means started from k-means on the
-    pixels (mean code per k-means cluster), then the full loss.
+    pixels (mean code per k-means cluster), then the full loss. The reconstruction term is
+    weighted by ``recon_weight=2.5``, the post's ``lamb``.
 
     Metrics: cluster accuracy (majority mapping learned on the training rows) on both splits.
     Samples: one row per cluster (conditional generation).
@@ -115,7 +116,7 @@ def train_cluster_vae(data: str, out_dir, *, epochs: int | None = None, seed: in
         raise ValueError(f"cluster_vae needs an image dataset (digits or faces); got {data!r}.")
     n_clusters = len(np.unique(y_train))
     model = ClusterVAE(input_shape=x_train.shape[1:], n_clusters=n_clusters, latent_dim=10,
-                       hidden=512, seed=seed)
+                       hidden=512, recon_weight=2.5, seed=seed)
     epochs = epochs or 150
     warmup = max(1, epochs // 3)
     fit_info = _fit(model, x_train, warmup, progress)

@@ -86,7 +86,7 @@ def worker_torch(model_name: str, batch_size: int, epochs: int, steps_per_execut
 def _run(contender: str, backend: str | None, args, model_name: str) -> dict:
     env = dict(os.environ, KERAS_BACKEND=backend or "torch")
     if args.threads:  # the same number of CPU threads for every contender
-        if args.threads == 1:  # XLA:CPU has no thread-count flag; this makes it single-threaded
+        if args.threads == 1:  # switch off XLA:CPU's multi-threaded Eigen kernels
             env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "")
                                 + " --xla_cpu_multi_thread_eigen=false").strip()
         env["OMP_NUM_THREADS"] = env["TORCH_NUM_THREADS"] = str(args.threads)

@@ -4,8 +4,10 @@ driving the same kexue model) and vs ``transformers`` ``generate`` on the same G
 GPT-2 shape with random weights: 6 layers, hidden 384, 6 heads, vocabulary 50257, a
 16-token prompt, exactly 64 new tokens (no end id), greedy and beam 4, batch 1 and 8.
 Each Keras backend runs in its own subprocess; transformers runs in the torch one. Reported:
-new tokens per second per input row (batch × 64 / seconds), best of ``--repeats`` timed runs
-after one warm-up run (which includes compilation).
+new tokens per second (batch × 64 / seconds), best of ``--repeats`` timed runs after one
+warm-up run (which includes compilation; its extra time is printed as "compile s"). On torch
+kexue runs twice: eager and with ``CachedDecoder(model, compile=True)`` (``torch.compile``d
+step); the ratios use the compiled figure.
 
     nice -n 10 .venv/bin/python benchmarks/generate.py
     nice -n 10 .venv/bin/python benchmarks/generate.py --backends torch --uncached-rows 2
@@ -22,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import types
 
@@ -32,8 +35,13 @@ CONFIG = {"vocab_size": 50257, "n_embd": 384, "n_layer": 6, "n_head": 6, "n_posi
 CASES = [(1, 1), (8, 1), (1, 4), (8, 4)]  # (batch, beams)
 
 
-def _best(fn, repeats: int) -> float:
+def _best(fn, repeats: int, first: list | None = None) -> float:
+    """Best of ``repeats`` timed calls after a warm-up call, whose time is appended to
+    ``first`` when given."""
+    start = time.perf_counter()
     fn()  # warm-up (compilation)
+    if first is not None:
+        first.append(time.perf_counter() - start)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -67,7 +75,9 @@ def run_backend(args) -> list[dict]:
     model = build_transformer_model(CONFIG, model="gpt2", with_mlm="linear")
     rng = np.random.default_rng(0)
     prompts = rng.integers(3, CONFIG["vocab_size"], size=(8, PROMPT)).astype("int32")
-    decoder = CachedDecoder(model)
+    torch_backend = keras.backend.backend() == "torch"
+    decoder = CachedDecoder(model, compile=torch_backend)
+    eager = CachedDecoder(model) if torch_backend else None
     Base = _bert4keras_decoder_class()
 
     class Uncached(Base):
@@ -77,36 +87,41 @@ def run_backend(args) -> list[dict]:
             return keras.ops.convert_to_numpy(model([ids], training=False)[:, -1])
 
     uncached = Uncached(start_id=None, end_id=-1, maxlen=NEW)
+    hf = None
+    if torch_backend:  # transformers runs in the torch worker, timed right after kexue
+        import torch
+        import transformers
+
+        torch.manual_seed(0)
+        hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(**CONFIG, pad_token_id=0)).eval()
     rows = []
     cases = [tuple(int(v) for v in c.split("x")) for c in args.cases.split(",")]
     for batch, beams in cases:
         options = {"max_new_tokens": NEW, "num_beams": beams}
-        ours = _best(lambda b=batch, o=options: decoder.generate(prompts[:b], **o), args.repeats)
-        n_unc = min(batch, args.uncached_rows or batch)
-        start = time.perf_counter()  # one run: nothing to compile, and it is slow
-        for prompt in prompts[:n_unc]:
-            uncached.beam_search([prompt], topk=beams)
-        unc = time.perf_counter() - start
-        rows.append({"backend": keras.backend.backend(), "batch": batch, "beams": beams,
-                         "kexue": batch * NEW / ours, "bert4keras": batch * NEW / (unc * batch / n_unc),
-                         "scaled": n_unc < batch})
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    if keras.backend.backend() == "torch":
-        import torch
-        import transformers
+        first: list = []
+        ours = _best(lambda b=batch, o=options: decoder.generate(prompts[:b], **o), args.repeats, first)
+        row = {"backend": keras.backend.backend(), "batch": batch, "beams": beams,
+               "kexue": batch * NEW / ours, "compile_s": first[0] - ours}
+        if hf is not None:
+            ids = torch.tensor(prompts[:batch], dtype=torch.long)
 
-        config = transformers.GPT2Config(**CONFIG, pad_token_id=0)
-        torch.manual_seed(0)
-        hf = transformers.GPT2LMHeadModel(config).eval()
-        for row in rows:
-            ids = torch.tensor(prompts[: row["batch"]], dtype=torch.long)
-
-            def hf_generate(ids=ids, row=row):
+            def hf_generate(ids=ids, beams=beams):
                 with torch.no_grad():
                     hf.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW,
-                                min_new_tokens=NEW, num_beams=row["beams"], do_sample=False)
+                                min_new_tokens=NEW, num_beams=beams, do_sample=False)
 
-            row["transformers"] = row["batch"] * NEW / _best(hf_generate, args.repeats)
+            row["transformers"] = batch * NEW / _best(hf_generate, args.repeats)
+            row["kexue_eager"] = batch * NEW / _best(
+                lambda b=batch, o=options: eager.generate(prompts[:b], **o), args.repeats)
+        if not args.skip_uncached:
+            n_unc = min(batch, args.uncached_rows or batch)
+            start = time.perf_counter()  # one run: nothing to compile (torch), and it is slow
+            for prompt in prompts[:n_unc]:
+                uncached.beam_search([prompt], topk=beams)
+            unc = time.perf_counter() - start
+            row.update(bert4keras=batch * NEW / (unc * batch / n_unc), scaled=n_unc < batch)
+        rows.append(row)
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
 
@@ -130,7 +145,10 @@ def main() -> None:
     for backend in args.backends.split(","):
         threads = str(args.threads)
         xla = f"--xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'}"
-        env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, XLA_FLAGS=xla)
+        # a fresh torch.compile cache: the printed compile times are cold-start ones
+        cache_dir = tempfile.mkdtemp(prefix="kexue_generate_bench_")
+        env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, XLA_FLAGS=xla,
+                   TORCHINDUCTOR_CACHE_DIR=cache_dir)
         cmd = [sys.executable, __file__, "--worker", "--repeats", str(args.repeats),
                "--uncached-rows", str(args.uncached_rows), "--threads", threads,
                "--cases", args.cases] + (["--skip-uncached"] if args.skip_uncached else [])
@@ -139,15 +157,20 @@ def main() -> None:
     hf = {(r["batch"], r["beams"]): r["transformers"] for r in rows if "transformers" in r}
     print(f"GPT-2 shape {CONFIG}, prompt {PROMPT}, {NEW} new tokens, {args.threads} thread(s); "
           "new tokens/s (batch × new tokens / s)")
-    print("| backend | batch | beams | kexue cached | bert4keras uncached | ratio | transformers | ratio |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| backend | batch | beams | kexue cached | (eager) | compile s | bert4keras uncached | ratio "
+          "| transformers | ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         peer = hf.get((r["batch"], r["beams"]))
-        mark = "*" if r["scaled"] else ""
-        print(f"| {r['backend']} | {r['batch']} | {r['beams']} | {r['kexue']:.0f} | "
-              f"{r['bert4keras']:.1f}{mark} | {r['kexue'] / r['bert4keras']:.1f}× | "
-              f"{peer:.0f} | {r['kexue'] / peer:.2f}× |")
-    if any(r["scaled"] for r in rows):
+        eager = f"{r['kexue_eager']:.0f}" if "kexue_eager" in r else "—"
+        unc = ratio = "—"
+        if "bert4keras" in r:
+            unc = f"{r['bert4keras']:.1f}" + ("*" if r["scaled"] else "")
+            ratio = f"{r['kexue'] / r['bert4keras']:.1f}×"
+        hf_cells = f"{peer:.0f} | {r['kexue'] / peer:.2f}×" if peer else "— | —"
+        print(f"| {r['backend']} | {r['batch']} | {r['beams']} | {r['kexue']:.0f} | {eager} | "
+              f"{r['compile_s']:.0f} | {unc} | {ratio} | {hf_cells} |")
+    if any(r.get("scaled") for r in rows):
         print("* uncached time measured on --uncached-rows rows and scaled to the batch")
 
 

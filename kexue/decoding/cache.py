@@ -142,15 +142,23 @@ class CachedTransformer:
             x = _dense(self.embedding_projection, x)
         return x
 
-    def logits(self, hidden, head=None):
+    def logits(self, hidden, head=None, table=None):
         """LM head on hidden states ``(..., hidden)`` -> float32 logits ``(..., vocab)``;
-        ``head`` is the transposed output embedding, if already at hand."""
+        ``head`` is the transposed output embedding, ``table`` the embedding itself, if
+        already at hand. For 4 or more rows ``(rows, hidden)`` the product is taken as
+        ``table @ hidden^T`` (transposed back): with a 50k-token vocabulary, CPU BLAS multiplies
+        a few rows by the long ``(hidden, vocab)`` matrix 1.2-1.6x slower than the reverse."""
         h = hidden
         if self.mlm_dense is not None:
             h = _dense(self.mlm_dense, h)
         if self.mlm_norm is not None:
             h = self.mlm_norm.call(h)
-        h = self.token_embedding.call(h, mode="logits") if head is None else ops.matmul(h, head)
+        if head is None:
+            h = self.token_embedding.call(h, mode="logits")
+        elif table is not None and len(ops.shape(h)) == 2 and ops.shape(h)[0] >= 4:
+            h = ops.transpose(ops.matmul(table, ops.transpose(h)))
+        else:
+            h = ops.matmul(h, head)
         if self.mlm_bias is not None:
             h = self.mlm_bias.call(h)
         return ops.cast(h, "float32")
@@ -164,7 +172,11 @@ class CachedTransformer:
             if id(block) not in unique:
                 unique[id(block)] = _block_weights(block)
         table = ops.cast(ops.convert_to_tensor(self.token_embedding.embeddings), self.blocks[0].compute_dtype)
-        return {"blocks": [unique[id(block)] for block in self.blocks], "head": contiguous(ops.transpose(table))}
+        return {
+            "blocks": [unique[id(block)] for block in self.blocks],
+            "head": contiguous(ops.transpose(table)),
+            "table": table,
+        }
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights=None):
         """Process ``t`` new tokens (``(batch, t)``) written at cache position ``index``.
@@ -186,7 +198,7 @@ class CachedTransformer:
             new_cache.append(layer_cache)
         if self.final_norm is not None:
             x = self.final_norm.call(x)
-        return self.logits(x[:, -1], weights["head"]), tuple(new_cache)
+        return self.logits(x[:, -1], weights["head"], weights.get("table")), tuple(new_cache)
 
 
 def _dense(layer, x):

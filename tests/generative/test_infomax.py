@@ -70,7 +70,9 @@ def test_infomax_codes_beat_random_encoder_and_pixels_on_digits():
     model = DeepInfomax(input_shape=(8, 8, 1), latent_dim=64, channels=32, hidden=256, seed=0)
     random_encoder = knn_label_agreement(model.encode(x_test), y_test)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    model.fit(x_train, epochs=60, batch_size=128, verbose=0)
+    # k-NN agreement rises steadily with training (JAX: 0.877 at 60 epochs, 0.892 at 100; pixels
+    # 0.875), so 100 epochs keep a clear margin over the pixels on both backends
+    model.fit(x_train, epochs=100, batch_size=128, verbose=0)
     learned = knn_label_agreement(model.encode(x_test), y_test)
     pixels = knn_label_agreement(x_test, y_test)
     print(f"Deep INFOMAX held-out k-NN label agreement: codes {learned:.3f}, random encoder "

@@ -6,7 +6,7 @@ compiled), so the same comparisons hold trivially there."""
 import keras
 import numpy as np
 import pytest
-from decoding_models import tiny_model
+from decoding_models import tiny_model, tiny_t5
 
 from kexue.decoding import CachedDecoder
 
@@ -57,6 +57,21 @@ def test_compiled_beam_search_equals_eager(model):
                "no_repeat_ngram_size": 2}
     eager = CachedDecoder(model).generate(PROMPTS, **options)
     _same(eager, CachedDecoder(model, compile=True).generate(PROMPTS, **options))
+
+
+@pytest.mark.slow  # two torch.compile runs of the T5 step: about 90 s on 2 CPU cores
+@pytest.mark.parametrize("options", [
+    {"max_new_tokens": 6, "end_ids": [1, 2]},
+    {"max_new_tokens": 5, "end_ids": [1, 2], "num_beams": 3, "num_return_sequences": 2},
+], ids=["greedy", "beam"])
+def test_compiled_t5_equals_eager(options):
+    t5 = tiny_t5(seed=1)
+    sources = [[3, 4, 5, 6, 7, 8, 1], [9, 10, 1]]  # ragged: the source is left-padded
+    eager = CachedDecoder(t5).generate(sources, **options)
+    before = _graphs()
+    _same(eager, CachedDecoder(t5, compile=True).generate(sources, **options))
+    if TORCH:
+        assert _graphs() - before == 1, "the T5 step should compile to one graph for every step"
 
 
 def test_sampling_with_compile_runs_eagerly_and_matches(model):

@@ -256,8 +256,9 @@ def _norm(w, x):
     return w.call(x)
 
 
-def _attention_step(w, x, mask, cache, index):
-    """Self-attention of the new positions over the cache, writing their keys and values."""
+def _attention_step(w, x, mask, cache, index, bias=None):
+    """Self-attention of the new positions over the cache, writing their keys and values;
+    ``bias``: an additive score bias (T5's relative positions)."""
     att = w["attention"]
     qkv = _linear(x, w["qkv"], w["qkv_bias"])
     qkv = ops.reshape(qkv, ops.shape(qkv)[:-1] + (3, att.heads, att.head_size))
@@ -271,37 +272,58 @@ def _attention_step(w, x, mask, cache, index):
     k = ops.slice_update(cache[0], start, ops.cast(k, cache[0].dtype))
     v = ops.slice_update(cache[1], start, ops.cast(v, cache[1].dtype))
     scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
-    out = _attend(q, k, v, mask, scale)
-    out = ops.reshape(out, ops.shape(out)[:-2] + (att.heads * att.head_size,))
+    out = _attend(q, k, v, mask, scale, bias)
     return _linear(out, w["out"], w["out_bias"]), (k, v)
 
 
-def _attend(q, k, v, mask, scale: float):
-    """Masked softmax attention of ``q`` ``(batch, t, heads, size)`` over the cache ``k``, ``v``
-    ``(batch, max_len, heads, size)``; ``mask`` ``(batch, 1, t, max_len)``. Written out rather
-    than ``ops.dot_product_attention``, whose torch version probes the fused kernels in Python
-    at every call (and so cannot be traced by ``torch.compile`` in one graph)."""
+def _cross_attention_step(w, x, source_mask):
+    """Cross-attention of the new positions over the source keys and values that
+    :meth:`~kexue.decoding.seq2seq_cache.CachedSeq2Seq.weights` computed once."""
+    q = _linear(x, *w["cross_query"])
+    q = ops.reshape(q, ops.shape(q)[:-1] + tuple(ops.shape(w["cross_key"])[-2:]))
+    out = _attend(q, w["cross_key"], w["cross_value"], source_mask, w["cross_scale"])
+    return _linear(out, *w["cross_out"])
+
+
+def _attend(q, k, v, mask, scale: float, bias=None):
+    """Masked softmax attention of ``q`` ``(batch, t, heads, size)`` over ``k``, ``v``
+    ``(batch, keys, heads, size)``; ``mask`` (and the optional additive ``bias``) broadcast to
+    ``(batch, heads, t, keys)``. Returns ``(batch, t, heads * size)``. Written out rather than
+    ``ops.dot_product_attention``, whose torch version probes the fused kernels in Python at
+    every call (and so cannot be traced by ``torch.compile`` in one graph)."""
     scores = ops.einsum("bthd,blhd->bhtl", q * ops.cast(scale, q.dtype), k)
-    scores = ops.where(mask, ops.cast(scores, "float32"), NEG)
-    probs = ops.cast(ops.softmax(scores, axis=-1), v.dtype)
-    return ops.einsum("bhtl,blhd->bthd", probs, v)
+    scores = ops.cast(scores, "float32")
+    if bias is not None:
+        scores = scores + ops.cast(bias, "float32")
+    probs = ops.cast(ops.softmax(ops.where(mask, scores, NEG), axis=-1), v.dtype)
+    out = ops.einsum("bhtl,blhd->bthd", probs, v)
+    return ops.reshape(out, ops.shape(out)[:-2] + (ops.shape(out)[-2] * ops.shape(out)[-1],))
 
 
-def _block_step(w, x, mask, cache, index):
-    """One :class:`~kexue.models.block.TransformerBlock` (inference, no condition)."""
-    pre = w["pre"]
-    h = _norm(w["attention_norm"], x) if pre else x
-    h, cache = _attention_step(w, h, mask, cache, index)
-    x = x + h
-    if not pre:
-        x = _norm(w["attention_norm"], x)
-    h = _norm(w["feedforward_norm"], x) if pre else x
+def _feedforward(w, h):
     inner = w["act"](_linear(h, w["inner"], w["inner_bias"]))
     if w["gate"] is not None:
         inner = inner * _linear(h, w["gate"], w["gate_bias"])
-    x = x + _linear(inner, w["outer"], w["outer_bias"])
-    if not pre:
-        x = _norm(w["feedforward_norm"], x)
+    return _linear(inner, w["outer"], w["outer_bias"])
+
+
+def _block_step(w, x, mask, cache, index, bias=None, source_mask=None):
+    """One :class:`~kexue.models.block.TransformerBlock` (inference, no condition): each
+    sub-layer is a residual with its norm before (``pre``) or after it. A decoder block of an
+    encoder-decoder (weights with ``cross_*`` entries) attends to the source between
+    self-attention and feed-forward; ``bias`` is added to the self-attention scores."""
+
+    def into(norm):  # the sub-layer's input
+        return _norm(norm, x) if w["pre"] else x
+
+    def add(norm, h):  # the residual, then the post-norm
+        return x + h if w["pre"] else _norm(norm, x + h)
+
+    h, cache = _attention_step(w, into(w["attention_norm"]), mask, cache, index, bias)
+    x = add(w["attention_norm"], h)
+    if "cross_key" in w:
+        x = add(w["cross_norm"], _cross_attention_step(w, into(w["cross_norm"]), source_mask))
+    x = add(w["feedforward_norm"], _feedforward(w, into(w["feedforward_norm"])))
     return x, cache
 
 

@@ -78,6 +78,7 @@ def top_k_filter(scores, k: int):
     """Keep the ``k`` highest scores per row (ties with the k-th are kept too)."""
     if int(k) < 1:
         raise ValueError(f"top_k must be at least 1, got {k}.")
+    scores = ops.convert_to_tensor(scores)
     if k >= ops.shape(scores)[-1]:
         return scores
     kth = ops.top_k(scores, int(k))[0][..., -1:]
@@ -88,6 +89,7 @@ def top_p_filter(scores, p: float):
     """Nucleus filter: keep the most probable tokens until their mass reaches ``p``."""
     if not 0 < p <= 1:
         raise ValueError(f"top_p must be in (0, 1], got {p}.")
+    scores = ops.convert_to_tensor(scores)
     order = ops.argsort(-scores, axis=-1)
     ranked = ops.take_along_axis(scores, order, axis=-1)
     probs = ops.softmax(ranked, axis=-1)

@@ -28,8 +28,7 @@ import keras
 from keras import ops
 
 from kexue.backend import contiguous
-from kexue.decoding.cache import CachedTransformer, _block_weights, _linear, _norm
-from kexue.decoding.samplers import NEG
+from kexue.decoding.cache import CachedTransformer, _block_step, _block_weights, _linear
 
 
 class CachedSeq2Seq:
@@ -143,43 +142,7 @@ class CachedSeq2Seq:
             bias = self.relative.bias_for(queries, ops.shape(cache[0][0])[1])
         new_cache = []
         for w, layer_cache in zip(weights["blocks"], cache):
-            x, layer_cache = _decoder_block_step(w, x, mask, bias, layer_cache, index, weights["source_mask"])
+            x, layer_cache = _block_step(w, x, mask, layer_cache, index, bias, weights["source_mask"])
             new_cache.append(layer_cache)
         x = self.final_norm.call(x[:, -1])
         return ops.cast(ops.matmul(x, weights["head"]), "float32"), tuple(new_cache)
-
-
-def _attention(q, k, v, mask, scale, bias=None):
-    """Softmax attention ``q`` ``(b, t, h, d)`` over ``k``, ``v`` ``(b, s, h, d)``, with an
-    additive ``bias`` and a boolean ``mask`` broadcastable to ``(b, h, t, s)``."""
-    scores = ops.cast(ops.einsum("bthd,bshd->bhts", q, k), "float32") * scale
-    if bias is not None:
-        scores = scores + ops.cast(bias, "float32")
-    scores = ops.where(mask, scores, NEG)
-    probs = ops.cast(ops.softmax(scores, axis=-1), v.dtype)
-    out = ops.einsum("bhts,bshd->bthd", probs, v)
-    return ops.reshape(out, ops.shape(out)[:-2] + (ops.shape(out)[-2] * ops.shape(out)[-1],))
-
-
-def _decoder_block_step(w, x, mask, bias, cache, index, source_mask):
-    """One pre-norm decoder block: cached self-attention (with the position bias), cross-attention
-    over the precomputed source keys and values, feed-forward."""
-    att = w["attention"]
-    h = _norm(w["attention_norm"], x)
-    qkv = _linear(h, w["qkv"], w["qkv_bias"])
-    qkv = ops.reshape(qkv, ops.shape(qkv)[:-1] + (3, att.heads, att.head_size))
-    start = [0, index, 0, 0]
-    k = ops.slice_update(cache[0], start, ops.cast(qkv[:, :, 1], cache[0].dtype))
-    v = ops.slice_update(cache[1], start, ops.cast(qkv[:, :, 2], cache[1].dtype))
-    scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
-    x = x + _linear(_attention(qkv[:, :, 0], k, v, mask, scale, bias), w["out"], w["out_bias"])
-    h = _norm(w["cross_norm"], x)
-    q = _linear(h, *w["cross_query"])
-    q = ops.reshape(q, ops.shape(q)[:-1] + (att.heads, att.head_size))
-    out = _attention(q, w["cross_key"], w["cross_value"], source_mask, w["cross_scale"])
-    x = x + _linear(out, *w["cross_out"])
-    h = _norm(w["feedforward_norm"], x)
-    inner = w["act"](_linear(h, w["inner"], w["inner_bias"]))
-    if w["gate"] is not None:
-        inner = inner * _linear(h, w["gate"], w["gate_bias"])
-    return x + _linear(inner, w["outer"], w["outer_bias"]), (k, v)

@@ -10,6 +10,11 @@ It trains on ``kexue.generative.data.load_dataset(data)``, writes into ``out_dir
 ``interpolations.png`` where the model has a latent space, and the saved model
 (``model.keras`` or ``*.weights.h5``), and returns the metrics.
 Entries are imported lazily, so registering a model costs nothing at start-up.
+
+Example:
+    >>> from kexue.generative.zoo import MODELS, get_trainer
+    >>> get_trainer("vae").__name__, "glow" in MODELS
+    ('train_vae', True)
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Example:
     >>> import numpy as np
     >>> from kexue.layers.attention import MultiHeadAttention
     >>> x = np.random.rand(2, 5, 16).astype("float32")
-    >>> MultiHeadAttention(heads=4, head_size=4)(x).shape
+    >>> tuple(MultiHeadAttention(heads=4, head_size=4)(x).shape)
     (2, 5, 16)
 """
 

@@ -8,7 +8,7 @@ Example:
     >>> from kexue.layers.embedding import TiedEmbedding
     >>> emb = TiedEmbedding(input_dim=10, output_dim=4)
     >>> h = emb(np.array([[1, 2, 3]]))
-    >>> emb(h, mode="logits").shape
+    >>> tuple(emb(h, mode="logits").shape)
     (1, 3, 10)
 """
 

@@ -4,7 +4,7 @@
 Example:
     >>> import numpy as np
     >>> from kexue.layers.feedforward import FeedForward
-    >>> FeedForward(units=32, activation="gelu")(np.ones((2, 3, 8), "float32")).shape
+    >>> tuple(FeedForward(units=32, activation="gelu")(np.ones((2, 3, 8), "float32")).shape)
     (2, 3, 8)
 """
 

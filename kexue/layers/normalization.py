@@ -10,7 +10,7 @@ Example:
     >>> x = np.random.rand(2, 5, 8).astype("float32")
     >>> c = np.random.rand(2, 3).astype("float32")
     >>> y = LayerNorm(conditional=True)(x, condition=c)
-    >>> y.shape
+    >>> tuple(y.shape)
     (2, 5, 8)
 """
 

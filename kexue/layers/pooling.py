@@ -4,7 +4,7 @@ Example:
     >>> import numpy as np
     >>> from kexue.layers.pooling import MaskedMeanPooling
     >>> h = np.ones((1, 3, 4), "float32"); ids = np.array([[5, 6, 0]])
-    >>> MaskedMeanPooling()(h, token_ids=ids).shape
+    >>> tuple(MaskedMeanPooling()(h, token_ids=ids).shape)
     (1, 4)
 """
 

@@ -5,11 +5,11 @@ Example:
     >>> import numpy as np
     >>> from kexue.layers.positions import PositionEmbedding, apply_rotary, rotary_sin_cos
     >>> x = np.zeros((2, 7, 16), dtype="float32")
-    >>> PositionEmbedding(input_dim=32, output_dim=16)(x).shape
+    >>> tuple(PositionEmbedding(input_dim=32, output_dim=16)(x).shape)
     (1, 7, 16)
     >>> sin, cos = rotary_sin_cos(7, 8)
     >>> q = np.random.rand(2, 7, 4, 8).astype("float32")  # (batch, seq, heads, head_size)
-    >>> apply_rotary(q, sin, cos).shape
+    >>> tuple(apply_rotary(q, sin, cos).shape)
     (2, 7, 4, 8)
 """
 

@@ -11,7 +11,7 @@ Example:
     >>> import numpy as np
     >>> from kexue.models.block import TransformerBlock
     >>> block = TransformerBlock(num_heads=4, head_size=8, intermediate_size=64, name="layer_0")
-    >>> block(np.random.rand(2, 5, 32).astype("float32")).shape
+    >>> tuple(block(np.random.rand(2, 5, 32).astype("float32")).shape)
     (2, 5, 32)
 """
 

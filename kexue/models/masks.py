@@ -7,12 +7,15 @@ Padding keys (token id == ``pad_token_id``) are never attended to. In the LM and
 position may always attend to itself, so fully padded rows stay finite.
 
 Example:
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from kexue.models.masks import AttentionMask
     >>> ids = np.array([[5, 6, 7, 0]]); seg = np.array([[0, 0, 1, 0]])
     >>> m = AttentionMask(application="unilm")(ids, seg)
-    >>> np.asarray(m)[0, 0].astype(int).tolist()
-    [[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 0, 1]]
+    >>> np.asarray(keras.ops.convert_to_numpy(m))[0, 0].astype(int).tolist()
+    [[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]
+
+    (The padded last position is never a key for the others; as a query it continues the
+    target segment, so it sees the source, the target and itself.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,15 @@
 """LAMB-style layer adaptation: rescale each variable's update by the trust ratio
-``‖w‖ / ‖u‖`` where ``u = -Δw / lr`` is the base optimizer's update direction."""
+``‖w‖ / ‖u‖`` where ``u = -Δw / lr`` is the base optimizer's update direction.
+
+Example:
+    >>> import keras, numpy as np
+    >>> from kexue.optimizers.adaptation import adapt_update
+    >>> old = keras.ops.convert_to_tensor(np.array([3.0, 4.0], "float32"))  # ‖w‖ = 5
+    >>> w = keras.Variable(np.array([2.9, 4.0], "float32"))     # after a step of ‖u‖ = 1 at lr 0.1
+    >>> adapt_update(w, old, 0.1)
+    >>> keras.ops.convert_to_numpy(w.value).round(4).tolist()   # the step scaled by 5 / 1
+    [2.5, 4.0]
+"""
 
 from __future__ import annotations
 

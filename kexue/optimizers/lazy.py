@@ -1,5 +1,15 @@
 """Lazy optimisation: rows whose gradient is entirely zero keep their value and their
 optimizer moments (useful for large embedding tables where most rows are absent in a batch).
+
+Example:
+    >>> import keras, numpy as np
+    >>> from kexue.optimizers.lazy import nonzero_rows, restore_untouched_rows
+    >>> grad = np.array([[0.0, 0.0], [1.0, 0.0]], "float32")    # row 0 had no gradient
+    >>> old = keras.ops.convert_to_tensor(np.ones((2, 2), "float32"))
+    >>> table = keras.Variable(np.full((2, 2), 0.5, "float32"))  # a dense update moved both rows
+    >>> restore_untouched_rows(nonzero_rows(grad), [table], [old])
+    >>> keras.ops.convert_to_numpy(table.value).tolist()
+    [[1.0, 1.0], [0.5, 0.5]]
 """
 
 from __future__ import annotations

@@ -3,6 +3,15 @@ then ``fast = slow``.
 
 The slow copy starts equal to the weights when the optimizer is built (never at zero), so
 the first synchronisation does not scale the weights by ``alpha``.
+
+Example:
+    >>> import keras, numpy as np
+    >>> from kexue.optimizers.lookahead import lookahead_sync
+    >>> fast = keras.Variable(np.array([2.0], "float32"))
+    >>> slow = keras.Variable(np.array([0.0], "float32"))
+    >>> lookahead_sync(1, [fast], [slow], k=2, alpha=0.5)    # second of k = 2 steps: sync
+    >>> float(keras.ops.convert_to_numpy(slow.value)[0]), float(keras.ops.convert_to_numpy(fast.value)[0])
+    (1.0, 1.0)
 """
 
 from __future__ import annotations

@@ -1,6 +1,21 @@
 """Atomic snapshots of a whole training state: every model variable (random-seed states
 included), every optimizer variable (moments, EMA, accumulators, Lookahead's slow weights,
-the iteration counter) and the loop's counters."""
+the iteration counter) and the loop's counters.
+
+Example:
+    >>> import tempfile, keras, numpy as np
+    >>> from kexue.training.state import load_training_state, save_training_state
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> _ = model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = save_training_state(folder, model, {"epoch": 1})
+    >>> _ = model.layers[0].kernel.assign(np.zeros((3, 1)))          # lose the trained weights...
+    >>> load_training_state(folder, model)                       # ...and get them back
+    {'epoch': 1}
+    >>> bool(np.any(keras.ops.convert_to_numpy(model.layers[0].kernel) != 0))
+    True
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 driving the same kexue model) and vs ``transformers`` ``generate`` on the same GPT-2 shape.
 
 GPT-2 shape with random weights: 6 layers, hidden 384, 6 heads, vocabulary 50257, a
-16-token prompt, exactly 64 new tokens (no end id), greedy and beam 4, batch 1 and 8.
+16-token prompt (``--prompt N`` for another length), exactly 64 new tokens (no end id), greedy and beam 4, batch 1 and 8.
 Each Keras backend runs in its own subprocess; transformers runs in the torch one. Reported:
 new tokens per second (batch × 64 / seconds), best of ``--repeats`` timed runs after one
 warm-up run (which includes compilation; its extra time is printed as "compile s"). On torch
@@ -30,7 +30,7 @@ import types
 
 import numpy as np
 
-NEW, PROMPT = 64, 16
+NEW = 64
 CONFIG = {"vocab_size": 50257, "n_embd": 384, "n_layer": 6, "n_head": 6, "n_positions": 1024}
 CASES = [(1, 1), (8, 1), (1, 4), (8, 4)]  # (batch, beams)
 
@@ -74,7 +74,7 @@ def run_backend(args) -> list[dict]:
 
     model = build_transformer_model(CONFIG, model="gpt2", with_mlm="linear")
     rng = np.random.default_rng(0)
-    prompts = rng.integers(3, CONFIG["vocab_size"], size=(8, PROMPT)).astype("int32")
+    prompts = rng.integers(3, CONFIG["vocab_size"], size=(8, args.prompt)).astype("int32")
     torch_backend = keras.backend.backend() == "torch"
     decoder = CachedDecoder(model, compile=torch_backend)
     eager = CachedDecoder(model) if torch_backend else None
@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="intra-op threads for torch and XLA (all contenders); on an "
                         "oversubscribed machine 2 threads make every small matmul wait ~50 ms")
+    parser.add_argument("--prompt", type=int, default=16, help="prompt length (tokens)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -150,12 +151,12 @@ def main() -> None:
         env = dict(os.environ, KERAS_BACKEND=backend, OMP_NUM_THREADS=threads, XLA_FLAGS=xla,
                    TORCHINDUCTOR_CACHE_DIR=cache_dir)
         cmd = [sys.executable, __file__, "--worker", "--repeats", str(args.repeats),
-               "--uncached-rows", str(args.uncached_rows), "--threads", threads,
+               "--uncached-rows", str(args.uncached_rows), "--threads", threads, "--prompt", str(args.prompt),
                "--cases", args.cases] + (["--skip-uncached"] if args.skip_uncached else [])
         out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
         rows += json.loads(out.strip().splitlines()[-1])
     hf = {(r["batch"], r["beams"]): r["transformers"] for r in rows if "transformers" in r}
-    print(f"GPT-2 shape {CONFIG}, prompt {PROMPT}, {NEW} new tokens, {args.threads} thread(s); "
+    print(f"GPT-2 shape {CONFIG}, prompt {args.prompt}, {NEW} new tokens, {args.threads} thread(s); "
           "new tokens/s (batch × new tokens / s)")
     print("| backend | batch | beams | kexue cached | (eager) | compile s | bert4keras uncached | ratio "
           "| transformers | ratio |")

@@ -292,22 +292,6 @@ def sync_training_state(model: Any) -> None:
         model.jax_state_sync()
 
 
-def contiguous(x: Tensor) -> Tensor:
-    """``x`` laid out densely in memory (torch views such as a transpose are copied once);
-    other backends choose layouts themselves. A transposed 50k × 384 output embedding
-    multiplies about twice as fast on CPU once made contiguous.
-
-    Example:
-        >>> import keras
-        >>> from kexue.backend import contiguous
-        >>> tuple(contiguous(keras.ops.transpose(keras.ops.ones((2, 3)))).shape)
-        (3, 2)
-    """
-    if _backend() == "torch":
-        return keras.ops.convert_to_tensor(x).contiguous()
-    return x
-
-
 def linear(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ kernel + bias`` (``kernel`` ``[in, out]``), as one fused matmul-and-add where the
     backend has one (torch: ``addmm``; a separate bias add costs ~8% of a BERT forward on CPU);

@@ -27,7 +27,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kexue.backend import contiguous
 from kexue.decoding.cache import CachedTransformer, _block_step, _block_weights, _linear
 
 
@@ -125,9 +124,9 @@ class CachedSeq2Seq:
             head = ops.cast(ops.convert_to_tensor(self.lm_head.kernel), dtype)
         else:
             table = ops.cast(ops.convert_to_tensor(self.token_embedding.embeddings), dtype)
-            head = contiguous(ops.transpose(table))
             if self.output_scale is not None:
-                head = head * ops.cast(self.output_scale.scale, dtype)
+                table = table * ops.cast(self.output_scale.scale, dtype)
+            head = ops.transpose(table)  # a view: see CachedTransformer.logits
         source_mask = ops.cast(source_valid, "bool")[:, None, None, :]
         return {"blocks": blocks, "head": head, "source_mask": source_mask}
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kexue.backend import TransposedWeight, write_positions
 from kexue.decoding.samplers import NEG
 from kexue.layers.positions import apply_rotary, rotary_sin_cos
 
@@ -91,6 +92,7 @@ class CachedTransformer:
         self.num_heads = first.num_heads
         self.head_size = first.head_size
         self.variables = list(model.weights)
+        self._head = None  # the prepared output embedding, reused while it is current
 
     @staticmethod
     def _block_sequence(model, find) -> list:
@@ -141,36 +143,30 @@ class CachedTransformer:
             x = _dense(self.embedding_projection, x)
         return x
 
-    def logits(self, hidden, table=None):
+    def logits(self, hidden, head=None):
         """LM head on hidden states ``(..., hidden)`` -> float32 logits ``(..., vocab)``;
-        ``table`` is the output embedding ``(vocab, hidden)`` in the compute dtype, if already
-        at hand. The product is ``hidden @ table^T`` on the transposed *view*: measured on one
-        CPU thread with a 50k-token vocabulary (torch and XLA, 1-32 rows) it is within 10% of
-        the best of the three layouts everywhere, while a contiguous transposed copy is up to
-        1.5x slower at 8-32 rows and ``(table @ hidden^T)^T`` up to 2x slower at 4 rows."""
+        ``head`` is the output embedding as a :class:`~kexue.backend.TransposedWeight`, if
+        already at hand (from :meth:`weights`)."""
         h = hidden
         if self.mlm_dense is not None:
             h = _dense(self.mlm_dense, h)
         if self.mlm_norm is not None:
             h = self.mlm_norm.call(h)
-        if table is None:
-            h = self.token_embedding.call(h, mode="logits")
-        else:
-            h = ops.matmul(h, ops.transpose(table))
+        h = self.token_embedding.call(h, mode="logits") if head is None else head(h)
         if self.mlm_bias is not None:
             h = self.mlm_bias.call(h)
         return ops.cast(h, "float32")
 
-    def weights(self) -> dict:
+    def weights(self, rows: int = 1) -> dict:
         """The blocks' weights as plain tensors (query/key/value kernels fused), one entry per
-        block application, and the output embedding; read once per decoding call, outside the
-        step loop."""
+        block application, and the output embedding prepared for ``rows``-row steps; read once
+        per decoding call, outside the step loop."""
         unique = {}
         for block in self.blocks:
             if id(block) not in unique:
                 unique[id(block)] = _block_weights(block)
-        table = ops.cast(ops.convert_to_tensor(self.token_embedding.embeddings), self.blocks[0].compute_dtype)
-        return {"blocks": [unique[id(block)] for block in self.blocks], "table": table}
+        self._head = output_head(self._head, self.token_embedding.embeddings, rows, self.blocks[0].compute_dtype)
+        return {"blocks": [unique[id(block)] for block in self.blocks], "head": self._head}
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights=None):
         """Process ``t`` new tokens (``(batch, t)``) written at cache position ``index``.
@@ -192,7 +188,18 @@ class CachedTransformer:
             new_cache.append(layer_cache)
         if self.final_norm is not None:
             x = self.final_norm.call(x)
-        return self.logits(x[:, -1], weights["table"]), tuple(new_cache)
+        return self.logits(x[:, -1], weights["head"]), tuple(new_cache)
+
+
+def output_head(previous, variable, rows: int, dtype: str, transpose: bool = False) -> TransposedWeight:
+    """``variable`` (an output embedding ``[vocab, hidden]``, or with ``transpose`` a kernel
+    ``[hidden, vocab]``) as a :class:`~kexue.backend.TransposedWeight` for ``rows``-row steps;
+    ``previous`` is returned instead when it was prepared from the same, unchanged values."""
+    source = ops.convert_to_tensor(variable)
+    if previous is not None and previous.fits(source, rows):
+        return previous
+    weight = ops.cast(source, dtype)
+    return TransposedWeight(ops.transpose(weight) if transpose else weight, rows, source)
 
 
 def _dense(layer, x):
@@ -262,9 +269,7 @@ def _attention_step(w, x, mask, cache, index, bias=None):
         q, k = apply_rotary(q, sin, cos), apply_rotary(k, sin, cos)
         if att.rotary_value:
             v = apply_rotary(v, sin, cos)
-    start = [0, index, 0, 0]
-    k = ops.slice_update(cache[0], start, ops.cast(k, cache[0].dtype))
-    v = ops.slice_update(cache[1], start, ops.cast(v, cache[1].dtype))
+    k, v = write_positions(cache[0], index, k), write_positions(cache[1], index, v)
     scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
     out = _attend(q, k, v, mask, scale, bias)
     return _linear(out, w["out"], w["out_bias"]), (k, v)

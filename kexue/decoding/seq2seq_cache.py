@@ -27,7 +27,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kexue.decoding.cache import CachedTransformer, _block_step, _block_weights, _linear
+from kexue.decoding.cache import CachedTransformer, _block_step, _block_weights, _linear, output_head
 
 
 class CachedSeq2Seq:
@@ -81,6 +81,7 @@ class CachedSeq2Seq:
         self.num_heads = self.blocks[0].num_heads
         self.head_size = self.blocks[0].head_size
         self.variables = list(model.weights)
+        self._head = None  # the prepared output projection, reused while it is current
 
     def encode(self, source_ids):
         """Encoder output ``(batch, source_len, hidden)`` (source padding = the padding id)."""
@@ -92,7 +93,7 @@ class CachedSeq2Seq:
         shape = (batch, max_len, self.num_heads, self.head_size)
         return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in self.blocks)
 
-    def weights(self, encoded, source_valid) -> dict:
+    def weights(self, encoded, source_valid, rows: int = 1) -> dict:
         """Decoder weights as tensors plus each block's cross-attention keys and values over
         ``encoded`` (rows as in the decoding batch) and the source mask; computed once per
         generation call."""
@@ -121,14 +122,11 @@ class CachedSeq2Seq:
             )
             blocks.append(w)
         if self.lm_head is not None:
-            head = ops.cast(ops.convert_to_tensor(self.lm_head.kernel), dtype)
+            self._head = output_head(self._head, self.lm_head.kernel, rows, dtype, transpose=True)
         else:
-            table = ops.cast(ops.convert_to_tensor(self.token_embedding.embeddings), dtype)
-            if self.output_scale is not None:
-                table = table * ops.cast(self.output_scale.scale, dtype)
-            head = ops.transpose(table)  # a view: see CachedTransformer.logits
+            self._head = output_head(self._head, self.token_embedding.embeddings, rows, dtype)
         source_mask = ops.cast(source_valid, "bool")[:, None, None, :]
-        return {"blocks": blocks, "head": head, "source_mask": source_mask}
+        return {"blocks": blocks, "head": self._head, "source_mask": source_mask}
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights):
         """Process ``t`` new decoder tokens written at cache position ``index``; returns the
@@ -143,5 +141,7 @@ class CachedSeq2Seq:
         for w, layer_cache in zip(weights["blocks"], cache):
             x, layer_cache = _block_step(w, x, mask, layer_cache, index, bias, weights["source_mask"])
             new_cache.append(layer_cache)
-        x = self.final_norm.call(x[:, -1])
-        return ops.cast(ops.matmul(x, weights["head"]), "float32"), tuple(new_cache)
+        logits = weights["head"](self.final_norm.call(x[:, -1]))
+        if self.output_scale is not None:  # tied output embedding, scaled (T5 v1.0)
+            logits = logits * ops.cast(self.output_scale.scale, logits.dtype)
+        return ops.cast(logits, "float32"), tuple(new_cache)

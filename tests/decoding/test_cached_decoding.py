@@ -109,3 +109,19 @@ def test_wide_beam_equals_brute_force_enumeration(alpha):
     )
     assert [tuple(s.tolist()) for s in out.sequences[0]] == [s for s, _ in every[:3]]
     np.testing.assert_allclose(out.scores[0], [v for _, v in every[:3]], atol=1e-4)
+
+
+def test_decoder_sees_weights_changed_between_calls():
+    """A reused CachedDecoder prepares the output embedding once (oneDNN-packed on torch); a
+    weight update between calls must reach the next call, as with a fresh decoder."""
+    model = tiny_model("gpt2", seed=3)
+    decoder = CachedDecoder(model)
+    prompts = [[3, 4, 5], [6, 7, 8], [9, 10, 11], [12, 13, 14]]  # 4 rows: the packed path
+    before = decoder.generate(prompts, max_new_tokens=4)
+    rng = np.random.default_rng(4)
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+    after = decoder.generate(prompts, max_new_tokens=4)
+    fresh = CachedDecoder(model).generate(prompts, max_new_tokens=4)
+    np.testing.assert_allclose(after.scores, fresh.scores, rtol=1e-5)
+    assert [s[0].tolist() for s in after.sequences] == [s[0].tolist() for s in fresh.sequences]
+    assert not np.allclose(before.scores, after.scores)

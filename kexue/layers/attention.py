@@ -23,6 +23,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kexue import backend
 from kexue.layers.linear import Linear
 from kexue.layers.positions import apply_rotary, nezha_relative_table, rotary_sin_cos
 
@@ -141,7 +142,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 if mask is not None:  # some backends take a bias or a mask, not both
                     floor = -0.7 * float(np.finfo(keras.backend.standardize_dtype(q.dtype)).max)
                     bias, mask = ops.where(mask, bias, ops.cast(floor, q.dtype)), None
-            return ops.dot_product_attention(q, k, v, bias=bias, mask=mask, scale=scale)
+            return backend.dot_product_attention(q, k, v, mask=mask, bias=bias, scale=scale)
         # Explicit path: NEZHA relative terms or attention dropout.
         scores = ops.einsum("bthd,bshd->bhts", q, k)
         relative = None

@@ -1,12 +1,12 @@
-"""kexue.backend's two decoding helpers: the output projection prepared once
-(``TransposedWeight``, oneDNN-packed on torch) and the in-place cache write
-(``write_positions``), against NumPy."""
+"""kexue.backend's fast paths, against NumPy: the output projection prepared once
+(``TransposedWeight``, oneDNN-packed on torch), the in-place cache write (``write_positions``)
+and attention on transposed views (``dot_product_attention``)."""
 
 import keras
 import numpy as np
 import pytest
 
-from kexue.backend import TransposedWeight, write_positions
+from kexue.backend import TransposedWeight, dot_product_attention, write_positions
 
 TORCH = keras.backend.backend() == "torch"
 
@@ -52,3 +52,36 @@ def test_write_positions_writes_the_slot_and_keeps_the_rest():
     if TORCH:  # in place: the decoding loop never copies its cache to write one position
         out = write_positions(cache, 2, update)
         assert out is cache
+
+
+def _attention_reference(q, k, v, mask, bias, scale):
+    scores = np.einsum("bthd,bshd->bhts", q, k) * scale
+    if bias is not None:
+        scores = scores + bias
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    probs = np.exp(scores - scores.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    return np.einsum("bhts,bshd->bthd", probs, v)
+
+
+@pytest.mark.parametrize("kind", ["plain", "mask", "bias"])
+def test_dot_product_attention_equals_numpy(kind):
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(2, 5, 3, 4)).astype("float32")
+    k, v = (rng.normal(size=(2, 7, 3, 4)).astype("float32") for _ in range(2))
+    mask = bias = None
+    if kind == "mask":  # (batch, 1, 1, keys): padding, every query keeps some keys
+        mask = np.ones((2, 1, 1, 7), bool)
+        mask[1, ..., 4:] = False
+    if kind == "bias":
+        bias = rng.normal(size=(1, 3, 5, 7)).astype("float32")
+    got = dot_product_attention(q, k, v, mask=mask, bias=bias, scale=0.5)
+    expected = _attention_reference(q, k, v, mask, bias, 0.5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_dot_product_attention_refuses_mask_and_bias_together():
+    x = np.zeros((1, 2, 1, 4), "float32")
+    with pytest.raises(ValueError, match="not both"):
+        dot_product_attention(x, x, x, mask=np.ones((1, 1, 2, 2), bool), bias=np.zeros((1, 1, 2, 2), "float32"))

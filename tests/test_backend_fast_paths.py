@@ -21,10 +21,10 @@ def test_transposed_weight_equals_numpy(rows):
     # the packing is a hint for one row count; other counts still give the right product
     other = rng.normal(size=(5, 24)).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(head(other)), other @ w.T, rtol=1e-5, atol=1e-5)
-    if TORCH:  # packed exactly where it pays: 2-16 rows of float32 on a oneDNN build
+    if TORCH:  # packed exactly where it pays: 2 or more rows of float32 on a oneDNN build
         import torch
 
-        expected = torch.backends.mkldnn.is_available() and 2 <= rows <= 16
+        expected = torch.backends.mkldnn.is_available() and rows >= 2
         assert (head.packed is not None) == expected
 
 

@@ -1,0 +1,38 @@
+"""The one backend seam: everything in kexue that is not plain ``keras.ops``, small and tested.
+
+- :mod:`kexue.backend.gradients` -- ``grad``, ``value_and_grad``, ``variable_grads``
+  (``keras.ops`` has no autodiff).
+- :mod:`kexue.backend.compiling` -- ``jit``, ``jit_with_variables``, ``while_loop``,
+  ``loop_seed``, ``sync_training_state`` (compiling whole decoding loops; JAX's training state).
+- :mod:`kexue.backend.kernels` -- ``linear``, ``dot_product_attention``, ``TransposedWeight``,
+  ``write_positions`` (faster kernels on torch, ``keras.ops`` elsewhere).
+
+Import them from here: ``from kexue.backend import grad``. docs/backends.md says why each is
+backend-specific.
+
+Example:
+    >>> import keras
+    >>> from kexue.backend import grad
+    >>> g = grad(lambda x: keras.ops.sum(x ** 2))
+    >>> [float(v) for v in keras.ops.convert_to_numpy(g(keras.ops.ones((3,))))]
+    [2.0, 2.0, 2.0]
+"""
+
+from kexue.backend.compiling import jit, jit_with_variables, loop_seed, sync_training_state, while_loop
+from kexue.backend.gradients import grad, value_and_grad, variable_grads
+from kexue.backend.kernels import TransposedWeight, dot_product_attention, linear, write_positions
+
+__all__ = [
+    "TransposedWeight",
+    "dot_product_attention",
+    "grad",
+    "jit",
+    "jit_with_variables",
+    "linear",
+    "loop_seed",
+    "sync_training_state",
+    "value_and_grad",
+    "variable_grads",
+    "while_loop",
+    "write_positions",
+]

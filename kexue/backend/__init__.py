@@ -18,11 +18,13 @@ Example:
     [2.0, 2.0, 2.0]
 """
 
+from kexue.backend._active import Tensor
 from kexue.backend.compiling import jit, jit_with_variables, loop_seed, sync_training_state, while_loop
 from kexue.backend.gradients import grad, value_and_grad, variable_grads
 from kexue.backend.kernels import TransposedWeight, dot_product_attention, linear, write_positions
 
 __all__ = [
+    "Tensor",
     "TransposedWeight",
     "dot_product_attention",
     "grad",

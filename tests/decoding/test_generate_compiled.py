@@ -48,7 +48,8 @@ def test_compiled_greedy_equals_eager_with_one_graph_set_for_all_steps(model):
     _same(eager, again)
     if TORCH:  # one graph, or (2 or more rows: the output embedding multiplied by oneDNN between
         # graphs) the graph before it and the resumed rest of the frames it returns through
-        assert built in (1, 4), f"{built} graphs: the step should compile once for every step"
+        # (at most 4; fewer when an earlier test already compiled some of those resumptions)
+        assert 1 <= built <= 4, f"{built} graphs: the step should compile once for every step"
         assert _graphs() - before == built, "a second call recompiled the step"
 
 
@@ -69,10 +70,14 @@ def test_compiled_t5_equals_eager(options):
     t5 = tiny_t5(seed=1)
     sources = [[3, 4, 5, 6, 7, 8, 1], [9, 10, 1]]  # ragged: the source is left-padded
     eager = CachedDecoder(t5).generate(sources, **options)
+    decoder = CachedDecoder(t5, compile=True)
     before = _graphs()
-    _same(eager, CachedDecoder(t5, compile=True).generate(sources, **options))
+    _same(eager, decoder.generate(sources, **options))
+    built = _graphs() - before
+    _same(eager, decoder.generate(sources, **options))
     if TORCH:  # see test_compiled_greedy_equals_eager_with_one_graph_set_for_all_steps
-        assert _graphs() - before in (1, 4), "the T5 step should compile once for every step"
+        assert 1 <= built <= 4, f"{built} graphs: the T5 step should compile once for every step"
+        assert _graphs() - before == built, "a second call recompiled the T5 step"
 
 
 def test_sampling_with_compile_runs_eagerly_and_matches(model):

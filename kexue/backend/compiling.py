@@ -2,7 +2,6 @@
 a loop body, per-step seeds, and making JAX's training state visible mid-``fit``.
 
 Example:
-    >>> import keras
     >>> from kexue.backend import while_loop
     >>> [int(v) for v in while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * 2), (0, 1))]
     [3, 8]

@@ -50,8 +50,8 @@ class TransposedWeight:
     50k-token vocabulary the product then runs 1.9-2.4x faster than MKL's GEMM on one core at
     4-8 rows and 1.1-1.2x at 32-64 (1 row: slower, so it is not packed). The reordered weight
     cannot enter a ``torch.compile`` graph, so the product runs as a graph break inside a
-    compiled step. All other cases multiply by the transposed view. Results agree with ``x @ weight.T`` to float32
-    rounding (a different summation order).
+    compiled step. All other cases multiply by the transposed view. Results agree with
+    ``x @ weight.T`` to float32 rounding (a different summation order).
 
     ``source`` (the variable value the weight was read from) lets :meth:`fits` tell whether a
     packed copy is still current (same tensor, unchanged since: torch counts in-place writes).

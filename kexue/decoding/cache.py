@@ -165,8 +165,9 @@ class CachedTransformer:
         for block in self.blocks:
             if id(block) not in unique:
                 unique[id(block)] = _block_weights(block)
-        self._head = output_head(self._head, self.token_embedding.embeddings, rows, self.blocks[0].compute_dtype)
-        return {"blocks": [unique[id(block)] for block in self.blocks], "head": self._head}
+        head = output_head(self._head, self.token_embedding.embeddings, rows, self.blocks[0].compute_dtype)
+        self._head = head if head.packed is not None else None  # never keep a traced value
+        return {"blocks": [unique[id(block)] for block in self.blocks], "head": head}
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights=None):
         """Process ``t`` new tokens (``(batch, t)``) written at cache position ``index``.

@@ -261,14 +261,14 @@ def _decode(
     rows0, width = ops.shape(tokens)
     passages, beams, max_new = config.passages, config.beams, config.max_new_tokens
     batch, vocab = rows0 // passages, net.vocab_size
+    rows, max_len = batch * beams * passages, width + max_new
     tokens, segments, valid = (_expand(ops.convert_to_tensor(x), batch, beams, passages) for x in (tokens, segments, valid))
     if source is None:
-        weights = net.weights(batch * beams * passages)
+        weights = net.weights(rows)
     else:  # beams of one input share its source: cross-attention keys are never reordered
         encoded = net.encode(ops.convert_to_tensor(source))
         expanded = (_expand(ops.convert_to_tensor(x), batch, beams, passages) for x in (encoded, source_valid))
-        weights = net.weights(*expanded, rows=batch * beams * passages)
-    rows, max_len = batch * beams * passages, width + max_new
+        weights = net.weights(*expanded, rows=rows)
     key_valid = ops.logical_and(valid, ops.not_equal(tokens, net.pad_token_id))
     key_valid = ops.concatenate([key_valid, ops.ones((rows, max_new), "bool")], axis=1)
     history = ops.concatenate(

@@ -122,11 +122,12 @@ class CachedSeq2Seq:
             )
             blocks.append(w)
         if self.lm_head is not None:
-            self._head = output_head(self._head, self.lm_head.kernel, rows, dtype, transpose=True)
+            head = output_head(self._head, self.lm_head.kernel, rows, dtype, transpose=True)
         else:
-            self._head = output_head(self._head, self.token_embedding.embeddings, rows, dtype)
+            head = output_head(self._head, self.token_embedding.embeddings, rows, dtype)
+        self._head = head if head.packed is not None else None  # never keep a traced value
         source_mask = ops.cast(source_valid, "bool")[:, None, None, :]
-        return {"blocks": blocks, "head": self._head, "source_mask": source_mask}
+        return {"blocks": blocks, "head": head, "source_mask": source_mask}
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights):
         """Process ``t`` new decoder tokens written at cache position ``index``; returns the

@@ -12,6 +12,13 @@ Subpackages (import what you need; nothing heavy happens at ``import kexue``):
 - ``kexue.generative``   VAE, flows, GANs and relatives
 - ``kexue.text``         new-word discovery, domain terms, GloVe, NCE
 - ``kexue.sim``, ``kexue.geometry``  Gillespie simulation, random-vector geometry
+
+Importing kexue makes JAX the Keras backend when none is configured (see
+``kexue._default_backend``); an explicit ``KERAS_BACKEND`` always wins.
 """
+
+from kexue._default_backend import select_default_backend as _select_default_backend
+
+_select_default_backend()
 
 __version__ = "0.1.0"

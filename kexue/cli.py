@@ -5,6 +5,11 @@ Each command group lives in its own module, which exposes
 imported only to register their parsers, so they must not import Keras at
 module level (import it inside the command functions instead).
 
+Errors are one line on standard error, ``kexue: error: ...``, with exit code 2
+for usage errors (bad options, see :class:`UsageError`) and 1 for failures; the
+traceback is shown only with ``--debug`` or ``KEXUE_DEBUG=1``. A closed output
+pipe (``kexue words segment ... | head -1``) ends the command quietly.
+
 Example::
 
     kexue demo
@@ -15,7 +20,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
+
+__all__ = ["CommandError", "UsageError", "build_parser", "main"]
 
 # command group -> module that registers it
 COMMAND_MODULES: dict[str, str] = {
@@ -26,8 +35,22 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
+class CommandError(Exception):
+    """A failure a command reports as one line (exit code 1): name the file, line or option."""
+
+    exit_code = 1
+
+
+class UsageError(CommandError):
+    """A bad option or option value (exit code 2, like argparse's own errors)."""
+
+    exit_code = 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kexue", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback on errors (also KEXUE_DEBUG=1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMAND_MODULES.items():
         try:
@@ -40,18 +63,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    # The command line is an application: default to the JAX backend when the user chose none.
-    # (Library imports never touch the environment.)
-    import os
+def _message(error: BaseException) -> str:
+    if isinstance(error, CommandError):
+        return str(error)
+    if isinstance(error, UnicodeDecodeError):
+        return f"cannot decode input as {error.encoding} at byte {error.start}: {error.reason}"
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    if isinstance(error, (ValueError, OSError)):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error} (run with --debug for the traceback)"
 
-    os.environ.setdefault("KERAS_BACKEND", "jax")
+
+def _quiet_broken_pipe() -> int:
+    # Further writes to the closed pipe (at interpreter exit) would raise again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``kexue ARGS``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = args.debug or os.environ.get("KEXUE_DEBUG", "") not in ("", "0")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    result = args.func(args)
+    try:
+        result = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        print("kexue: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the one place that turns errors into one line
+        if debug:
+            traceback.print_exc()
+        print(f"kexue: error: {_message(error)}", file=sys.stderr)
+        return getattr(error, "exit_code", 1)
     return int(result or 0)
 
 

@@ -66,14 +66,8 @@ def test_subprocess_stdin_corpus_and_contrast(corpus_file, tmp_path):
     ]  # the word that defines the domain ranks near the top
 
 
-def test_missing_corpus_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="corpus file not found"):
-        main(
-            [
-                "words",
-                "discover",
-                str(tmp_path / "nope.txt"),
-                "--out",
-                str(tmp_path / "x.tsv"),
-            ]
-        )
+def test_missing_corpus_is_a_clear_error(tmp_path, capsys):
+    code = main(["words", "discover", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "x.tsv")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kexue: error: corpus file not found") and "Traceback" not in err

@@ -12,6 +12,10 @@ Example:
     >>> choose_backend({}, config_backend="tensorflow", installed={"jax", "torch"})
     'jax'
     >>> choose_backend({}, config_backend="torch", installed={"jax", "torch"})
+    >>> choose_backend({"KERAS_BACKEND": "tensorflow"}, config_backend=None, installed={"jax"})
+    Traceback (most recent call last):
+    ...
+    ImportError: KERAS_BACKEND=tensorflow but tensorflow is not installed; install it or set KERAS_BACKEND=jax (installed: jax).
 """
 
 from __future__ import annotations
@@ -43,8 +47,19 @@ def _installed() -> set[str]:
 
 def choose_backend(environ: Mapping[str, str], *, config_backend: str | None,
                    installed: set[str]) -> str | None:
-    """The backend to select, or ``None`` when the user's own choice stands."""
-    if environ.get("KERAS_BACKEND"):
+    """The backend to select, or ``None`` when the user's own choice stands.
+
+    Raises ``ImportError`` when ``KERAS_BACKEND`` names a backend kexue runs on that is not
+    installed (Keras would fail deep inside its own import).
+    """
+    chosen = environ.get("KERAS_BACKEND")
+    if chosen:
+        if chosen in SUPPORTED and chosen not in installed:
+            usable = [n for n in PREFERRED if n in installed] or ["jax"]
+            raise ImportError(
+                f"KERAS_BACKEND={chosen} but {chosen} is not installed; install it or set "
+                f"KERAS_BACKEND={usable[0]} (installed: {', '.join(usable)})."
+            )
         return None
     if config_backend and config_backend in installed:
         return None
@@ -63,7 +78,8 @@ def select_default_backend() -> None:
         if name is not None and name not in SUPPORTED:
             raise ImportError(
                 f"Keras was imported with the {name!r} backend, which kexue does not support; "
-                "set KERAS_BACKEND=jax (or torch) before importing keras."
+                "set KERAS_BACKEND=jax (or torch) before Keras is first imported (or import "
+                "kexue first: it selects JAX when no backend is configured)."
             )
         return
     choice = choose_backend(os.environ, config_backend=_config_backend(os.environ),

@@ -50,7 +50,8 @@ class UsageError(CommandError):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kexue", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback on errors (also KEXUE_DEBUG=1)")
+                        help="show the full traceback on errors (also KEXUE_DEBUG=1); "
+                        "may stand anywhere on the line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMAND_MODULES.items():
         try:
@@ -70,7 +71,7 @@ def _message(error: BaseException) -> str:
         return f"cannot decode input as {error.encoding} at byte {error.start}: {error.reason}"
     if isinstance(error, OSError) and error.filename is not None:
         return f"{error.filename}: {error.strerror or error}"
-    if isinstance(error, (ValueError, OSError)):
+    if isinstance(error, (ValueError, OSError, ImportError)):
         return str(error)
     return f"unexpected {type(error).__name__}: {error} (run with --debug for the traceback)"
 
@@ -85,15 +86,23 @@ def _quiet_broken_pipe() -> int:
     return 0
 
 
+def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """Take ``--debug`` wherever it stands before a ``--`` (``kexue sim gillespie --debug``)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    kept = [a for a in argv[:end] if a != "--debug"] + argv[end:]
+    return kept, len(kept) != len(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``kexue ARGS``; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    debug = args.debug or os.environ.get("KEXUE_DEBUG", "") not in ("", "0")
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    argv, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
+    debug = debug or os.environ.get("KEXUE_DEBUG", "") not in ("", "0")
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
         result = args.func(args)
         sys.stdout.flush()
     except BrokenPipeError:

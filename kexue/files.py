@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -82,8 +83,36 @@ def _fsync_path(path: Path) -> None:
                 _fsync_path(child)
         _fsync_dir(path)
         return
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
+    fd = os.open(path, os.O_RDONLY)  # fsync needs no write access (a writer may chmod 0444)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask's set-and-restore races other threads)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _give_mode(tmp: Path, target: Path) -> None:
+    """``mkstemp`` creates files readable by their owner only; give the result the mode the
+    target had, or the mode ``open`` would have given a new file (0666 less the umask)."""
+    if tmp.is_dir():
+        return
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
+    os.chmod(tmp, mode)
 
 
 def refuse_inputs(output: PathLike, inputs: Iterable[PathLike] = ()) -> None:
@@ -131,6 +160,8 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Iterator[
     """
     target = Path(path)
     refuse_inputs(target, inputs)
+    if target.is_symlink():  # write the file the link points to, keep the link
+        target = Path(os.path.realpath(target))
     folder = target.parent
     if not folder.is_dir():
         raise OutputError(f"cannot write {target}: the folder {folder} does not exist; create it first.")
@@ -143,6 +174,7 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Iterator[
     try:
         yield tmp
         if tmp.exists():
+            _give_mode(tmp, target)
             _fsync_path(tmp)
         os.replace(tmp, target)
         _fsync_dir(folder)
@@ -169,6 +201,8 @@ def atomic_open(path: PathLike, mode: str = "w", *, encoding: str | None = "utf-
     """
     if not any(flag in mode for flag in "wx") or "+" in mode:
         raise ValueError(f"atomic_open writes new files only: mode must be 'w' or 'wb', got {mode!r}.")
+    if "x" in mode and Path(path).exists():
+        raise FileExistsError(errno.EEXIST, "refusing to replace an existing file (mode 'x')", str(path))
     binary = "b" in mode
     with atomic_path(path, inputs=inputs) as tmp:
         with open(tmp, "wb" if binary else "w", encoding=None if binary else encoding,

@@ -6,6 +6,8 @@
   ``loop_seed``, ``sync_training_state`` (compiling whole decoding loops; JAX's training state).
 - :mod:`kexue.backend.kernels` -- ``linear``, ``dot_product_attention``, ``TransposedWeight``,
   ``write_positions`` (faster kernels on torch, ``keras.ops`` elsewhere).
+- :mod:`kexue.backend.host` -- ``is_concrete``, ``keep_variables_on_error`` (checking inputs on
+  the host; a JAX ``fit``/``predict`` that fails half-way keeps the model's weights).
 
 Import them from here: ``from kexue.backend import grad``. docs/backends.md says why each is
 backend-specific.
@@ -20,6 +22,7 @@ Example:
 from kexue.backend._active import Tensor
 from kexue.backend.compiling import jit, jit_with_variables, loop_seed, sync_training_state, while_loop
 from kexue.backend.gradients import grad, value_and_grad, variable_grads
+from kexue.backend.host import is_concrete, keep_variables_on_error
 from kexue.backend.kernels import TransposedWeight, dot_product_attention, linear, write_positions
 
 __all__ = [
@@ -27,8 +30,10 @@ __all__ = [
     "TransposedWeight",
     "dot_product_attention",
     "grad",
+    "is_concrete",
     "jit",
     "jit_with_variables",
+    "keep_variables_on_error",
     "linear",
     "loop_seed",
     "sync_training_state",

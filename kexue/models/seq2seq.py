@@ -42,6 +42,8 @@ import keras
 from kexue.layers.embedding import TiedEmbedding
 from kexue.layers.normalization import LayerNorm
 from kexue.models.block import TransformerBlock
+from kexue.models.checked import CheckedModel
+from kexue.models.inputs import seq2seq_checks
 from kexue.models.masks import AttentionMask
 from kexue.models.spec import TransformerSpec
 from kexue.models.transformer import block_arguments, relative_position_bias
@@ -146,13 +148,17 @@ def build_seq2seq(
     source_ids = keras.Input((None,), dtype="int32", name=f"{p}encoder_token_ids")
     target_ids = keras.Input((None,), dtype="int32", name=f"{p}decoder_token_ids")
     encoded = run(encoder_layers, embedding(source_ids), source_mask(source_ids))
-    encoder = keras.Model(source_ids, encoded, name=f"{name}_encoder")
-    model = keras.Model([source_ids, target_ids], decode(encoded, source_ids, target_ids), name=name)
+    checks = seq2seq_checks(spec, prefix)
+    encoder = CheckedModel(source_ids, encoded, name=f"{name}_encoder", input_checks=checks)
+    model = CheckedModel(
+        [source_ids, target_ids], decode(encoded, source_ids, target_ids), name=name, input_checks=checks
+    )
 
     context = keras.Input((None, spec.hidden_size), name=f"{p}encoder_output")
     context_ids = keras.Input((None,), dtype="int32", name=f"{p}context_token_ids")
     decoder_ids = keras.Input((None,), dtype="int32", name=f"{p}target_token_ids")
-    decoder = keras.Model(
-        [context, context_ids, decoder_ids], decode(context, context_ids, decoder_ids), name=f"{name}_decoder"
+    decoder = CheckedModel(
+        [context, context_ids, decoder_ids], decode(context, context_ids, decoder_ids), name=f"{name}_decoder",
+        input_checks=checks,
     )
     return Seq2Seq(encoder=encoder, decoder=decoder, model=model)

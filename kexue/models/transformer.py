@@ -27,6 +27,8 @@ from kexue.layers.normalization import LayerNorm
 from kexue.layers.positions import PositionEmbedding
 from kexue.layers.relative_bias import RelativePositionBias
 from kexue.models.block import TransformerBlock
+from kexue.models.checked import CheckedModel
+from kexue.models.inputs import transformer_checks
 from kexue.models.masks import AttentionMask
 from kexue.models.spec import TransformerSpec
 from kexue.ops import get_activation
@@ -176,7 +178,8 @@ def build_transformer(
         out = outputs[1]
     else:
         out = outputs[1:]
-    return keras.Model(inputs, out, name=name)
+    checks = transformer_checks(spec, prefix, segments=segment_ids is not None)
+    return CheckedModel(inputs, out, name=name, input_checks=checks)
 
 
 def relative_position_bias(spec: TransformerSpec, bidirectional: bool, initializer, name: str):

@@ -3,12 +3,14 @@ snapshots of the full state, so a restarted run continues to the very same weigh
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Callable, Sequence
 
 import keras
 import numpy as np
 
+from kexue.files import prepare_output_dir
 from kexue.training.state import load_training_state, save_training_state
 
 __all__ = ["epoch_order", "fit_resumable"]
@@ -28,6 +30,60 @@ def _take(data, index):
     if isinstance(data, (list, tuple)):
         return [np.asarray(d)[index] for d in data]
     return np.asarray(data)[index]
+
+
+def _num_examples(x, y) -> int:
+    """The common length of every array in ``x`` and ``y``, or an error naming the odd one."""
+    parts = [("x" if not isinstance(x, (list, tuple)) else f"x[{i}]", d)
+             for i, d in enumerate(x if isinstance(x, (list, tuple)) else [x])]
+    parts += [("y" if not isinstance(y, (list, tuple)) else f"y[{i}]", d)
+              for i, d in enumerate(y if isinstance(y, (list, tuple)) else [y])]
+    lengths = {name: len(d) for name, d in parts}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "fit_resumable needs one row per example in every input and target; got lengths "
+            + ", ".join(f"{name}={n}" for name, n in lengths.items())
+        )
+    n = next(iter(lengths.values()))
+    if n == 0:
+        raise ValueError("fit_resumable got an empty dataset (0 examples).")
+    return n
+
+
+def _optimizer_config(model: keras.Model) -> str:
+    """The optimizer's class and configuration (learning rate, schedule, decay...) as text."""
+    config = dict(model.optimizer.get_config())
+    config.pop("name", None)
+    config = keras.saving.serialize_keras_object(config)
+    return type(model.optimizer).__name__ + " " + json.dumps(config, sort_keys=True, default=repr)
+
+
+def _check_resume(counters: dict, expected: dict, epochs: int, directory) -> None:
+    """Refuse to continue a snapshot written for other data, batches or optimizer."""
+    names = {
+        "seed": "seed",
+        "batch_size": "batch_size",
+        "num_examples": "dataset size (examples)",
+        "steps_per_epoch": "steps per epoch",
+        "optimizer": "optimizer (class and configuration)",
+    }
+    changed = [
+        f"{label}: snapshot {counters[key]!r}, now {expected[key]!r}"
+        for key, label in names.items()
+        if key in counters and counters[key] != expected[key]
+    ]
+    if changed:
+        raise ValueError(
+            f"the checkpoint in {directory} was written with another set-up, so resuming would not "
+            "continue that run: " + "; ".join(changed)
+            + ". Use a fresh checkpoint_dir for a new run (or restore the old settings)."
+        )
+    if counters["epoch"] > epochs or (counters["epoch"] == epochs and counters["batch"] > 0):
+        raise ValueError(
+            f"the checkpoint in {directory} has already trained {counters['epoch']} epochs "
+            f"(step {counters['step']}); epochs={epochs} would rewind it. Pass "
+            f"epochs >= {counters['epoch']} to continue, or use a fresh checkpoint_dir."
+        )
 
 
 def fit_resumable(
@@ -50,6 +106,11 @@ def fit_resumable(
     (``keras.utils.set_random_seed``), so random draws outside the model's seed generators
     (torch's unseeded dropout) also repeat after a resume.
 
+    The snapshot records the seed, batch size, dataset size, steps per epoch and the
+    optimizer's class and configuration; resuming with any of them changed, or with fewer
+    ``epochs`` than the snapshot has trained, raises instead of training on (a larger
+    ``epochs`` continues the run). A finished run called again trains nothing.
+
     Returns the losses of the steps run by this call. ``on_step(global_step)`` is called after
     each step (tests use it to kill the process).
 
@@ -59,16 +120,35 @@ def fit_resumable(
         fit_resumable(model, [tokens, segments], labels, batch_size=32, epochs=3,
                       checkpoint_dir="run/ckpt", save_every=100)   # rerun the same line after a crash
     """
-    if batch_size < 1 or epochs < 1 or save_every < 1:
-        raise ValueError("batch_size, epochs and save_every must be positive.")
-    first: Sequence = x[0] if isinstance(x, (list, tuple)) else x
-    n = len(first)
+    for name, value in (("batch_size", batch_size), ("epochs", epochs), ("save_every", save_every)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("fit_resumable needs a compiled model (model.compile(optimizer, loss)).")
+    n = _num_examples(x, y)
     num_batches = -(-n // batch_size)
-    counters = load_training_state(checkpoint_dir, model) or {"epoch": 0, "batch": 0, "step": 0}
-    if counters.get("seed", seed) != seed or counters.get("batch_size", batch_size) != batch_size:
-        raise ValueError("the checkpoint was written with another seed or batch size.")
+    prepare_output_dir(checkpoint_dir)  # writable before the first step, not after it
+    setup = {
+        "seed": seed,
+        "batch_size": int(batch_size),
+        "num_examples": n,
+        "steps_per_epoch": num_batches,
+        "optimizer": _optimizer_config(model),
+    }
+    counters = load_training_state(checkpoint_dir, model)
+    if counters is None:
+        counters = {"epoch": 0, "batch": 0, "step": 0}
+    else:
+        _check_resume(counters, setup, epochs, checkpoint_dir)
+        if counters["epoch"] == epochs:
+            return []  # finished already: nothing to train, nothing to rewrite
     losses = []
     epoch, start, step = counters["epoch"], counters["batch"], counters["step"]
+
+    def save(position):
+        state = {"epoch": position[0], "batch": position[1], "step": step, "epochs": epochs}
+        save_training_state(checkpoint_dir, model, {**state, **setup})
+
     while epoch < epochs:
         order = epoch_order(n, seed, epoch)
         for b in range(start, num_batches):
@@ -79,25 +159,10 @@ def fit_resumable(
             loss = model.train_on_batch(_take(x, index), _take(y, index))
             losses.append(float(np.asarray(loss if np.ndim(loss) == 0 else loss[0])))
             step += 1
-            position = (epoch, b + 1) if b + 1 < num_batches else (epoch + 1, 0)
             if step % save_every == 0:
-                save_training_state(
-                    checkpoint_dir,
-                    model,
-                    {
-                        "epoch": position[0],
-                        "batch": position[1],
-                        "step": step,
-                        "seed": seed,
-                        "batch_size": batch_size,
-                    },
-                )
+                save((epoch, b + 1) if b + 1 < num_batches else (epoch + 1, 0))
             if on_step is not None:
                 on_step(step)
         epoch, start = epoch + 1, 0
-    save_training_state(
-        checkpoint_dir,
-        model,
-        {"epoch": epochs, "batch": 0, "step": step, "seed": seed, "batch_size": batch_size},
-    )
+    save((epochs, 0))
     return losses

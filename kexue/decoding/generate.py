@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 
 import keras
@@ -35,6 +36,7 @@ from kexue.decoding import beam as beam_search
 from kexue.decoding import samplers
 from kexue.decoding.cache import CachedTransformer
 from kexue.decoding.seq2seq_cache import CachedSeq2Seq
+from kexue.models.inputs import check_range, host_ids
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,10 +73,18 @@ class GenerationConfig:
             raise ValueError("num_return_sequences cannot exceed num_beams.")
         if not (self.do_sample or self.num_beams > 1) and self.num_return_sequences > 1:
             raise ValueError("greedy search returns one sequence; sample or use beams.")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}.")
-        if self.repetition_penalty <= 0:
-            raise ValueError("repetition_penalty must be positive (1.0 = off).")
+        if not (math.isfinite(self.temperature) and self.temperature > 0):
+            raise ValueError(f"temperature must be a positive number, got {self.temperature}.")
+        if not (math.isfinite(self.repetition_penalty) and self.repetition_penalty > 0):
+            raise ValueError(f"repetition_penalty must be positive (1.0 = off), got {self.repetition_penalty}.")
+        if not math.isfinite(self.length_penalty):
+            raise ValueError(f"length_penalty must be a finite number, got {self.length_penalty}.")
+        if self.top_k is not None and (isinstance(self.top_k, bool) or int(self.top_k) != self.top_k or self.top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {self.top_k!r}.")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must lie in (0, 1] or be None, got {self.top_p!r}.")
+        if self.no_repeat_ngram_size < 0:
+            raise ValueError(f"no_repeat_ngram_size must be >= 0 (0 = off), got {self.no_repeat_ngram_size}.")
         if self.min_new_tokens > 0 and not self.end_ids:
             raise ValueError("min_new_tokens only has an effect with end_ids.")
 
@@ -173,7 +183,7 @@ class CachedDecoder:
         config = GenerationConfig(
             max_new_tokens=int(max_new_tokens),
             min_new_tokens=int(min_new_tokens),
-            end_ids=tuple(int(i) for i in np.atleast_1d(np.asarray(end_ids, dtype="int64"))),
+            end_ids=_id_list(end_ids, "end_ids", self.net.vocab_size),
             num_beams=int(num_beams),
             do_sample=bool(do_sample),
             num_return_sequences=int(num_return_sequences),
@@ -183,7 +193,7 @@ class CachedDecoder:
             top_p=top_p,
             repetition_penalty=float(repetition_penalty),
             no_repeat_ngram_size=int(no_repeat_ngram_size),
-            banned_ids=tuple(int(i) for i in banned_ids),
+            banned_ids=_id_list(banned_ids, "banned_ids", self.net.vocab_size),
             constraint=constraint,
             passages=int(passages),
             seed=int(seed),
@@ -191,11 +201,18 @@ class CachedDecoder:
         if isinstance(self.net, CachedSeq2Seq):  # inputs are sources; the decoder starts afresh
             if segment_ids is not None:
                 raise ValueError("an encoder-decoder takes no segment_ids.")
-            source, _, source_valid = _left_pad(inputs, None, self.net.source_pad_id)
+            source, _, source_valid = _left_pad(_rows(inputs, "inputs", self.net.vocab_size), None,
+                                                self.net.source_pad_id)
             tokens = np.full((len(source), 1), self.net.decoder_start_id, "int32")
             args = (tokens, np.zeros_like(tokens), np.ones(tokens.shape, bool), source, source_valid)
         else:
-            args = _left_pad(inputs, segment_ids, self.net.pad_token_id)
+            rows = _rows(inputs, "inputs", self.net.vocab_size)
+            segment_table = self.net.segment_embedding
+            if segment_ids is not None:
+                segment_size = segment_table.input_dim if segment_table is not None else 1
+                segment_ids = _rows(segment_ids, "segment_ids", segment_size, "segment_vocab_size")
+            _check_positions(self.net, rows, config.max_new_tokens)
+            args = _left_pad(rows, segment_ids, self.net.pad_token_id)
         rows = len(args[0])
         if rows % config.passages:
             raise ValueError(f"{rows} input rows do not split into groups of {passages}.")
@@ -226,15 +243,53 @@ def _is_seq2seq(model, prefix: str) -> bool:
     return any(layer.name == f"{prefix}decoder_layer_0" for layer in model.layers)
 
 
-def _left_pad(inputs, segment_ids, pad_id: int):
-    rows = [np.asarray(r, dtype="int32").reshape(-1) for r in inputs]
-    if not rows or min(len(r) for r in rows) == 0:
-        raise ValueError("every input needs at least one token.")
-    segs = [np.zeros_like(r) for r in rows] if segment_ids is None else [
-        np.asarray(s, dtype="int32").reshape(-1) for s in segment_ids
-    ]
+def _id_list(ids, name: str, vocab_size: int) -> tuple:
+    """``end_ids`` / ``banned_ids``: one id or several, whole numbers inside the vocabulary."""
+    array = host_ids([ids] if np.isscalar(ids) else list(ids), name, ndim=1)
+    check_range(array, name, vocab_size, "vocab_size")
+    return tuple(int(i) for i in array)
+
+
+def _rows(values, name: str, upper: int, what: str = "vocab_size") -> list[np.ndarray]:
+    """Prompt rows (a list of id lists or a 2-D array) as int32 arrays, each checked: whole
+    numbers, at least one token, ids in ``[0, upper)``."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise ValueError(f"{name} must be a list of token-id lists (or a 2-D array), got {values!r:.60}.")
+    rows = []
+    for i, row in enumerate(values):
+        array = host_ids(row, f"{name}[{i}]", ndim=1)
+        if array is None:
+            raise ValueError(f"{name} must be concrete data for generate(), not a symbolic tensor.")
+        if array.size == 0:
+            raise ValueError(f"{name}[{i}] is empty; every input needs at least one token.")
+        check_range(array, f"{name}[{i}]", upper, what)
+        rows.append(array.astype("int32"))
+    if not rows:
+        raise ValueError(f"{name} is empty; pass at least one prompt.")
+    return rows
+
+
+def _check_positions(net, rows: list[np.ndarray], max_new_tokens: int) -> None:
+    """The longest prompt plus the new tokens must fit a learned position table."""
+    table = getattr(net, "position_embedding", None)
+    if table is None:
+        return
+    longest = max(len(r) for r in rows)
+    if longest + max_new_tokens > table.input_dim:
+        raise ValueError(
+            f"the longest prompt has {longest} tokens and max_new_tokens={max_new_tokens}, but the "
+            f"model has {table.input_dim} positions (max_position): shorten the prompt to at most "
+            f"{table.input_dim - max_new_tokens} tokens or ask for fewer new tokens."
+        )
+
+
+def _left_pad(rows, segment_ids, pad_id: int):
+    segs = [np.zeros_like(r) for r in rows] if segment_ids is None else segment_ids
     if [len(s) for s in segs] != [len(r) for r in rows]:
-        raise ValueError("segment_ids must have the same shapes as inputs.")
+        raise ValueError(
+            "segment_ids must have the same shapes as inputs (one segment id per token); got "
+            f"lengths {[len(s) for s in segs][:8]} for inputs of lengths {[len(r) for r in rows][:8]}."
+        )
     width = max(len(r) for r in rows)
     tokens = np.full((len(rows), width), max(pad_id, 0), "int32")
     segments = np.zeros((len(rows), width), "int32")

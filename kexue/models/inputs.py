@@ -46,6 +46,8 @@ _FIX = {
 
 def _where(array: np.ndarray, flat_index: int) -> str:
     index = np.unravel_index(flat_index, array.shape)
+    if len(index) == 1:
+        return f"position {index[0]}"
     if len(index) == 2:
         return f"row {index[0]}, position {index[1]}"
     return "index " + str(tuple(int(i) for i in index))
@@ -76,9 +78,8 @@ def host_ids(value: Any, name: str, ndim: int | None = 2) -> np.ndarray | None:
         )
     if ndim is not None and array.ndim != ndim:
         hint = " (wrap a single sequence as [ids])" if array.ndim == ndim - 1 else ""
-        raise ValueError(
-            f"{name} must have {ndim} axes (batch, length), got shape {array.shape}{hint}."
-        )
+        axes = {1: " (length,)", 2: " (batch, length)"}.get(ndim, "")
+        raise ValueError(f"{name} must have {ndim} axes{axes}, got shape {array.shape}{hint}.")
     kind = array.dtype.kind
     if kind in "iu":
         return array

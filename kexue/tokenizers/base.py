@@ -7,12 +7,14 @@ special token, for a whole batch at once) plus the id/token look-ups; everything
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kexue.data.sequences import truncate_sequences
 
-__all__ = ["TokenizerBase", "kept_lengths"]
+__all__ = ["TokenizerBase", "check_texts", "int_ids", "kept_lengths"]
 
 Offsets = list[tuple[int, int]]
 _PATTERNS = ("S*E*E", "S*ES*E")
@@ -99,7 +101,7 @@ class TokenizerBase:
 
     def ids_to_tokens(self, ids: Sequence[int]) -> list[str]:
         """Map an id sequence to tokens."""
-        return [self.id_to_token(int(i)) for i in ids]
+        return [self.id_to_token(i) for i in int_ids(ids)]
 
     def _lookup_specials(self) -> None:
         """Set ``_token_<name>_id`` (``None`` when the vocabulary lacks it) and the id form of
@@ -222,8 +224,16 @@ class TokenizerBase:
         token list as :meth:`tokenize` returns it. With ``return_offsets=True`` a third list
         gives each token's ``(start, end)`` character span in its own text (``(0, 0)`` for
         special tokens).
+
+        An empty ``second_text`` (``""``) still gets its own ``[SEP]`` (segment 1):
+        ``[CLS] a [SEP] [SEP]``, as bert4keras does; transformers leaves an empty second text
+        out entirely. Pass ``second_text=None`` for a single text. Texts must be ``str``:
+        bytes, ``None`` or numbers raise a ``TypeError`` (decode bytes first).
         """
         _check_options(pattern, truncate_from, maxlen)
+        _check_text_or_tokens(first_text, "first_text")
+        if second_text is not None:
+            _check_text_or_tokens(second_text, "second_text")
         if not isinstance(first_text, str) or not (
             second_text is None or isinstance(second_text, str)
         ):
@@ -252,6 +262,7 @@ class TokenizerBase:
         entry per input, plus the offsets lists with ``return_offsets=True``; pad them with
         :func:`kexue.data.sequence_padding`."""
         _check_options(pattern, truncate_from, maxlen)
+        texts = check_texts(texts)
         flat: list[str] = []
         for n, item in enumerate(texts):
             if isinstance(item, str):
@@ -261,9 +272,10 @@ class TokenizerBase:
                     (_check_text(item[0], f"texts[{n}][0]"), _check_text(item[1], f"texts[{n}][1]"))
                 )
             else:
+                hint = " (decode bytes first)" if isinstance(item, bytes) else ""
                 raise TypeError(
                     f"texts[{n}] must be a string or a (first, second) pair of strings, "
-                    f"got {type(item).__name__}"
+                    f"got {type(item).__name__}{hint}"
                 )
         contents = self._contents(flat, return_offsets)
         if maxlen is None and not return_offsets and len(flat) == len(texts):
@@ -305,8 +317,61 @@ class TokenizerBase:
 
 def _check_text(text: Any, name: str) -> str:
     if not isinstance(text, str):
-        raise TypeError(f"{name} must be a string, got {type(text).__name__}")
+        hint = " (decode bytes first, e.g. text.decode('utf-8'))" if isinstance(text, bytes) else ""
+        raise TypeError(f"{name} must be a string, got {type(text).__name__}{hint}")
     return text
+
+
+def _check_text_or_tokens(value: Any, name: str) -> None:
+    """A text, or a token list as :meth:`TokenizerBase.tokenize` returns it."""
+    if isinstance(value, str):
+        return
+    if isinstance(value, (list, tuple)):
+        for n, token in enumerate(value):
+            if not isinstance(token, str):
+                raise TypeError(
+                    f"{name} is a token list, so {name}[{n}] must be a string token, got "
+                    f"{type(token).__name__} {token!r:.40}; pass a text or a list of tokens"
+                )
+        return
+    if not isinstance(value, str):
+        hint = " (decode bytes first, e.g. text.decode('utf-8'))" if isinstance(value, bytes) else ""
+        raise TypeError(f"{name} must be a string or a list of tokens, got {type(value).__name__}{hint}")
+
+
+def check_texts(texts: Any) -> list:
+    """``texts`` of ``encode_batch`` as a list: a list (or any iterable) of texts or pairs,
+    not a text."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f"texts must be a list of texts, got a single {type(texts).__name__}; "
+            "wrap one text as [text] (or call encode)"
+        )
+    if not hasattr(texts, "__iter__"):
+        raise TypeError(f"texts must be a list of texts or (first, second) pairs, got {type(texts).__name__}")
+    return texts if isinstance(texts, list) else list(texts)
+
+
+def int_ids(ids: Any) -> list[int]:
+    """``ids`` as Python ints; a ``TypeError``/``ValueError`` for anything that is not a whole
+    number (``decode([1.5])`` must not quietly decode id 1).
+
+    >>> int_ids([3, 4.0])
+    [3, 4]
+    """
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise TypeError(f"ids must be a sequence of integer ids, got {type(ids).__name__}")
+    out = []
+    for n, i in enumerate(ids):
+        if type(i) is int:
+            out.append(i)
+            continue
+        if isinstance(i, bool) or not isinstance(i, numbers.Real) or isinstance(i, (str, bytes)):
+            raise TypeError(f"ids[{n}] must be an integer id, got {type(i).__name__} {i!r:.40}")
+        if not math.isfinite(i) or int(i) != i:
+            raise ValueError(f"ids[{n}] is {i!r}, not a whole number; ids are integers")
+        out.append(int(i))
+    return out
 
 
 def _check_options(pattern: str, truncate_from: str, maxlen: int | None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from kexue.tokenizers.base import TokenizerBase
+from kexue.tokenizers.base import TokenizerBase, int_ids
 
 __all__ = ["SpTokenizer"]
 
@@ -109,7 +109,7 @@ class SpTokenizer(TokenizerBase):
     def decode(self, ids: Sequence[int]) -> str:
         """Text of ``ids``; control, unknown and unused pieces and ids out of range are left out
         (after undoing ``token_translate``)."""
-        ids = [int(i) for i in ids]
+        ids = int_ids(ids)
         if self._token_translate_inv:
             back = {self.token_to_id(b): self.token_to_id(a) for b, a in self._token_translate_inv.items()}
             ids = [back.get(i, i) for i in ids]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from tokenizers import Tokenizer as _HFTokenizer
 from tokenizers import models, normalizers, pre_tokenizers, processors
 
-from kexue.tokenizers.base import TokenizerBase
+from kexue.tokenizers.base import TokenizerBase, check_texts
 from kexue.tokenizers.plain import PlainTextEncoder
 from kexue.tokenizers.vocab import (
     is_cjk_character,
@@ -245,6 +245,7 @@ class Tokenizer(TokenizerBase):
     ):
         # Without the fast path, the quickest route for plain batches is the engine's own
         # template (special tokens and type ids added in Rust).
+        texts = check_texts(texts)
         if (
             self._plain is None and self._pre_tokenize is None and not self._id_translate
             and maxlen is None and pattern == "S*E*E" and all(isinstance(t, str) for t in texts)

@@ -119,4 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # ``python -m kexue.cli``: run the imported module's main, so that the error classes the
+    # commands raise (kexue.cli.UsageError) are the ones main() recognises.
+    from kexue.cli import main as _main
+
+    sys.exit(_main())

@@ -37,16 +37,19 @@ def sequence_padding(
     """
     if mode not in ("post", "pre"):
         raise ValueError(f'mode must be "post" or "pre", got {mode!r}')
-    if not isinstance(seq_dims, int) or seq_dims < 1:
+    if isinstance(seq_dims, bool) or not isinstance(seq_dims, int) or seq_dims < 1:
         raise ValueError(f"seq_dims must be a positive int, got {seq_dims!r}")
-    arrays = [np.asarray(x) for x in inputs]
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
+        raise TypeError(f"inputs must be a list of sequences, got {type(inputs).__name__}")
+    arrays = [_as_array(x, n) for n, x in enumerate(inputs)]
     if not arrays:
         raise ValueError("sequence_padding needs at least one sequence")
     for n, x in enumerate(arrays):
         if x.ndim < seq_dims:
+            hint = " (one sequence? wrap it in a list: [seq])" if x.ndim == 0 else ""
             raise ValueError(
                 f"inputs[{n}] has {x.ndim} axes but seq_dims={seq_dims}; every input needs "
-                "at least seq_dims axes"
+                f"at least seq_dims axes{hint}"
             )
     tails = {x.shape[seq_dims:] for x in arrays if x.size or x.ndim > seq_dims}
     if len(tails) > 1:
@@ -57,18 +60,20 @@ def sequence_padding(
     tail = tails.pop() if tails else arrays[0].shape[seq_dims:]
     if length is None:
         target = tuple(max(x.shape[i] for x in arrays) for i in range(seq_dims))
-    elif isinstance(length, (int, np.integer)):
+    elif _is_int(length):
         target = (int(length),) * seq_dims
     else:
+        if not isinstance(length, (list, tuple)) or not all(_is_int(n) for n in length):
+            raise TypeError(f"length must be an int, a list of ints (one per axis) or None, got {length!r}")
         target = tuple(int(n) for n in length)
         if len(target) != seq_dims:
             raise ValueError(f"length has {len(target)} entries but seq_dims={seq_dims}")
     if min(target, default=0) < 0:
         raise ValueError(f"length must be non-negative, got {target}")
     if dtype is None:
-        non_empty = [x.dtype for x in arrays if x.size]
-        dtype = np.result_type(*non_empty) if non_empty else arrays[0].dtype
-    output = np.full((len(arrays), *target, *tail), value, dtype=dtype)
+        typed = [x.dtype for x, given in zip(arrays, inputs) if x.size or isinstance(given, np.ndarray)]
+        dtype = np.result_type(*typed) if typed else np.asarray(value).dtype
+    output = np.full((len(arrays), *target, *tail), _fill_value(value, dtype), dtype=dtype)
     for n, x in enumerate(arrays):
         head = tuple(slice(0, min(x.shape[i], target[i])) for i in range(seq_dims))
         x = x[head]
@@ -78,6 +83,37 @@ def sequence_padding(
             where = tuple(slice(target[i] - x.shape[i], target[i]) for i in range(seq_dims))
         output[(n, *where)] = x
     return output
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _as_array(x, n: int) -> np.ndarray:
+    try:
+        array = np.asarray(x)
+    except ValueError:
+        array = np.asarray(x, dtype=object)
+    if array.dtype == object:
+        raise ValueError(
+            f"inputs[{n}] is ragged or not numeric (its inner sequences differ in length, or it "
+            "holds None); pad inner axes with seq_dims=2, or clean the data"
+        )
+    return array
+
+
+def _fill_value(value, dtype):
+    """``value`` if ``dtype`` holds it exactly (no silent 0.5 -> 0, NaN -> int, overflow)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iub":
+        number = np.asarray(value)
+        if number.dtype.kind == "f" and not (np.isfinite(number).all() and (number == np.round(number)).all()):
+            raise ValueError(f"padding value {value!r} does not fit the integer dtype {dtype}; pass an integer value or dtype=float")
+        if number.dtype.kind in "iuf" and dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            if not (info.min <= number).all() or not (number <= info.max).all():
+                raise ValueError(f"padding value {value!r} is outside the range of dtype {dtype}")
+    return value
 
 
 def truncate_sequences(maxlen: int, indices: int | Sequence[int], *sequences: list) -> list[list]:

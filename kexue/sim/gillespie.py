@@ -69,6 +69,7 @@ def simulate(
     burn_in: float = 0.0,
     record_every: float | None = None,
     max_steps: int = 100_000_000,
+    progress: bool = False,
 ) -> SimulationResult:
     """Simulate ``n_trajectories`` independent runs from ``initial`` up to ``t_max``.
 
@@ -77,8 +78,13 @@ def simulate(
         initial: ``{species: count}`` or a state vector (or one per trajectory).
         t_max: end time; ``burn_in``: statistics start after this time.
         seed: random seed (``None`` for fresh entropy); same seed, same result.
-        record_every: also return states on the grid ``0, record_every, ...``.
+        record_every: also return states on the grid ``0, record_every, ...`` (the record
+            may take at most ``RECORD_LIMIT_BYTES``; a finer grid is refused before any work).
         max_steps: safety limit on lock-step iterations.
+        progress: show a progress bar over simulated time (standard error, terminals only).
+
+    Every argument is checked first (finite times, ``0 <= burn_in < t_max``, whole non-negative
+    counts of the right species); a ``ValueError`` names the one that is wrong.
 
     Example:
         >>> from kexue.sim.network import gene_expression
@@ -86,18 +92,11 @@ def simulate(
         >>> bool(abs(result.mean - [20, 50]).max() < 1.5)
         True
     """
-    if not t_max > 0:
-        raise ValueError(f"t_max must be positive, got {t_max}")
-    if not 0 <= burn_in < t_max:
-        raise ValueError(f"burn_in must lie in [0, t_max), got {burn_in}")
-    if n_trajectories < 1:
-        raise ValueError(f"n_trajectories must be at least 1, got {n_trajectories}")
-    x0 = (
-        network.state(initial)
-        if isinstance(initial, dict)
-        else np.asarray(initial, dtype=np.int64)
-    )
+    _check_arguments(t_max, burn_in, n_trajectories, record_every, max_steps)
+    x0 = network.state(initial) if isinstance(initial, dict) else _state_vectors(network, initial)
     n_species = len(network.species)
+    if record_every:
+        check_record_size(t_max, record_every, n_trajectories, n_species)
     # float states (exact for counts below 2**53), one row per species plus a row of ones (see ReactionNetwork.propensities_extended)
     x = np.ones((n_species + 1, n_trajectories))
     x[:n_species] = np.broadcast_to(
@@ -106,6 +105,7 @@ def simulate(
     )
     grid = np.arange(0.0, t_max + 1e-12, record_every) if record_every else None
     run = _Runner(network, np.random.default_rng(seed), grid, n_trajectories, max_steps)
+    run.progress = _progress(t_max) if progress else None
     # Markov property: stopping every trajectory at burn_in and drawing fresh
     # waiting times from there leaves the process unchanged (exponential clocks
     # are memoryless), and the second phase needs no burn-in bookkeeping.
@@ -115,6 +115,8 @@ def simulate(
     final = run.advance(x, burn_in, t_max, stats=stats, last=True)[:n_species].T.astype(
         np.int64
     )
+    if run.progress is not None:
+        run.progress.close()
     mean, variance, histograms = stats.result(n_trajectories * (t_max - burn_in))
     return SimulationResult(
         list(network.species),
@@ -126,6 +128,68 @@ def simulate(
         run.samples,
         run.n_events,
     )
+
+
+RECORD_LIMIT_BYTES = 2**30  # recorded trajectories (record_every) may take this much memory
+HISTOGRAM_LIMIT = 10**7  # largest count a time-weighted histogram may reach (80 MB a species)
+
+
+def check_record_size(t_max: float, record_every: float, n_trajectories: int, n_species: int) -> None:
+    """Refuse a record grid whose states would take more than ``RECORD_LIMIT_BYTES``.
+
+    >>> check_record_size(100, 0.1, 1000, 2)
+    """
+    points = int(t_max / record_every) + 1
+    size = n_trajectories * points * n_species * 8
+    if size > RECORD_LIMIT_BYTES:
+        raise ValueError(
+            f"record_every={record_every:g} over t_max={t_max:g} records {points:,} time points "
+            f"for {n_trajectories:,} trajectories ({size / 2**30:,.1f} GiB, the limit is "
+            f"{RECORD_LIMIT_BYTES / 2**30:.0f} GiB): use a larger record_every or fewer trajectories."
+        )
+
+
+def _check_arguments(t_max, burn_in, n_trajectories, record_every, max_steps) -> None:
+    def number(value, name):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        if not np.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value} (a simulation needs an end)")
+
+    number(t_max, "t_max")
+    number(burn_in, "burn_in")
+    if not t_max > 0:
+        raise ValueError(f"t_max must be positive, got {t_max}")
+    if not 0 <= burn_in < t_max:
+        raise ValueError(f"burn_in must lie in [0, t_max) = [0, {t_max:g}), got {burn_in}")
+    for name, value in (("n_trajectories", n_trajectories), ("max_steps", max_steps)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if record_every is not None:
+        number(record_every, "record_every")
+        if not record_every > 0:
+            raise ValueError(f"record_every must be positive (or None), got {record_every}")
+
+
+def _state_vectors(network: ReactionNetwork, initial) -> np.ndarray:
+    """A state vector, or one per trajectory, of whole non-negative counts."""
+    x0 = np.asarray(initial)
+    n_species = len(network.species)
+    if x0.dtype.kind not in "iuf" or x0.ndim not in (1, 2) or x0.shape[-1] != n_species:
+        raise ValueError(
+            f"initial must be {{species: count}}, a vector of {n_species} counts "
+            f"({', '.join(network.species)}) or one such row per trajectory; got shape {x0.shape}"
+        )
+    if not (np.isfinite(x0).all() and (x0 == np.round(x0)).all() and (x0 >= 0).all()):
+        raise ValueError("initial counts must be whole non-negative numbers")
+    return x0.astype(np.int64)
+
+
+def _progress(t_max: float):
+    from tqdm import tqdm
+
+    return tqdm(total=float(t_max), unit="time", desc="simulating", disable=None, leave=False,
+                bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} [{elapsed}<{remaining}]")
 
 
 class _Runner:
@@ -156,6 +220,7 @@ class _Runner:
         )
         self.next_sample = np.zeros(n_trajectories, dtype=np.int64)
         self.n_events = 0
+        self.progress = None
 
     def advance(
         self, x: np.ndarray, t_start: float, t_end: float, stats, last: bool = False
@@ -170,6 +235,8 @@ class _Runner:
             if not ids.size:
                 return out
             if block == _BLOCK:
+                if self.progress is not None:
+                    self.progress.update(max(float(t.min()) - self.progress.n, 0.0))
                 exponentials = self.rng.standard_exponential(
                     (_BLOCK, ids.size), dtype=np.float32
                 )
@@ -262,6 +329,13 @@ class _TimeWeighted:
         if not k:
             return
         dwell = self.dwells[:k].ravel()
+        top = int(self.states[:, :k].max(initial=0))
+        if top > HISTOGRAM_LIMIT:
+            raise ValueError(
+                f"a species reached {top:,} molecules, beyond the {HISTOGRAM_LIMIT:,} its "
+                "time-weighted histogram may hold: the network seems to grow without bound (a "
+                "decay rate of 0?); check the rates or shorten t_max"
+            )
         for s in range(self.n_species):
             h = np.bincount(self.states[s, :k].ravel(), weights=dwell)
             if len(h) > len(self.histograms[s]):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+from kexue.files import atomic_path
 from kexue.sim.gillespie import SimulationResult
 
 
@@ -58,6 +60,10 @@ def plot_simulation(
     ax.set_ylabel("fraction of time")
     ax.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    try:
+        with atomic_path(path) as tmp:  # a kill or a full disk leaves the previous plot
+            figure.savefig(tmp, dpi=100, format=fmt)
+    finally:
+        plt.close(figure)
     return os.fspath(path)

@@ -76,11 +76,12 @@ class LoadReport:
     unmapped: list[str] = field(default_factory=list)  # model variables with no known source
     shape_mismatch: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)  # checkpoint tensors nothing used
+    non_finite: list[str] = field(default_factory=list)  # tensors holding NaN or inf: damaged
     loaded: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.unmapped or self.shape_mismatch or self.unused)
+        return not (self.missing or self.unmapped or self.shape_mismatch or self.unused or self.non_finite)
 
     def describe(self) -> str:
         lines = [f"Checkpoint {self.checkpoint} does not fit the model:"]
@@ -89,6 +90,7 @@ class LoadReport:
             ("model variables with no checkpoint tensor", self.unmapped),
             ("shape mismatches", self.shape_mismatch),
             ("checkpoint tensors the model does not use", self.unused),
+            ("tensors holding NaN or inf (a damaged file?)", self.non_finite),
         ):
             if items:
                 lines.append(f"  {title} ({len(items)}):")
@@ -142,6 +144,9 @@ def load_weights(
             continue
         used.add(ref.name)
         value = ref.apply(source.read(ref.name))
+        if (value.dtype.kind == "f" or value.dtype.name == "bfloat16") and not np.isfinite(value).all():
+            report.non_finite.append(f"{spelled(ref.name)} {source.shapes[ref.name]}")
+            continue
         if tuple(value.shape) != tuple(variable.shape):
             report.shape_mismatch.append(
                 f"{path} {tuple(variable.shape)} <- {spelled(ref.name)} {source.shapes[ref.name]}"

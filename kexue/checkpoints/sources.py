@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from kexue.checkpoints.tf1 import TF1Checkpoint, resolve_tf1_prefix
+from kexue.files import read_json
 
 
 class CheckpointError(ValueError):
@@ -48,10 +49,19 @@ class SafetensorsSource:
                     raise CheckpointError(f"Tensor {name!r} appears in two shards: {path}.")
                 self.shapes[name] = tuple(info["shape"])
                 self._file_of[name] = path
-        self._handles = {path: safe_open(str(path), framework="np") for path in files}
+        self._handles = {}
+        for path in files:
+            try:
+                self._handles[path] = safe_open(str(path), framework="np")
+            except Exception as error:  # SafetensorError has no public base class
+                raise CheckpointError(f"{path} cannot be opened as safetensors: {error}. {_HINT}") from None
 
     def read(self, name: str) -> np.ndarray:
-        return self._handles[self._file_of[name]].get_tensor(name)
+        path = self._file_of[name]
+        try:
+            return self._handles[path].get_tensor(name)
+        except Exception as error:  # SafetensorError, or an unsupported dtype
+            raise CheckpointError(f"{path}: cannot read tensor {name!r}: {error}.") from None
 
     def __repr__(self) -> str:
         return f"SafetensorsSource({[str(f) for f in self.files]})"
@@ -73,39 +83,91 @@ class TF1Source:
         return f"TF1Source({self.checkpoint!r})"
 
 
+_ITEM_SIZES = {
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "U64": 8, "I32": 4, "U32": 4,
+    "I16": 2, "U16": 2, "I8": 1, "U8": 1, "BOOL": 1, "C64": 8, "F8_E4M3": 1, "F8_E5M2": 1,
+}
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (PyTorch's .bin/.pt format): a pickle, which kexue never opens"),
+    (b"\x80", "a Python pickle, which kexue never opens"),
+    (b"\x89HDF", "an HDF5 file (Keras .h5 weights?)"),
+)
+_HINT = "Download or copy the file again (or convert it to .safetensors on a trusted machine)."
+
+
+def _not_safetensors(path: Path, start: bytes, why: str) -> CheckpointError:
+    for magic, kind in _MAGIC:
+        if start.startswith(magic):
+            return CheckpointError(f"{path} is not a safetensors file: it is {kind}. {_HINT}")
+    return CheckpointError(f"{path} is not a valid safetensors file: {why}. {_HINT}")
+
+
+def _check_entry(path: Path, name: str, info) -> tuple[int, int]:
+    """One tensor's header entry is well formed and its bytes lie inside the file."""
+    if not isinstance(info, dict):
+        raise CheckpointError(f"{path}: the header entry of {name!r} is not an object. {_HINT}")
+    missing = [key for key in ("dtype", "shape", "data_offsets") if key not in info]
+    if missing:
+        raise CheckpointError(f"{path}: the header entry of {name!r} lacks {', '.join(missing)}. {_HINT}")
+    shape, offsets, dtype = info["shape"], info["data_offsets"], info["dtype"]
+    if not (isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)):
+        raise CheckpointError(f"{path}: tensor {name!r} has an invalid shape {shape!r}. {_HINT}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)
+            and 0 <= offsets[0] <= offsets[1]):
+        raise CheckpointError(f"{path}: tensor {name!r} has invalid data_offsets {offsets!r}. {_HINT}")
+    size = _ITEM_SIZES.get(dtype)
+    if size is not None and (offsets[1] - offsets[0]) != size * int(np.prod(shape, dtype=np.int64)):
+        raise CheckpointError(
+            f"{path}: tensor {name!r} ({dtype}, shape {tuple(shape)}) needs "
+            f"{size * int(np.prod(shape, dtype=np.int64))} bytes but its data_offsets span "
+            f"{offsets[1] - offsets[0]}. {_HINT}"
+        )
+    return offsets[0], offsets[1]
+
+
 def _read_safetensors_header(path: Path) -> dict:
-    """Parse the JSON header and check that every tensor's bytes lie inside the file."""
+    """Parse the JSON header and check every entry: known keys, sizes that match the dtype and
+    shape, non-overlapping bytes inside the file. Errors name the file."""
     size = path.stat().st_size
     with open(path, "rb") as f:
         raw = f.read(8)
         if len(raw) < 8:
-            raise CheckpointError(f"{path} is not a safetensors file (shorter than 8 bytes).")
+            raise _not_safetensors(path, raw, f"it has only {len(raw)} bytes")
         (header_len,) = struct.unpack("<Q", raw)
         if 8 + header_len > size:
-            raise CheckpointError(f"{path} is truncated: its header alone needs {header_len} bytes.")
+            why = f"its first 8 bytes announce a {header_len}-byte header, more than the {size}-byte file"
+            raise _not_safetensors(path, raw, why + " (truncated, or another kind of file)")
         try:
-            header = json.loads(f.read(header_len))
-        except ValueError as error:
-            raise CheckpointError(f"{path} has a corrupt safetensors header: {error}") from None
+            header = json.loads(f.read(header_len).decode("utf-8"))
+        except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+            raise _not_safetensors(path, raw, f"its header is not UTF-8 JSON ({error})") from None
+    if not isinstance(header, dict):
+        raise _not_safetensors(path, raw, "its header is not a JSON object")
     data_size = size - 8 - header_len
-    cut = sorted(
-        name
-        for name, info in header.items()
-        if name != "__metadata__" and info["data_offsets"][1] > data_size
-    )
+    spans, cut = [], []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = _check_entry(path, name, info)
+        if end > data_size:
+            cut.append(name)
+        spans.append((begin, end, name))
     if cut:
         raise CheckpointError(
-            f"{path} is truncated ({size} bytes): these tensors lie past its end: {', '.join(cut)}. "
+            f"{path} is truncated ({size} bytes): these tensors lie past its end: {', '.join(sorted(cut))}. "
             "Download or copy the file again."
         )
+    spans.sort()
+    for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
+        if begin < end:
+            raise CheckpointError(f"{path}: tensors {first!r} and {second!r} overlap. {_HINT}")
     return header
 
 
 def _safetensors_files(folder: Path) -> list[Path]:
     index = folder / "model.safetensors.index.json"
     if index.exists():
-        weight_map = json.loads(index.read_text())["weight_map"]
-        return [folder / name for name in sorted(set(weight_map.values()))]
+        return _shards_of(index)
     single = folder / "model.safetensors"
     if single.exists():
         return [single]
@@ -115,14 +177,35 @@ def _safetensors_files(folder: Path) -> list[Path]:
     return []
 
 
+def _shards_of(index: Path) -> list[Path]:
+    """The shard files a ``model.safetensors.index.json`` names, all inside its folder."""
+    content = read_json(index)
+    weight_map = content.get("weight_map") if isinstance(content, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise CheckpointError(f"{index} has no \"weight_map\" object (tensor name -> shard file).")
+    shards = []
+    for name in sorted({str(v) for v in weight_map.values()}):
+        shard = index.parent / name
+        # by name, not by resolved path: hub caches link shards to blobs elsewhere
+        if Path(name).name != name or name in (".", ".."):
+            raise CheckpointError(
+                f"{index} names the shard {name!r}, which is not a file of the checkpoint folder "
+                f"{index.parent}; kexue reads only files inside it."
+            )
+        if not shard.is_file():
+            raise CheckpointError(f"{index} names the shard {name}, but {shard} does not exist.")
+        shards.append(index.parent / name)
+    return shards
+
+
 def open_checkpoint(path: str | os.PathLike):
     """Open ``path`` as a :class:`SafetensorsSource` or :class:`TF1Source`."""
     path = Path(path)
-    if path.suffix == ".safetensors":
+    if path.suffix == ".safetensors" and not path.is_dir():
         if not path.exists():
             raise CheckpointError(f"No such checkpoint file: {path}.")
         return SafetensorsSource([path])
-    if path.suffix in (".bin", ".pt", ".pth", ".pkl"):
+    if path.suffix in (".bin", ".pt", ".pth", ".pkl") and path.is_file():
         raise CheckpointError(
             f"{path} is a pickle; kexue never unpickles files (it can run arbitrary code). "
             "Convert it to .safetensors first (safetensors.torch.save_file on a trusted machine)."

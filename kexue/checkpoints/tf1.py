@@ -149,18 +149,27 @@ def resolve_tf1_prefix(path: str | os.PathLike) -> str:
 def _prefix_from_directory(directory: Path) -> str:
     state = directory / "checkpoint"
     if state.is_file():
-        match = re.search(
-            r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', state.read_text(), re.MULTILINE
-        )
+        try:
+            text = state.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{state} is not UTF-8 text (byte {error.start}); is it a TF checkpoint state file?") from None
+        match = re.search(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', text, re.MULTILINE)
         if match is None:
             raise ValueError(f"{state} has no model_checkpoint_path line")
         target = Path(match.group(1).encode().decode("unicode_escape"))
         prefix = target if target.is_absolute() else directory / target
-        if Path(f"{prefix}.index").is_file():
+        # lexically (links inside the folder may point anywhere, as in hub caches)
+        inside = Path(os.path.normpath(prefix)).is_relative_to(os.path.normpath(directory))
+        if inside and Path(f"{prefix}.index").is_file():
             return str(prefix)
         local = directory / target.name  # a checkpoint file written on another machine
         if Path(f"{local}.index").is_file():
             return str(local)
+        if not inside:
+            raise FileNotFoundError(
+                f"{state} names {target}, which is outside the checkpoint folder {directory} "
+                f"(kexue reads only files inside it), and {local}.index does not exist either"
+            )
         raise FileNotFoundError(f"{state} names {target}, but {prefix}.index does not exist")
     indexes = sorted(directory.glob("*.index"))
     if len(indexes) == 1:

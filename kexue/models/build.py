@@ -12,7 +12,6 @@ Example (random weights from a config dict; pass ``checkpoint_path`` to load rea
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -20,6 +19,12 @@ import keras
 
 from kexue.checkpoints.loader import LoadReport, load_weights
 from kexue.checkpoints.sources import open_checkpoint
+from kexue.models.configs import (
+    check_against_checkpoint_config,
+    check_config_types,
+    check_position_rows,
+    read_config,
+)
 from kexue.models.families import check_model_type, get_family
 from kexue.models.families.naming import RenamedSource, canonical_hf_names
 from kexue.models.spec import TransformerSpec
@@ -50,19 +55,6 @@ _BUILD_ARGS = (
 )
 # Arguments an encoder-decoder (T5) accepts besides the spec overrides.
 _SEQ2SEQ_ARGS = ("with_lm", "prefix", "name")
-
-
-def read_config(config) -> dict:
-    """A config dict from a dict, a JSON file, or a folder holding ``config.json``."""
-    if isinstance(config, dict):
-        return dict(config)
-    path = Path(config)
-    if path.is_dir():
-        path = path / "config.json"
-    if not path.exists():
-        raise FileNotFoundError(f"No config file at {path}.")
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 def build_transformer_model(
@@ -126,6 +118,9 @@ def build_transformer_model(
         folder = Path(checkpoint_path)
         config_path = folder if folder.is_dir() else folder.parent
     config = read_config(config_path)
+    check_config_types(config, config_path if not isinstance(config_path, dict) else "the config dict")
+    if checkpoint_path is not None:
+        check_against_checkpoint_config(config, config_path, checkpoint_path)
     check_model_type(family, config)
     spec = family.make_spec(config)
     checkpoint_layers = spec.num_layers
@@ -162,6 +157,7 @@ def build_transformer_model(
             keep_tokens=keep_tokens,
             compound_tokens=compound_tokens,
             strict=strict,
+            positions_from_config="max_position" not in overrides,
         )
         if seq2seq is not None:
             for view in (seq2seq.encoder, seq2seq.decoder):
@@ -197,8 +193,13 @@ def load_checkpoint(
     keep_tokens=None,
     compound_tokens=None,
     strict: bool = True,
+    positions_from_config: bool = False,
 ) -> LoadReport:
-    """Load a checkpoint into a model built by :func:`build_transformer_model` (strict)."""
+    """Load a checkpoint into a model built by :func:`build_transformer_model` (strict).
+
+    ``positions_from_config``: the spec's ``max_position`` came from the config (not from an
+    explicit ``max_position=``), so a checkpoint with a longer position table means the config
+    is wrong, and loading refuses instead of silently keeping the first rows."""
     from kexue.models.vocab import vocabulary_transform
 
     family = get_family(model)
@@ -212,6 +213,8 @@ def load_checkpoint(
         source = RenamedSource(source, canonical_hf_names(source.shapes, family.hf_prefixes))
     weight_map = family.weight_map(spec, source.format, prefix, checkpoint_layers or spec.num_layers)
     weight_map = vocabulary_transform(weight_map, prefix, keep_tokens, compound_tokens)
+    if positions_from_config:
+        check_position_rows(weight_map.get(f"{prefix}position_embedding/embeddings"), source, spec)
     known = {ref.name for ref in weight_map.values()}
     return load_weights(
         keras_model,

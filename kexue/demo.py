@@ -86,11 +86,13 @@ def build_sentence_encoder(folder: Path):
 
     from kexue.layers.pooling import MaskedMeanPooling
     from kexue.models import build_transformer_model
+    from kexue.models.checked import CheckedModel
 
     encoder = build_transformer_model(None, folder)
     token_ids, segment_ids = encoder.inputs
     pooled = MaskedMeanPooling(normalize=True, name="mean_pooling")(encoder.output, token_ids=token_ids)
-    return keras.Model([token_ids, segment_ids], pooled, name="minilm_sentence_encoder")
+    return CheckedModel([token_ids, segment_ids], pooled, name="minilm_sentence_encoder",
+                        input_checks=encoder.input_checks)
 
 
 def run(args) -> int:
@@ -98,10 +100,18 @@ def run(args) -> int:
     import numpy as np
 
     from kexue.data import sequence_padding
+    from kexue.files import prepare_output_dir, save_model
     from kexue.resources import minilm_dir
     from kexue.tokenizers import Tokenizer
 
+    from kexue.cli import UsageError
+    from kexue.models.checked import CheckedModel
+
+    for option in ("epochs", "per_topic"):
+        if getattr(args, option) < 1:
+            raise UsageError(f"--{option.replace('_', '-')} must be at least 1, got {getattr(args, option)}")
     started = time.time()
+    out = prepare_output_dir(args.out)  # writable before minutes of work, not after
     keras.utils.set_random_seed(args.seed)
     folder = minilm_dir()
     print(f"[1/5] Building all-MiniLM-L6-v2 from {folder} (backend: {keras.backend.backend()})")
@@ -153,11 +163,10 @@ def run(args) -> int:
     majority = float((labels[test] == np.bincount(labels[train]).argmax()).mean())
     print(f"      held-out accuracy {accuracy:.3f} (majority class {majority:.3f})")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    full = keras.Model(sentence_encoder.inputs, head(sentence_encoder.output), name="minilm_topics")
+    full = CheckedModel(sentence_encoder.inputs, head(sentence_encoder.output), name="minilm_topics",
+                        input_checks=sentence_encoder.input_checks)
     path = out / "minilm_topics.keras"
-    full.save(path)
+    save_model(full, path)  # atomic: a kill leaves the previous model, never a broken zip
     restored = keras.saving.load_model(path)
     print(f"[5/5] Saved to {path} and reloaded; predictions on new sentences:")
     probabilities = restored.predict(encode(NEW_SENTENCES), verbose=0)

@@ -9,6 +9,7 @@ from typing import Callable
 import keras
 
 from kexue.callbacks._state import attach_state
+from kexue.files import save_weights
 
 __all__ = ["Evaluator"]
 
@@ -64,4 +65,4 @@ class Evaluator(keras.callbacks.Callback):
             better = score > self.best if self.mode == "max" else score < self.best
             if better:
                 self.best, self.best_epoch = score, epoch
-                self.model.save_weights(self.filepath)
+                save_weights(self.model, self.filepath)  # atomic: a kill keeps the previous best

@@ -119,9 +119,9 @@ def build_transformer_model(
         config_path = folder if folder.is_dir() else folder.parent
     config = read_config(config_path)
     check_config_types(config, config_path if not isinstance(config_path, dict) else "the config dict")
-    if checkpoint_path is not None:
-        check_against_checkpoint_config(config, config_path, checkpoint_path)
     check_model_type(family, config)
+    if checkpoint_path is not None:
+        check_against_checkpoint_config(config, config_path, checkpoint_path, family.make_spec)
     spec = family.make_spec(config)
     checkpoint_layers = spec.num_layers
     overrides = {_SPEC_OVERRIDES[k]: kwargs.pop(k) for k in list(kwargs) if k in _SPEC_OVERRIDES}

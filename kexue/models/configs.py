@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -52,8 +53,6 @@ _PROBABILITY = (
 )
 _TEXT = ("activation_function", "feed_forward_proj", "model_type")
 _BOOL = ("tie_word_embeddings", "rotary_value")
-# Values that fix the architecture: a user config and the checkpoint's own must agree on them.
-ARCHITECTURE_KEYS = _POSITIVE_INT + ("type_vocab_size", "hidden_act") + _TEXT + _POSITIVE_FLOAT[:2]
 
 
 def read_config(config: Any) -> dict:
@@ -130,23 +129,29 @@ def _same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
-def check_against_checkpoint_config(config: dict, config_source: Any, checkpoint_path) -> None:
-    """If the checkpoint carries its own config and ``config`` came from elsewhere, the
-    architecture values both give must agree; a ``ValueError`` lists those that differ."""
+# Spec fields that do not change what the weights compute.
+_FREE_FIELDS = ("dropout_rate", "attention_dropout_rate", "initializer_range", "extra")
+
+
+def check_against_checkpoint_config(config: dict, config_source: Any, checkpoint_path, make_spec) -> None:
+    """If the checkpoint carries its own config and ``config`` came from elsewhere, both must
+    give the same architecture (compared as specs, ``make_spec(config)``, so defaults and key
+    aliases count); a ``ValueError`` lists what differs."""
     own = checkpoint_config_path(checkpoint_path)
     if own is None:
         return
     if isinstance(config_source, (str, os.PathLike)):
         given = Path(config_source)
-        given = given / "config.json" if given.is_dir() else given
+        given = checkpoint_config_path(given) or given if given.is_dir() else given
         if given.is_file() and os.path.samefile(given, own):
             return
-    theirs = read_config(own)
+    theirs_config = read_config(own)
+    check_config_types(theirs_config, own)
+    ours, theirs = make_spec(config), make_spec(theirs_config)
     differ = [
-        f"{key}: {config[key]!r} here, {theirs[key]!r} in {own.name}"
-        for key in ARCHITECTURE_KEYS
-        if key in config and key in theirs and config[key] is not None and theirs[key] is not None
-        and not _same_value(config[key], theirs[key])
+        f"{f.name}: {getattr(ours, f.name)!r} here, {getattr(theirs, f.name)!r} in {own.name}"
+        for f in dataclasses.fields(ours)
+        if f.name not in _FREE_FIELDS and not _same_value(getattr(ours, f.name), getattr(theirs, f.name))
     ]
     if differ:
         where = config_source if isinstance(config_source, (str, os.PathLike)) else "the config dict"

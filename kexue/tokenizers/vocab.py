@@ -13,6 +13,8 @@ import os
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from kexue.files import atomic_open
+
 __all__ = [
     "is_cjk_character",
     "is_control",
@@ -120,14 +122,25 @@ def _read_tokens(dict_path: str | os.PathLike, encoding: str) -> list[str]:
             f"vocabulary file {path!r} does not exist: pass the path of a BERT vocab.txt "
             "(one token per line) or a {token: id} dict"
         )
+    with open(path, "rb") as reader:
+        raw = reader.read()
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ValueError(
+            f"vocabulary file {path}: not {encoding} text (byte {error.start}, line {line}); pass "
+            "encoding=... or check that it is a vocab.txt"
+        ) from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as open() reads lines
+    if lines[-1] == "":
+        lines.pop()
     tokens = []
-    with open(path, encoding=encoding) as reader:
-        for line in reader:
-            line = line.rstrip("\r\n")
-            fields = line.split()
-            # "token<TAB>count" style files keep their first field; a token that is itself
-            # whitespace (rare) keeps its line so that the ids stay aligned.
-            tokens.append(fields[0] if len(fields) > 1 else line.strip() or line)
+    for line in lines:
+        fields = line.split()
+        # "token<TAB>count" style files keep their first field; a token that is itself
+        # whitespace (rare) keeps its line so that the ids stay aligned.
+        tokens.append(fields[0] if len(fields) > 1 else line.strip() or line)
     if not tokens:
         raise ValueError(f"vocabulary file {path!r} is empty")
     return tokens
@@ -208,6 +221,6 @@ def save_vocab(
             "save_vocab needs ids 0..n-1 without gaps so that line numbers equal ids; "
             "renumber the dict first (load_vocab(simplified=True) returns such a dict)"
         )
-    with open(os.fspath(dict_path), "w", encoding=encoding) as writer:
+    with atomic_open(dict_path, "w", encoding=encoding) as writer:  # old file or new, never half
         for token, _ in sorted(token_dict.items(), key=lambda item: item[1]):
             writer.write(token + "\n")

@@ -135,13 +135,12 @@ def fit_resumable(
         "steps_per_epoch": num_batches,
         "optimizer": _optimizer_config(model),
     }
-    counters = load_training_state(checkpoint_dir, model)
+    check = lambda stored: _check_resume(stored, setup, epochs, checkpoint_dir)  # noqa: E731
+    counters = load_training_state(checkpoint_dir, model, check=check)  # checked, then assigned
     if counters is None:
         counters = {"epoch": 0, "batch": 0, "step": 0}
-    else:
-        _check_resume(counters, setup, epochs, checkpoint_dir)
-        if counters["epoch"] == epochs:
-            return []  # finished already: nothing to train, nothing to rewrite
+    elif counters["epoch"] == epochs:
+        return []  # finished already: nothing to train, nothing to rewrite
     losses = []
     epoch, start, step = counters["epoch"], counters["batch"], counters["step"]
 

@@ -29,6 +29,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import keras
 import numpy as np
@@ -125,12 +126,15 @@ def _mismatches(path: Path, stored: dict, model: keras.Model) -> list[str]:
     return problems
 
 
-def load_training_state(directory: str | os.PathLike, model: keras.Model) -> dict | None:
+def load_training_state(
+    directory: str | os.PathLike, model: keras.Model, check: Callable[[dict], None] | None = None
+) -> dict | None:
     """Restore a state written by :func:`save_training_state`; ``None`` when there is none.
 
     The model must be compiled; its optimizer is built here if needed. Nothing is assigned
     unless every variable of the snapshot fits (same count, shapes and dtypes, same optimizer
-    class) and every array reads back intact.
+    class), every array reads back intact, and ``check(counters)`` (when given) returns
+    without raising.
     """
     path = Path(directory) / STATE_FILE
     if not path.exists():
@@ -147,6 +151,9 @@ def load_training_state(directory: str | os.PathLike, model: keras.Model) -> dic
         stored = json.loads(bytes(arrays["signature"]).decode())
     else:  # snapshots written before signatures were recorded: shapes only
         stored = {name: _stored_shapes(arrays, name) for name in _GROUPS}
+    counters = json.loads(bytes(arrays["counters"]).decode())
+    if check is not None:
+        check(counters)
     problems = _mismatches(path, stored, model)
     if problems:
         shown = "\n  ".join(problems[:10]) + ("\n  ..." if len(problems) > 10 else "")
@@ -156,4 +163,4 @@ def load_training_state(directory: str | os.PathLike, model: keras.Model) -> dic
     for name, variables in _variables(model).items():
         for i, variable in enumerate(variables):
             variable.assign(arrays[f"{name}_{i}"])
-    return json.loads(bytes(arrays["counters"]).decode())
+    return counters

@@ -125,3 +125,35 @@ def test_random_kills_leave_old_or_new_set(tmp_path):
         contents = {(folder / n).read_text() for n in names}
         assert len(contents) == 1, "a mix of two commits"
         assert len(next(iter(contents))) == 200_000
+
+
+def test_new_files_get_the_usual_mode_and_replaced_files_keep_theirs(tmp_path):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    fresh = tmp_path / "fresh.txt"
+    write_text(fresh, "a")  # mkstemp alone would leave 0600
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~mask
+    shared = tmp_path / "shared.txt"
+    shared.write_text("old")
+    os.chmod(shared, 0o640)
+    write_text(shared, "new")
+    assert shared.stat().st_mode & 0o777 == 0o640 and shared.read_text() == "new"
+
+
+def test_a_link_is_written_through_and_kept(tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text("old")
+    link = tmp_path / "link.txt"
+    os.symlink(real, link)
+    write_text(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_exclusive_mode_refuses_an_existing_file(tmp_path):
+    target = tmp_path / "once.txt"
+    with atomic_open(target, "x") as handle:
+        handle.write("first")
+    with pytest.raises(FileExistsError):
+        with atomic_open(target, "x") as handle:
+            handle.write("second")
+    assert target.read_text() == "first"

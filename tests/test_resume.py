@@ -99,3 +99,15 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
     with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
         for key in a.files:
             np.testing.assert_allclose(b[key], a[key], rtol=1e-6, atol=1e-6)
+
+
+def test_finished_run_trains_nothing_and_more_epochs_continue(tmp_path):
+    x, y = data()
+    model = build("mlp")
+    first = fit_resumable(model, x, y, batch_size=8, epochs=1, checkpoint_dir=tmp_path, save_every=100)
+    stamp = (tmp_path / "state.npz").stat().st_mtime_ns
+    assert fit_resumable(build("mlp"), x, y, batch_size=8, epochs=1, checkpoint_dir=tmp_path, save_every=100) == []
+    assert (tmp_path / "state.npz").stat().st_mtime_ns == stamp  # not rewritten
+    more = fit_resumable(build("mlp"), x, y, batch_size=8, epochs=2, checkpoint_dir=tmp_path, save_every=100)
+    assert len(first) == len(more) == 5
+    assert load_training_state(tmp_path, build("mlp"))["epoch"] == 2

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -241,14 +242,34 @@ def read_json(path: PathLike) -> Any:
                          f"{error.msg}.") from None
 
 
+def _check_room(model, path: PathLike) -> None:
+    """Refuse before writing when the weights cannot fit: the file-size limit (``ulimit -f``)
+    or the free space of the folder is below their size. h5py crashes the process (SIGSEGV)
+    when a ``.weights.h5`` write fails half-way, so a clean error must come first."""
+    import resource
+
+    needed = sum(math.prod(v.shape) * 8 for v in model.weights) + (1 << 16)  # float64 bound
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raise OSError(errno.EFBIG, f"the file-size limit ({soft} bytes, ulimit -f) is below the "
+                      f"about {needed} bytes these weights need", str(path))
+    folder = Path(path).parent
+    free = shutil.disk_usage(folder).free if folder.is_dir() else needed  # no folder: atomic_path says so
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"only {free} bytes free, the weights need about {needed}", str(path))
+
+
 def save_model(model, path: PathLike, *, inputs: Iterable[PathLike] = ()) -> None:
     """``model.save(path)`` atomically (``path`` ends in ``.keras``)."""
+    _check_room(model, path)
     with atomic_path(path, inputs=inputs) as tmp:
         model.save(tmp)
 
 
 def save_weights(model, path: PathLike, *, inputs: Iterable[PathLike] = ()) -> None:
-    """``model.save_weights(path)`` atomically (``path`` ends in ``.weights.h5``)."""
+    """``model.save_weights(path)`` atomically (``path`` ends in ``.weights.h5``); refused
+    up front when the file-size limit or the free space cannot hold the weights."""
+    _check_room(model, path)
     with atomic_path(path, inputs=inputs) as tmp:
         model.save_weights(tmp)
 

@@ -117,6 +117,11 @@ def is_redundant_token(token: str) -> bool:
 
 def _read_tokens(dict_path: str | os.PathLike, encoding: str) -> list[str]:
     path = os.fspath(dict_path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"vocabulary path {path!r} is a folder; pass the vocab.txt inside it "
+            f"({os.path.join(path, 'vocab.txt')})"
+        )
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"vocabulary file {path!r} does not exist: pass the path of a BERT vocab.txt "

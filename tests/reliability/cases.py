@@ -486,4 +486,117 @@ def _expect_folder(w):
     raise ValueError("folder read")
 
 
-ALL_CASES = MODEL_CASES + GENERATE_CASES + TOKENIZER_CASES + PADDING_CASES + RESUMABLE_CASES + SIM_CASES + CHECKPOINT_CASES
+# -- writers under a file-size limit (item 1) ----------------------------------------------------
+
+class DataLost(Exception):
+    """The previous output is gone or damaged after an interrupted write."""
+
+
+def _limited(write: Callable[[int], None], check: Callable[[], bool], limit: int = 2048) -> None:
+    """Write version 0, then version 1 under ``RLIMIT_FSIZE`` (like ``ulimit -f``): the
+    second write must fail and leave version 0 complete."""
+    limited_write(write, limit)
+    try:
+        intact = check()
+    except Exception as error:  # noqa: BLE001 - an unreadable file is lost data
+        raise DataLost(f"{type(error).__name__}: {error}") from None
+    if not intact:
+        raise DataLost("the previous output changed")
+    raise ValueError("previous output kept")
+
+
+def limited_write(write: Callable[[int], None], limit: int = 2048) -> None:
+    """Version 0, then version 1 under the file-size limit (an OSError there is expected)."""
+    import resource
+
+    write(0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        write(1)
+    except OSError:
+        pass
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def _vocab_versions():
+    return {k: {f"v{k}_{i}_中文": i for i in range(2000)} for k in (0, 1)}
+
+
+def _vocab_write(w, k):
+    from kexue.tokenizers import save_vocab
+
+    save_vocab(w.path("writers/vocab.txt"), _vocab_versions()[k])
+
+
+def _vocab_check(w):
+    from kexue.tokenizers import load_vocab
+
+    return load_vocab(w.path("writers/vocab.txt")) == _vocab_versions()[0]
+
+
+def _plot_write(w, k):
+    from kexue.sim import gene_expression, plot_simulation, simulate
+
+    result = simulate(gene_expression(), {"m": 3}, t_max=2, n_trajectories=3, record_every=0.05, seed=k)
+    plot_simulation(result, w.path("writers/ssa.png"))
+
+
+def _plot_check(w):
+    return w.path("writers/ssa.png").read_bytes()[-8:-4] == b"IEND"
+
+
+def _small_model(k: int = 0):
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(64), keras.layers.Dense(2)])
+    model.compile("adam", "mse")
+    model.optimizer.build(model.trainable_variables)
+    model.set_weights([np.full(v.shape, float(k), "float32") for v in model.get_weights()])
+    return model
+
+
+def _state_write(w, k):
+    from kexue.training import save_training_state
+
+    save_training_state(w.path("writers/state/x").parent, _small_model(k), {"k": k})
+
+
+def _state_check(w):
+    from kexue.training import load_training_state
+
+    return load_training_state(w.path("writers/state/x").parent, _small_model())["k"] == 0
+
+
+def _evaluator_write(w, k):
+    from kexue.callbacks import Evaluator
+
+    evaluator = Evaluator("loss", str(w.path("writers/best.weights.h5")), mode="min")
+    evaluator.set_model(_small_model(k))
+    evaluator.on_epoch_end(0, {"loss": 1.0})
+
+
+def _evaluator_check(w):
+    other = _small_model(7)
+    other.load_weights(w.path("writers/best.weights.h5"))
+    return all(np.all(v == 0) for v in other.get_weights())
+
+
+WRITERS = {  # name -> (write version k, check that version 0 is intact)
+    "save_vocab": (_vocab_write, _vocab_check),
+    "plot_simulation": (_plot_write, _plot_check),
+    "save_training_state": (_state_write, _state_check),
+    "Evaluator best weights": (_evaluator_write, _evaluator_check),
+}
+
+
+def _writer_case(name: str) -> Case:
+    write, check = WRITERS[name]
+    return Case("1", "writers", f"{name} under a file-size limit",
+                lambda w: _limited(lambda k: write(w, k), lambda: check(w)), ValueError, "kept")
+
+
+WRITER_CASES = [_writer_case(name) for name in WRITERS]
+
+ALL_CASES = MODEL_CASES + GENERATE_CASES + TOKENIZER_CASES + PADDING_CASES + RESUMABLE_CASES + SIM_CASES + CHECKPOINT_CASES + WRITER_CASES

@@ -85,6 +85,7 @@ def test_symbolic_and_traced_calls_pass_through(model):
         assert run([np.array([[2, 5]]), np.array([[0, 0]])]).shape == (1, 16)
 
 
+@pytest.mark.upstream
 @pytest.mark.skipif(backend() != "jax", reason="the Keras bug is in its JAX trainer")
 def test_upstream_keras_jax_failed_predict_breaks_the_model():
     """UPSTREAM KERAS BUG (kept as a reproduction, without kexue): on JAX a predict that fails

@@ -15,11 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import backend
 from helpers_tf1 import write_checkpoint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kexue.checkpoints import CheckpointError, Ref, load_weights, open_checkpoint
+
+pytestmark = pytest.mark.skipif(
+    backend() != "jax", reason="backend-independent: runs once, in the JAX pass of the suite"
+)
 
 TENSORS = {f"layer_{i}/kernel": np.random.default_rng(i).normal(size=(3, 4)).astype("float32") for i in range(5)}
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

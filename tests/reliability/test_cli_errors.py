@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import backend
 
 from kexue import cli
 from kexue.cli import main
 
+pytestmark = pytest.mark.skipif(
+    backend() != "jax", reason="backend-independent: runs once, in the JAX pass of the suite"
+)
 ROOT = Path(__file__).resolve().parents[2]
 GILLESPIE = ["sim", "gillespie", "--t-max", "3", "--burn-in", "1", "--trajectories", "5"]
 

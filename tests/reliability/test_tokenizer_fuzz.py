@@ -7,10 +7,15 @@ truncation; and on inputs of every Python type, which either encode or raise a `
 The fast suite runs a few dozen examples per property; ``-m slow`` runs 1,000."""
 
 import pytest
+from helpers import backend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kexue.resources import minilm_dir
+
+pytestmark = pytest.mark.skipif(
+    backend() != "jax", reason="backend-independent: runs once, in the JAX pass of the suite"
+)
 
 SPECIAL_PIECES = ["[CLS]", "[SEP]", "[UNK]", "[MASK]", "[PAD]", "[unused1]", "##", "##ing", "[", "]", "[cls]"]
 text = st.lists(

@@ -102,8 +102,12 @@ def build_transformer_model(
             ``dropout_rate``.
 
     Returns:
-        A functional ``keras.Model``. After a load, ``model.load_report`` holds the
-        :class:`~kexue.checkpoints.loader.LoadReport`.
+        A :class:`~kexue.models.checked.CheckedModel`: a functional ``keras.Model`` that checks
+        its inputs on the host (ids inside the vocabulary, lengths within ``max_position``, one
+        batch size...) before Keras sees them. After a load, ``model.load_report`` holds the
+        :class:`~kexue.checkpoints.loader.LoadReport`. A ``config_path`` that contradicts the
+        config a checkpoint carries, or a ``max_position_embeddings`` smaller than its position
+        table, is refused (see ``kexue.models.configs``).
     """
     unknown = set(kwargs) - set(_SPEC_OVERRIDES) - set(_BUILD_ARGS)
     if unknown:

@@ -93,6 +93,8 @@ def test_vocabulary_writer_survives_random_kills(tmp_path):
 @pytest.mark.parametrize("kind", WRITERS)
 def test_writer_survives_twenty_kills_and_a_file_size_limit(tmp_path, kind):
     versions = kills(kind, tmp_path, 20, random.Random(f"slow-{kind}"))
+    print(f"{kind}: 20 SIGKILLs, complete versions found: {versions}")
     assert all(v is not None for v in versions)
-    assert len(set(versions)) > 1, "the kills never landed after a new version: vary the timing"
+    if kind != "plot":  # a PNG does not say which version it is
+        assert len(set(versions)) > 1, "the kills never landed after a new version: vary the timing"
     file_limit(kind, tmp_path / "limited")

@@ -54,7 +54,9 @@ def file_limit(kind: str, folder: Path) -> None:
     """In a subprocess: version 0, then version 1 under the file-size limit."""
     folder.mkdir(exist_ok=True)
     proc = start(kind, folder, "fsize", str(FILE_LIMIT))
-    out, err = proc.communicate(timeout=300)
+    # read through the text wrappers: communicate() would skip what readline() buffered
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.wait(timeout=300)
     assert proc.returncode == 3 and "refused" in out, (proc.returncode, out, err[-2000:])
     assert check(kind, folder) == 0, "the previous output was damaged"
     assert_no_leftovers(folder)

@@ -107,7 +107,7 @@ def test_t5_matches_transformers(case, tmp_path):
     logits = t5.model.predict([source, target], verbose=0)
     np.testing.assert_allclose(logits, logits_ref, atol=1e-4, rtol=0)
     np.testing.assert_allclose(
-        t5.decoder.predict([encoded, source, target], verbose=0), logits_ref, atol=1e-4, rtol=0
+        t5.decoder.predict([encoded, target], verbose=0), logits_ref, atol=1e-4, rtol=0
     )
     hidden = build_transformer_model(checkpoint_path=tmp_path / case, model=name, with_lm=False)
     np.testing.assert_allclose(hidden.predict([source, target], verbose=0), dec_ref, atol=1e-4, rtol=0)

@@ -107,7 +107,7 @@ def build_seq2seq(
     target_keys = PaddingMask(None, name=f"{p}decoder_keys")
     target_mask = AttentionMask("lm", None, name=f"{p}decoder_attention_mask")
     context_padding = ContextMask(name=f"{p}context_padding")
-    context_mask = AttentionMask("encoder", None, name=f"{p}cross_attention_mask")
+    context_mask = AttentionMask("encoder", spec.pad_token_id, name=f"{p}cross_attention_mask")
 
     def stack(kind: str, count: int, cross: bool):
         blocks = [

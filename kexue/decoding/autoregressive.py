@@ -307,6 +307,13 @@ def _pads_safely(model) -> bool:
 class LastToken(keras.layers.Layer):
     """``x[:, -1]``: the output at the last position (what ``last_token`` appends)."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # takes masked sequences; the last position has no mask
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
     def call(self, inputs):
         return inputs[:, -1]
 

@@ -8,6 +8,10 @@ Layer names (and so variable paths) are stable and family-independent:
 Outputs follow bert4keras: the sequence output alone; with ``with_pool`` (or ``with_nsp``) the
 pooled (or NSP) output replaces it; with ``with_mlm`` as well, a list ``[pooled, mlm]``.
 
+Padding: ``padding`` (a :class:`~kexue.models.masks.PaddingMask`) says which tokens are real,
+``attention_mask`` turns it into the blocks' attention mask, and ``sequence_mask`` attaches it
+as the Keras mask of the sequence, which every block and sequence head passes on.
+
 Example:
     >>> from kexue.models.spec import TransformerSpec
     >>> from kexue.models.transformer import build_transformer

@@ -17,6 +17,7 @@ __all__ = [
     "cjk_punctuation",
     "is_cjk_character",
     "is_control",
+    "is_control_or_format",
     "is_punctuation",
     "is_redundant_token",
     "is_space",
@@ -87,6 +88,16 @@ def is_space(ch: str) -> bool:
     (True, True, False)
     """
     return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
+
+
+def is_control_or_format(ch: str) -> bool:
+    r"""Whether ``ch`` is a control or format character (category ``Cc`` or ``Cf``): bert4keras'
+    ``Tokenizer._is_control``, narrower than :func:`is_control`.
+
+    >>> is_control_or_format("\x00"), is_control_or_format("\u200b"), is_control_or_format("\u038b")
+    (True, True, False)
+    """
+    return unicodedata.category(ch) in ("Cc", "Cf")
 
 
 def is_control(ch: str) -> bool:

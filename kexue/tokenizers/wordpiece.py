@@ -23,6 +23,7 @@ from kexue.tokenizers.vocab import (
     cjk_punctuation,
     is_cjk_character,
     is_control,
+    is_control_or_format,
     is_punctuation,
     is_redundant_token,
     is_space,
@@ -179,7 +180,7 @@ class Tokenizer(TokenizerBase):
     _is_punctuation = staticmethod(is_punctuation)
     _cjk_punctuation = staticmethod(cjk_punctuation)
     _is_cjk_character = staticmethod(is_cjk_character)
-    _is_control = staticmethod(is_control)
+    _is_control = staticmethod(is_control_or_format)
     _is_special = staticmethod(is_special_token)
     _is_redundant = staticmethod(is_redundant_token)
 

@@ -214,6 +214,9 @@ def parallel_apply_generator(func: Callable, iterable: Iterable, workers: int, m
     items wait for a worker. ``random_seeds``: ``True`` reseeds NumPy in each worker (from the
     system's entropy), a list gives worker ``k`` the seed ``random_seeds[k]``, ``False`` keeps
     the parent's state. A failure in ``func`` is raised here with the worker's traceback.
+    Processes are forked, as in bert4keras (so ``func`` may be a closure); a forked worker
+    should not call into JAX or torch, which do not survive ``fork``: use ``dummy=True``
+    for such functions.
 
     >>> sorted(parallel_apply_generator(lambda x: x * x, range(4), 2, 4, dummy=True))
     [(0, 0), (1, 1), (2, 4), (3, 9)]

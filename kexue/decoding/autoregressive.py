@@ -247,7 +247,8 @@ class LastTokenPredictor:
     T5's encoder-decoder and decoder), the integer sequence inputs are right-padded with 0 to a
     bucket length (and a T5 decoder's encoder output with zero rows, which it reads as
     padding), and one compiled forward pass per bucket serves every step; the outputs are
-    read at the last real position of the last integer input. Other models, or
+    read at the last real position of the token ids being decoded (the last input named
+    ``*token_ids``: the decoder's for T5). Other models, or
     ``bucket=False``, run ``predict`` on the exact inputs (one compilation per length on
     JAX).
     """
@@ -276,7 +277,9 @@ class LastTokenPredictor:
         growing = [k for k, x in enumerate(arrays) if x.ndim == 2 and x.dtype.kind in "iu"]
         if not growing:
             raise ValueError("last_token(model).predict needs an integer (rows, length) input.")
-        position = arrays[growing[-1]].shape[1] - 1
+        names = [getattr(x, "name", "") or "" for x in self.model.inputs]
+        tokens = [k for k in growing if k < len(names) and names[k].endswith("token_ids")]
+        position = arrays[(tokens or growing)[-1]].shape[1] - 1  # the decoded sequence's end
         padded = []
         for x in arrays:
             if (x.ndim == 2 and x.dtype.kind in "iu") or (self.contexts and x.ndim == 3 and x.dtype.kind == "f"):

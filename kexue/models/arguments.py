@@ -137,7 +137,12 @@ def translate(kwargs: dict, family: str, application: str) -> dict:
 
 def _gpt2_heads(kwargs: dict) -> None:
     """bert4keras' GPT-2 always ends with its tied LM head and a softmax (``final_activation``);
-    ``with_mlm=False`` (a kexue option) keeps the hidden states."""
+    ``with_mlm=False`` (a kexue option) keeps the hidden states. No token id is padding."""
+    if kwargs.get("pad_token_id") is not None:
+        raise ValueError(
+            "GPT-2 has no padding token (id 0 is a real token); to pad a batch, build with "
+            "padding_input=True and give a padding_mask input (1 = real token)."
+        )
     for name in ("with_pool", "with_nsp"):
         if kwargs.get(name):
             raise TypeError(f"gpt2 has no {name[5:]} head; build it without {name}.")

@@ -113,6 +113,8 @@ def build_transformer_model(
     config = read_config(config_path)
     spec_fields = set(SPEC_ARGUMENTS.values())
     overrides = {k: options.pop(k) for k in list(options) if k in spec_fields}
+    if {"hidden_size", "num_heads"} & set(overrides) and "head_size" not in overrides:
+        overrides["head_size"] = None  # hidden_size // num_heads again, as in bert4keras
     replaced = {k: options.pop(k) for k in list(options) if k in config and k not in BUILD_ARGUMENTS}
     unknown = set(options) - set(BUILD_ARGUMENTS)
     if unknown:

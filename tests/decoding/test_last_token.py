@@ -54,6 +54,9 @@ def test_gpt2_and_t5_decoder():
     expected = t5.decoder.predict([encoded, target], verbose=0)[:, -1]
     got = LastTokenPredictor(t5.decoder, bucket=True).predict([encoded, target])  # both padded
     np.testing.assert_allclose(got, expected, atol=1e-6)
+    source = np.array([[5, 6, 7, 1]])  # longer than the target: the target's end is read
+    got = LastTokenPredictor(t5.model, bucket=True).predict([source, target])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
 def test_models_that_padding_would_change_run_exactly():

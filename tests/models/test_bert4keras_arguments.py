@@ -42,6 +42,8 @@ def test_gpt2_ends_with_its_lm_head_as_in_bert4keras():
     assert hidden.output.shape[-1] == 16
     with pytest.raises(TypeError, match="no pool head"):
         build_transformer_model(GPT2, model="gpt2", with_pool=True)
+    with pytest.raises(ValueError, match="padding_input=True"):
+        build_transformer_model(GPT2, model="gpt2", pad_token_id=0)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +96,8 @@ def test_family_and_application_combinations_bert4keras_refuses():
 def test_keywords_replace_config_entries_as_in_bert4keras():
     model = build_transformer_model(CONFIG, max_position_embeddings=16, hidden_size=32, num_attention_heads=4)
     assert model.get_layer("position_embedding").embeddings.shape == (16, 32)
-    assert model.get_layer("layer_0").num_heads == 4
+    assert (model.get_layer("layer_0").num_heads, model.get_layer("layer_0").head_size) == (4, 8)
+    assert build_transformer_model(CONFIG, hidden_size=32).get_layer("layer_0").head_size == 16
     model = build_transformer_model(CONFIG, max_position=20, segment_vocab_size=0)
     assert len(model.inputs) == 1 and model.get_layer("position_embedding").input_dim == 20
 

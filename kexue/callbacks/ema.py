@@ -1,10 +1,16 @@
 """EMA weights for evaluation and saving, without leaving them in the model after ``fit``.
 
 With ``use_ema=True`` Keras keeps an exponential moving average of the weights in the
-optimizer, and at the end of ``fit`` *overwrites* the model's weights with it. This callback
-swaps the average in for every evaluation/prediction (and for saving, through
-:meth:`EMAWeights.swapped`) and, at the end of ``fit``, puts the trained weights back unless
-``keep_ema=True``.
+optimizer, and at the end of ``fit`` *overwrites* the model's weights with it. Two ways to keep
+the trained weights instead:
+
+- the :class:`EMAWeights` callback swaps the average in for every evaluation/prediction (and
+  for saving, through :meth:`EMAWeights.swapped`) and, at the end of ``fit``, puts the trained
+  weights back unless ``keep_ema=True``;
+- bert4keras' way: an optimizer from ``kexue.optimizers.extend_with_exponential_moving_average``
+  (:class:`EMAOptimizer` mixed in) never overwrites them; call its ``apply_ema_weights()``
+  before evaluating or saving and ``reset_old_weights()`` afterwards (e.g. in a callback's
+  ``on_epoch_end``, where the variables are current on every backend).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from keras import ops
 
 from kexue.callbacks._state import attach_state
 
-__all__ = ["EMAWeights"]
+__all__ = ["EMAOptimizer", "EMAWeights"]
 
 
 def _ema_optimizer(model):
@@ -27,6 +33,58 @@ def _ema_optimizer(model):
             "(e.g. keras.optimizers.AdamW(..., use_ema=True, ema_momentum=0.999))."
         )
     return optimizer
+
+
+class EMAOptimizer:
+    """Mixin for a Keras optimizer with ``use_ema=True``: bert4keras' ``apply_ema_weights`` and
+    ``reset_old_weights``, and the trained weights left in the model at the end of ``fit``.
+
+    Example:
+        >>> import keras, numpy as np
+        >>> from kexue.optimizers import extend_with_exponential_moving_average
+        >>> AdamEMA = extend_with_exponential_moving_average(keras.optimizers.Adam)
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> optimizer = AdamEMA(learning_rate=0.1, ema_momentum=0.9)
+        >>> model.compile(optimizer, "mse")
+        >>> _ = model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=3, verbose=0)
+        >>> trained = model.get_weights()
+        >>> optimizer.apply_ema_weights()      # the average, e.g. to evaluate or save
+        >>> bool(np.allclose(model.get_weights()[0], trained[0]))
+        False
+        >>> optimizer.reset_old_weights()      # the trained weights again
+        >>> bool(np.allclose(model.get_weights()[0], trained[0]))
+        True
+    """
+
+    def finalize_variable_values(self, var_list):
+        # bert4keras kept the trained weights at the end of training; so do we.
+        return None
+
+    def apply_ema_weights(self, bias_correction: bool = True) -> None:
+        """Put the moving averages into the model, keeping the current weights for
+        :meth:`reset_old_weights`. (Keras starts the average from the weights themselves, so
+        it has no start-up bias; ``bias_correction`` is accepted and has nothing to do.)"""
+        pairs = _ema_pairs(self)
+        self._kexue_old_weights = [ops.convert_to_numpy(var.value) for var, _ in pairs]
+        for var, average in pairs:
+            var.assign(average.value)
+
+    def reset_old_weights(self) -> None:
+        """Put back the weights :meth:`apply_ema_weights` replaced."""
+        old = getattr(self, "_kexue_old_weights", None)
+        if old is None:
+            raise ValueError("reset_old_weights() needs a previous apply_ema_weights().")
+        for (var, _), value in zip(_ema_pairs(self), old):
+            var.assign(value)
+
+
+def _ema_pairs(optimizer) -> list:
+    if not getattr(optimizer, "use_ema", False) or not optimizer.built:
+        raise ValueError(
+            "the EMA weights exist once the optimizer (built with use_ema=True) has trained "
+            "the model: call this after fit has started."
+        )
+    return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))
 
 
 class EMAWeights(keras.callbacks.Callback):
@@ -97,9 +155,13 @@ class EMAWeights(keras.callbacks.Callback):
         self._trained = [ops.convert_to_numpy(v.value) for v in optimizer._trainable_variables]
 
     def on_train_end(self, logs=None):
-        if self.keep_ema or self._trained is None:
-            return
         optimizer = _ema_optimizer(self.model)
+        if self.keep_ema:
+            if isinstance(optimizer, EMAOptimizer):  # it does not overwrite by itself
+                optimizer.apply_ema_weights()
+            return
+        if self._trained is None:
+            return
         for var, value in zip(optimizer._trainable_variables, self._trained):
             var.assign(value)
         self._trained = None

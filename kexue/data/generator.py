@@ -48,7 +48,7 @@ class DataGenerator(keras.utils.PyDataset):
     ...             xs.append(x)
     ...             ys.append(y)
     ...             if len(xs) == self.batch_size or is_end:
-    ...                 yield sequence_padding(xs), np.array(ys)
+    ...                 yield sequence_padding(xs, bucket=False), np.array(ys)
     ...                 xs, ys = [], []
     >>> gen = Batches([([1, 2], 0), ([3], 1), ([4, 5, 6], 0)], batch_size=2)
     >>> len(gen), [x.shape for x, _ in gen]

@@ -1,13 +1,66 @@
-"""Padding and truncating variable-length sequences (NumPy only, no Keras import)."""
+"""Padding and truncating variable-length sequences (NumPy only, no Keras import).
+
+**Bucket lengths.** On JAX (and TensorFlow) every new input shape compiles the model step
+again, so a bert4keras script that pads each batch to its longest sequence compiles once per
+distinct length. By default (``bucket="auto"``) :func:`sequence_padding` therefore pads to the
+next of a few bucket lengths (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, ...: at most 1.5 times
+the longest, two sizes per octave) on those backends, and to the longest on torch,
+whose eager steps need no compilation. Padding is masked by kexue's models, so the outputs at
+real positions are the same; ``bucket=False`` (or an explicit ``length``) pads exactly as
+bert4keras did.
+
+An axis is bucketed only where the inputs differ in length (a batch of sequences whose
+lengths all agree keeps that length), so axes of fixed size (labels of length 1, a number of
+entity types) are never changed, and arrays built from the same samples (token ids, segment
+ids, per-token labels) always get the same padded length.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["sequence_padding", "truncate_sequences"]
+__all__ = ["bucket_length", "compiles_per_shape", "sequence_padding", "truncate_sequences"]
+
+
+def bucket_length(n: int) -> int:
+    """The bucket length for a longest sequence of ``n``: the smallest of 8, 12, 16, 24, 32,
+    48, 64, ... (``2**k`` and ``1.5 * 2**k``) that is at least ``n``.
+
+    >>> [bucket_length(n) for n in (0, 3, 9, 17, 33, 100, 129, 500)]
+    [8, 8, 12, 24, 48, 128, 192, 512]
+    """
+    if n <= 8:
+        return 8
+    power = 1 << (int(n) - 1).bit_length()  # smallest power of two >= n
+    return power * 3 // 4 if power * 3 // 4 >= n else power
+
+
+def compiles_per_shape() -> bool:
+    """Whether the Keras backend compiles a step per input shape (JAX, TensorFlow: True;
+    torch: False). Reads the backend Keras was imported with, else the one it will choose
+    (``KERAS_BACKEND``, ``~/.keras/keras.json``, kexue's default JAX)."""
+    keras = sys.modules.get("keras")
+    name = None
+    if keras is not None and hasattr(keras, "backend"):
+        name = keras.backend.backend()
+    if name is None:
+        from kexue._default_backend import _config_backend
+
+        name = os.environ.get("KERAS_BACKEND") or _config_backend(os.environ) or "jax"
+    return name != "torch"
+
+
+def _bucketing(bucket) -> bool:
+    if bucket == "auto":
+        return compiles_per_shape()
+    if not isinstance(bucket, bool):
+        raise ValueError(f'bucket must be "auto", True or False, got {bucket!r}')
+    return bucket
 
 
 def sequence_padding(
@@ -17,22 +70,26 @@ def sequence_padding(
     seq_dims: int = 1,
     mode: str = "post",
     dtype: Any = None,
+    bucket: bool | str = "auto",
 ) -> np.ndarray:
     """Stack variable-length sequences into one array, padding with ``value``.
 
     The first ``seq_dims`` axes of every input are sequence axes: each is padded to ``length``
-    (an int for all of them, one int per axis, or ``None`` for the longest input) and inputs
-    longer than ``length`` keep their head. ``mode="post"`` pads at the end, ``"pre"`` at the
+    (an int for all of them, one int per axis, or ``None`` for the longest input, rounded up
+    to a bucket length when ``bucket`` says so: see the module docstring) and inputs longer
+    than ``length`` keep their head. ``mode="post"`` pads at the end, ``"pre"`` at the
     beginning. The remaining axes must agree across inputs. The dtype is that of the
     (non-empty) inputs unless ``dtype`` is given.
 
-    >>> sequence_padding([[1, 2, 3], [4]])
+    >>> sequence_padding([[1, 2, 3], [4]], bucket=False)
     array([[1, 2, 3],
            [4, 0, 0]])
+    >>> sequence_padding([[1, 2, 3], [4]], bucket=True).shape
+    (2, 8)
     >>> sequence_padding([[1, 2, 3], [4]], length=2, mode="pre", value=-1)
     array([[ 1,  2],
            [-1,  4]])
-    >>> sequence_padding([np.ones((2, 1)), np.ones((1, 3))], seq_dims=2).shape
+    >>> sequence_padding([np.ones((2, 1)), np.ones((1, 3))], seq_dims=2, bucket=False).shape
     (2, 2, 3)
     """
     if mode not in ("post", "pre"):
@@ -60,6 +117,9 @@ def sequence_padding(
     tail = tails.pop() if tails else arrays[0].shape[seq_dims:]
     if length is None:
         target = tuple(max(x.shape[i] for x in arrays) for i in range(seq_dims))
+        if _bucketing(bucket):
+            varies = [len({x.shape[i] for x in arrays}) > 1 for i in range(seq_dims)]
+            target = tuple(bucket_length(n) if v else n for n, v in zip(target, varies))
     elif _is_int(length):
         target = (int(length),) * seq_dims
     else:

@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
+from kexue.models.masks import AttentionMask, ContextMask, PaddingMask
+
 
 def _softmax(x: np.ndarray) -> np.ndarray:
     x = x - x.max(axis=-1, keepdims=True)
@@ -45,9 +47,13 @@ class AutoRegressiveDecoder:
         end_id: token id (or several) that finishes a sequence.
         maxlen: most decoding steps.
         minlen: an end token only finishes a sequence once the output has this many tokens.
+        bucket: how :meth:`last_token` runs a kexue model: ``"auto"`` (on JAX and TensorFlow)
+            or ``True`` pads the growing inputs to bucket lengths and reuses one compiled
+            forward pass per bucket, instead of compiling one per step; ``False`` runs
+            ``predict`` on the exact shapes, as bert4keras did.
     """
 
-    def __init__(self, start_id: int | None, end_id, maxlen: int, minlen: int = 1):
+    def __init__(self, start_id: int | None, end_id, maxlen: int, minlen: int = 1, bucket="auto"):
         if int(maxlen) < 1:
             raise ValueError(f"maxlen must be at least 1, got {maxlen}.")
         self.start_id = start_id
@@ -56,6 +62,7 @@ class AutoRegressiveDecoder:
         self.maxlen = int(maxlen)
         self.minlen = int(minlen)
         self.models: dict = {}
+        self.bucket = bucket
         first = [] if start_id is None else [start_id]
         self.first_output_ids = np.array([first], dtype="int64").reshape(1, len(first))
 
@@ -95,10 +102,10 @@ class AutoRegressiveDecoder:
         return decorator
 
     def last_token(self, model):
-        """A model returning only the last position of ``model``'s outputs (cached per model)."""
+        """Something with ``predict(inputs)`` giving ``model``'s outputs at the last position
+        (cached per model): a :class:`LastTokenPredictor`."""
         if model not in self.models:
-            outputs = [LastToken()(out) for out in model.outputs]
-            self.models[model] = keras.Model(model.inputs, outputs)
+            self.models[model] = LastTokenPredictor(model, bucket=self.bucket)
         return self.models[model]
 
     def predict(self, inputs, output_ids, states=None):
@@ -233,9 +240,82 @@ def restrict_support(probas: np.ndarray, topk: int | None = None, topp: float | 
     return probas
 
 
+class LastTokenPredictor:
+    """``predict(inputs)``: ``model``'s outputs at the last position of its growing input.
+
+    For a model built by kexue whose padding is masked (BERT-style families, any LM or UniLM,
+    T5's encoder-decoder and decoder), the integer sequence inputs are right-padded with 0 to a
+    bucket length (and a T5 decoder's encoder output with zero rows, which it reads as
+    padding), and one compiled forward pass per bucket serves every step; the outputs are
+    read at the last real position of the token ids being decoded (the last input named
+    ``*token_ids``: the decoder's for T5). Other models, or
+    ``bucket=False``, run ``predict`` on the exact inputs (one compilation per length on
+    JAX).
+    """
+
+    def __init__(self, model: keras.Model, bucket="auto"):
+        from kexue.data.sequences import _bucketing
+
+        self.model = model
+        self.padded = _bucketing(bucket) and _pads_safely(model)
+        self.contexts = any(isinstance(layer, ContextMask) for layer in model.layers)
+        self._run = None
+        self._exact = None
+
+    def predict(self, inputs, **kwargs) -> np.ndarray | list:
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if not self.padded:
+            if self._exact is None:
+                outputs = [LastToken()(out) for out in self.model.outputs]
+                self._exact = keras.Model(self.model.inputs, outputs)
+            kwargs.setdefault("verbose", 0)
+            return self._exact.predict(inputs, **kwargs)
+        from kexue.backend import jit_with_variables
+        from kexue.data.sequences import bucket_length
+
+        arrays = [np.asarray(x) for x in inputs]
+        growing = [k for k, x in enumerate(arrays) if x.ndim == 2 and x.dtype.kind in "iu"]
+        if not growing:
+            raise ValueError("last_token(model).predict needs an integer (rows, length) input.")
+        names = [getattr(x, "name", "") or "" for x in self.model.inputs]
+        tokens = [k for k in growing if k < len(names) and names[k].endswith("token_ids")]
+        position = arrays[(tokens or growing)[-1]].shape[1] - 1  # the decoded sequence's end
+        padded = []
+        for x in arrays:
+            if (x.ndim == 2 and x.dtype.kind in "iu") or (self.contexts and x.ndim == 3 and x.dtype.kind == "f"):
+                width = [(0, 0)] * x.ndim
+                width[1] = (0, bucket_length(x.shape[1]) - x.shape[1])
+                x = np.pad(x, width)
+            padded.append(x)
+        if self._run is None:
+            model = self.model
+            self._run = jit_with_variables(lambda *x: model(list(x), training=False), model.weights)
+        outputs = self._run(*padded)
+        if isinstance(outputs, (list, tuple)):
+            return [keras.ops.convert_to_numpy(out)[:, position] for out in outputs]
+        return keras.ops.convert_to_numpy(outputs)[:, position]
+
+
+def _pads_safely(model) -> bool:
+    """Whether right padding with 0 leaves ``model``'s earlier outputs unchanged: a kexue
+    model whose attention masks treat id 0 as padding, or are causal."""
+    masks = [layer for layer in model.layers if isinstance(layer, AttentionMask)]
+    paddings = [layer for layer in model.layers if isinstance(layer, PaddingMask)]
+    return bool(masks) and all(
+        m.application != "encoder" or m.pad_token_id == 0 for m in masks
+    ) and all(p.pad_token_id in (0, None) for p in paddings)
+
+
 @keras.saving.register_keras_serializable(package="kexue")
 class LastToken(keras.layers.Layer):
     """``x[:, -1]``: the output at the last position (what ``last_token`` appends)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # takes masked sequences; the last position has no mask
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def call(self, inputs):
         return inputs[:, -1]

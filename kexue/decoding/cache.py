@@ -69,7 +69,8 @@ class CachedTransformer:
         self.mlm_bias = find("mlm_bias")
         mask_layer = find("attention_mask", required=True)
         self.application = mask_layer.application
-        self.pad_token_id = mask_layer.pad_token_id
+        # -1: no token is padding (GPT-2); the decoder tracks left padding itself
+        self.pad_token_id = -1 if mask_layer.pad_token_id is None else mask_layer.pad_token_id
         if self.application not in ("lm", "unilm"):
             raise ValueError(
                 f"cached decoding needs application='lm' or 'unilm', this model is "

@@ -203,6 +203,7 @@ class CachedDecoder:
                 raise ValueError("an encoder-decoder takes no segment_ids.")
             source, _, source_valid = _left_pad(_rows(inputs, "inputs", self.net.vocab_size), None,
                                                 self.net.source_pad_id)
+            source_valid &= source != self.net.source_pad_id  # the family's padding, anywhere
             tokens = np.full((len(source), 1), self.net.decoder_start_id, "int32")
             args = (tokens, np.zeros_like(tokens), np.ones(tokens.shape, bool), source, source_valid)
         else:

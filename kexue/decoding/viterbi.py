@@ -72,7 +72,14 @@ class ViterbiDecoder:
         return penalty
 
     def decode(self, nodes: np.ndarray) -> np.ndarray:
-        """Best label path for ``nodes`` of shape (length, num_labels); returns int64 (length,)."""
+        """Best label path for ``nodes`` of shape (length, num_labels); returns int64 (length,).
+
+        Trailing rows a CRF or MEMM layer marked as padding (every score below
+        ``kexue.layers.crf.MASK_THRESHOLD``, e.g. from inputs padded to a bucket length) are
+        dropped: the path covers the real tokens only.
+        """
+        from kexue.layers.crf import MASK_THRESHOLD
+
         nodes = np.array(
             nodes, dtype=np.float64
         )  # a copy: the caller's array is left alone
@@ -80,6 +87,8 @@ class ViterbiDecoder:
             raise ValueError(
                 f"`nodes` must have shape (length, {self.num_labels}); got {nodes.shape}."
             )
+        real = np.flatnonzero((nodes > MASK_THRESHOLD).any(axis=1))
+        nodes = nodes[: real[-1] + 1 if real.size else 0]
         length = nodes.shape[0]
         if length == 0:
             return np.zeros(0, dtype=np.int64)

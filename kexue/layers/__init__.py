@@ -9,12 +9,13 @@ from kexue.layers.crf import ConditionalRandomField
 from kexue.layers.embedding import Bias, TiedEmbedding
 from kexue.layers.feedforward import FeedForward
 from kexue.layers.linear import Linear
+from kexue.layers.loss import Loss
 from kexue.layers.margins import CenterLoss, CosineDense
 from kexue.layers.memm import MaximumEntropyMarkovModel
 from kexue.layers.normalization import LayerNorm
 from kexue.layers.ode import EulerODE
 from kexue.layers.pointers import EfficientGlobalPointer, GlobalPointer
-from kexue.layers.pooling import MaskedMeanPooling
+from kexue.layers.pooling import GlobalMaxPooling1D, MaskedMeanPooling
 from kexue.layers.positions import PositionEmbedding, apply_rotary, rotary_sin_cos
 from kexue.layers.regularizers import SelfOrthogonality
 from kexue.layers.relative_bias import RelativePositionBias
@@ -30,10 +31,12 @@ __all__ = [
     "EfficientGlobalPointer",
     "EulerODE",
     "FeedForward",
+    "GlobalMaxPooling1D",
     "GlobalPointer",
     "LayerNorm",
     "LayerNormalization",
     "Linear",
+    "Loss",
     "MaskedMeanPooling",
     "MaximumEntropyMarkovModel",
     "MultiHeadAttention",

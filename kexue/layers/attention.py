@@ -62,6 +62,7 @@ class MultiHeadAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the padding mask passes through to the output
         if position not in POSITION_TYPES:
             raise ValueError(f"position must be one of {POSITION_TYPES}, got {position!r}.")
         self.heads = int(heads)

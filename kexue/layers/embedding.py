@@ -20,7 +20,19 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="kexue")
 class TiedEmbedding(keras.layers.Embedding):
-    """``keras.layers.Embedding`` with a second mode that projects hidden states to logits."""
+    """``keras.layers.Embedding`` with a second mode that projects hidden states to logits.
+
+    In ``"logits"`` mode the padding mask of the hidden states passes to the logits.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        if "int" in keras.backend.standardize_dtype(inputs.dtype):  # embedding token ids
+            return super().compute_mask(inputs, mask)
+        return mask  # logits of (possibly masked) hidden states
 
     def call(self, inputs, mode: str = "embed"):
         if mode == "embed":
@@ -41,6 +53,10 @@ class TiedEmbedding(keras.layers.Embedding):
 @keras.saving.register_keras_serializable(package="kexue")
 class Bias(keras.layers.Layer):
     """Adds a learned bias vector over the last axis (the MLM output bias)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
 
     def build(self, input_shape):
         self.bias = self.add_weight(name="bias", shape=(input_shape[-1],), initializer="zeros")

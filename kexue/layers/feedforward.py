@@ -31,6 +31,7 @@ class FeedForward(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the padding mask passes through to the output
         self.units = int(units)
         self.activation = activation_name(activation)
         self.use_bias = bool(use_bias)

@@ -50,6 +50,7 @@ class LayerNorm(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the padding mask passes through to the output
         if epsilon <= 0:
             raise ValueError(f"epsilon must be positive, got {epsilon}.")
         self.epsilon = float(epsilon)

@@ -26,6 +26,9 @@ class PositionEmbedding(keras.layers.Layer):
 
     Returns a ``(1, seq_len, output_dim)`` tensor to be added to the token embeddings.
     ``offset`` supports incremental decoding, where the new token sits at a later position.
+    ``positions`` (int ``(batch, seq_len)``) gives each token's own row instead (bert4keras'
+    ``custom_position_ids``, or positions that skip padding); the result is then
+    ``(batch, seq_len, output_dim)``.
     """
 
     def __init__(self, input_dim: int, output_dim: int, initializer="glorot_uniform", **kwargs):
@@ -40,14 +43,18 @@ class PositionEmbedding(keras.layers.Layer):
         )
         self.built = True
 
-    def call(self, inputs, offset=0):
-        seq_len = ops.shape(inputs)[1]
+    def call(self, inputs, positions=None, offset=0):
         table = ops.cast(self.embeddings, self.compute_dtype)
+        if positions is not None:
+            return ops.take(table, ops.cast(positions, "int32") + ops.cast(offset, "int32"), axis=0)
+        seq_len = ops.shape(inputs)[1]
         positions = ops.arange(seq_len, dtype="int32") + ops.cast(offset, "int32")
         return ops.expand_dims(ops.take(table, positions, axis=0), 0)
 
-    def compute_output_shape(self, input_shape):
-        return (1, input_shape[1], self.output_dim)
+    def compute_output_spec(self, inputs, positions=None, offset=0):
+        if positions is not None:
+            return keras.KerasTensor(tuple(positions.shape) + (self.output_dim,), self.compute_dtype)
+        return keras.KerasTensor((1, inputs.shape[1], self.output_dim), self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()

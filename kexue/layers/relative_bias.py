@@ -66,6 +66,7 @@ class RelativePositionBias(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # accepts masked queries; the bias itself has no mask
         if num_buckets < (4 if bidirectional else 2) or max_distance < 1:
             raise ValueError(
                 f"num_buckets={num_buckets} is too small (need at least {4 if bidirectional else 2}) "
@@ -101,6 +102,9 @@ class RelativePositionBias(keras.layers.Layer):
         q_len = ops.shape(query)[1]
         positions = ops.arange(q_len, dtype="int32") + ops.cast(offset, "int32")
         return self.bias_for(positions, ops.shape(key)[1])
+
+    def compute_mask(self, query, mask=None):
+        return None
 
     def compute_output_spec(self, query, key=None, offset=0):
         key = query if key is None else key

@@ -63,6 +63,7 @@ class TransformerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the padding mask passes through to the output
         if norm_position not in ("post", "pre"):
             raise ValueError(f"norm_position must be 'post' or 'pre', got {norm_position!r}.")
         self.num_heads = int(num_heads)

@@ -25,36 +25,13 @@ from kexue.models.configs import (
     check_position_rows,
     read_config,
 )
+from kexue.models.arguments import BUILD_ARGUMENTS, SEQ2SEQ_ARGUMENTS, SPEC_ARGUMENTS, translate
 from kexue.models.families import check_model_type, get_family
 from kexue.models.families.naming import RenamedSource, canonical_hf_names
+from kexue.models.handle import Transformer
 from kexue.models.spec import TransformerSpec
 from kexue.models.transformer import build_transformer
 
-# Keyword arguments that change the spec (bert4keras names on the left).
-_SPEC_OVERRIDES = {
-    "segment_vocab_size": "segment_vocab_size",
-    "max_position": "max_position",
-    "dropout_rate": "dropout_rate",
-    "attention_dropout_rate": "attention_dropout_rate",
-    "hidden_act": "hidden_act",
-    "pad_token_id": "pad_token_id",
-    "embedding_size": "embedding_size",
-    "layer_norm_eps": "layer_norm_eps",
-}
-_BUILD_ARGS = (
-    "with_pool",
-    "with_nsp",
-    "with_mlm",
-    "layer_norm_cond",
-    "layer_norm_cond_hidden_size",
-    "layer_norm_cond_hidden_act",
-    "additional_input_layers",
-    "prefix",
-    "name",
-    "with_lm",
-)
-# Arguments an encoder-decoder (T5) accepts besides the spec overrides.
-_SEQ2SEQ_ARGS = ("with_lm", "prefix", "name")
 
 
 def build_transformer_model(
@@ -68,7 +45,7 @@ def build_transformer_model(
     compound_tokens=None,
     num_hidden_layers: int | None = None,
     **kwargs,
-) -> keras.Model:
+):
     """Build a Transformer of family ``model`` and optionally load a checkpoint, strictly.
 
     Args:
@@ -80,26 +57,33 @@ def build_transformer_model(
             ``electra``, ``gpt2``, or the encoder-decoders ``t5.1.0`` (alias ``t5``),
             ``t5.1.1``, ``mt5.1.1``.
         application: ``encoder`` (bidirectional), ``lm`` (left-to-right) or ``unilm``
-            (seq2seq by masks, needs segment ids: 0 source, 1 target).
-        return_keras_model: for T5, ``False`` returns a :class:`~kexue.models.seq2seq.Seq2Seq`
-            holding ``encoder``, ``decoder`` and ``model`` (as bert4keras); ``True`` returns
-            ``model`` (inputs ``[encoder_token_ids, decoder_token_ids]``). Other families
-            always return the model.
+            (seq2seq by masks, needs segment ids: 0 source, 1 target). As in bert4keras,
+            ``lm`` and ``unilm`` turn the MLM head on (``with_mlm=True`` unless given).
+        return_keras_model: ``False`` returns an object holding ``model`` (and for T5
+            ``encoder`` and ``decoder``) with ``initializer`` and
+            ``load_weights_from_checkpoint``, as bert4keras did.
         strict: loading must use every relevant tensor and fill every variable, or one error
-            lists all mismatches and nothing is loaded. ``False`` loads what fits.
+            lists all mismatches and nothing is loaded. ``False`` (or bert4keras'
+            ``ignore_invalid_weights=True``) loads what fits.
         keep_tokens: token ids to keep (vocabulary simplification, see
             ``kexue.tokenizers.load_vocab``); embedding rows and the MLM bias are sliced.
-        compound_tokens: list of lists of (kept) token ids; each adds a new embedding row
-            initialised to the mean of those rows.
+        compound_tokens: list of new tokens, each a list of (kept) token ids or an
+            ``(ids, weights)`` pair; each adds an embedding row initialised to their (weighted)
+            mean.
         num_hidden_layers: use only the first N layers of the checkpoint.
-        **kwargs: ``with_pool``, ``with_nsp``, ``with_mlm`` (True = softmax, or an activation
-            name such as ``"linear"``), ``segment_vocab_size``, ``max_position``,
-            ``dropout_rate``, ``attention_dropout_rate``, ``hidden_act``, ``pad_token_id``,
-            ``prefix``, ``name``, ``layer_norm_cond`` (a Keras tensor/Input or its width),
+        **kwargs: heads ``with_pool``, ``with_nsp``, ``with_mlm`` (True = softmax, or an
+            activation name such as ``"linear"``), ELECTRA's ``with_discriminator``, GPT-2's
+            ``final_activation``; inputs ``custom_position_ids``, ``padding_input`` (an
+            explicit ``padding_mask`` input, 1 = real token), ``sequence_length``,
+            ``layer_norm_cond`` (a Keras tensor/Input or its width),
             ``layer_norm_cond_hidden_size``, ``layer_norm_cond_hidden_act``,
-            ``additional_input_layers``. T5 takes ``with_lm`` (default ``True``: softmax;
-            ``"linear"``: logits; ``False``: decoder hidden states), ``prefix``, ``name`` and
-            ``dropout_rate``.
+            ``additional_input_layers``; sizes ``segment_vocab_size``, ``max_position``,
+            ``dropout_rate``, ``attention_dropout_rate``, ``hidden_act``, ``embedding_size``,
+            ``attention_head_size`` and the other config entries; ``prefix``, ``name``. T5
+            takes ``with_lm`` (default ``True``: softmax; ``"linear"``: logits; ``False``:
+            decoder hidden states), ``prefix``, ``name`` and ``dropout_rate``. Every other
+            bert4keras argument either means the same here or raises an error that says what
+            to pass (see ``kexue.models.arguments``).
 
     Returns:
         A :class:`~kexue.models.checked.CheckedModel`: a functional ``keras.Model`` that checks
@@ -107,28 +91,41 @@ def build_transformer_model(
         batch size...) before Keras sees them. After a load, ``model.load_report`` holds the
         :class:`~kexue.checkpoints.loader.LoadReport`. A ``config_path`` that contradicts the
         config a checkpoint carries, or a ``max_position_embeddings`` smaller than its position
-        table, is refused (see ``kexue.models.configs``).
+        table, is refused (see ``kexue.models.configs``). Its sequence outputs carry the padding mask as their Keras mask.
     """
-    unknown = set(kwargs) - set(_SPEC_OVERRIDES) - set(_BUILD_ARGS)
-    if unknown:
+    if not isinstance(model, str):
         raise TypeError(
-            f"build_transformer_model got unknown arguments {sorted(unknown)}; allowed: "
-            f"{sorted(set(_SPEC_OVERRIDES) | set(_BUILD_ARGS))}."
+            f"model must be a family name such as 'bert' or 'mt5.1.1', got {model!r} "
+            "(kexue builds every family from one Transformer; there are no model classes to pass)."
         )
+    application = str(application).lower()
     family = get_family(model)
+    options = translate(kwargs, family.name, application)
+    strict = options.pop("strict", strict)
     if config_path is None:
         if checkpoint_path is None:
             raise ValueError("Give config_path, checkpoint_path, or both.")
         folder = Path(checkpoint_path)
         config_path = folder if folder.is_dir() else folder.parent
     config = read_config(config_path)
+    spec_fields = set(SPEC_ARGUMENTS.values())
+    overrides = {k: options.pop(k) for k in list(options) if k in spec_fields}
+    if {"hidden_size", "num_heads"} & set(overrides) and "head_size" not in overrides:
+        overrides["head_size"] = None  # hidden_size // num_heads again, as in bert4keras
+    replaced = {k: options.pop(k) for k in list(options) if k in config and k not in BUILD_ARGUMENTS}
+    unknown = set(options) - set(BUILD_ARGUMENTS)
+    if unknown:
+        raise TypeError(
+            f"build_transformer_model got unknown arguments {sorted(unknown)}; allowed: "
+            f"{sorted(set(SPEC_ARGUMENTS) | set(BUILD_ARGUMENTS))} and the config's own entries."
+        )
+    config.update(replaced)  # bert4keras: any keyword replaces the config entry of that name
     check_config_types(config, config_path if not isinstance(config_path, dict) else "the config dict")
     check_model_type(family, config)
     if checkpoint_path is not None:
         check_against_checkpoint_config(config, config_path, checkpoint_path, family.make_spec)
     spec = family.make_spec(config)
     checkpoint_layers = spec.num_layers
-    overrides = {_SPEC_OVERRIDES[k]: kwargs.pop(k) for k in list(kwargs) if k in _SPEC_OVERRIDES}
     if num_hidden_layers is not None:
         if not 0 < num_hidden_layers <= spec.num_layers:
             raise ValueError(
@@ -141,19 +138,20 @@ def build_transformer_model(
     spec = spec.replace(**overrides)
     if family.default_application and application == "encoder":
         application = family.default_application
-    prefix = kwargs.get("prefix", "") or ""
-    seq2seq = None
+    prefix = options.get("prefix", "") or ""
     if spec.num_decoder_layers:
-        seq2seq = _build_seq2seq(spec, family.name, application, num_hidden_layers, kwargs)
-        keras_model = seq2seq.model
+        built = _build_seq2seq(spec, family.name, num_hidden_layers, options)
+        keras_model = built.model
     else:
-        if "with_lm" in kwargs:
+        if "with_lm" in options:
             raise TypeError(f"with_lm is T5's argument; {family.name} takes with_mlm.")
-        keras_model = build_transformer(spec, application=application, **kwargs)
-    if checkpoint_path is not None:
-        keras_model.load_report = load_checkpoint(
+        keras_model = build_transformer(spec, application=application, **options)
+        built = Transformer(keras_model, spec)
+
+    def loader(path, strict=strict):
+        report = load_checkpoint(
             keras_model,
-            checkpoint_path,
+            path,
             model=family.name,
             spec=spec,
             checkpoint_layers=checkpoint_layers,
@@ -163,24 +161,26 @@ def build_transformer_model(
             strict=strict,
             positions_from_config="max_position" not in overrides,
         )
-        if seq2seq is not None:
-            for view in (seq2seq.encoder, seq2seq.decoder):
-                view.load_report = keras_model.load_report
-    if seq2seq is not None and not return_keras_model:
-        return seq2seq
-    return keras_model
+        for view in (keras_model, getattr(built, "encoder", None), getattr(built, "decoder", None)):
+            if view is not None:
+                view.load_report = report
+        return report
+
+    built.loader = loader
+    if checkpoint_path is not None:
+        loader(checkpoint_path)
+    return keras_model if return_keras_model else built
 
 
-def _build_seq2seq(spec, family_name: str, application: str, num_hidden_layers, kwargs):
+def _build_seq2seq(spec, family_name: str, num_hidden_layers, kwargs):
     from kexue.models.seq2seq import build_seq2seq
 
-    unsupported = sorted(set(kwargs) - set(_SEQ2SEQ_ARGS))
-    if unsupported or application != "encoder" or num_hidden_layers is not None:
-        given = unsupported + ([f"application={application!r}"] if application != "encoder" else [])
-        given += ["num_hidden_layers"] if num_hidden_layers is not None else []
+    unsupported = sorted(set(kwargs) - set(SEQ2SEQ_ARGUMENTS))
+    if unsupported or num_hidden_layers is not None:
+        given = unsupported + (["num_hidden_layers"] if num_hidden_layers is not None else [])
         raise TypeError(
             f"{family_name} is an encoder-decoder; it does not take {', '.join(given)} "
-            f"(it takes {', '.join(_SEQ2SEQ_ARGS)} and dropout_rate)."
+            f"(it takes {', '.join(SEQ2SEQ_ARGUMENTS)} and dropout_rate)."
         )
     options = dict(kwargs)
     options.setdefault("name", "t5")

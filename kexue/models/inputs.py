@@ -216,7 +216,9 @@ class InputChecks:
                 )
 
 
-def transformer_checks(spec, prefix: str = "", segments: bool = True) -> InputChecks:
+def transformer_checks(
+    spec, prefix: str = "", segments: bool = True, positions: bool = False, padding: bool = False
+) -> InputChecks:
     """The checks of a model built by :func:`kexue.models.transformer.build_transformer`.
 
     >>> from kexue.models.spec import TransformerSpec
@@ -231,6 +233,12 @@ def transformer_checks(spec, prefix: str = "", segments: bool = True) -> InputCh
     if segments:
         ids[segment] = (spec.segment_vocab_size, "segment_vocab_size")
         aligned[segment] = tokens
+    if positions and spec.position_type == "learned":  # each id indexes the position table
+        ids[f"{prefix}position_ids"] = (spec.max_position, "max_position")
+        aligned[f"{prefix}position_ids"] = tokens
+    if padding:  # padding_input: 1 = real token, 0 = padding
+        ids[f"{prefix}padding_mask"] = (2, "the number of padding_mask values")
+        aligned[f"{prefix}padding_mask"] = tokens
     max_length = {}
     if spec.position_type == "learned":
         max_length = {name: spec.max_position for name in ids}
@@ -240,6 +248,6 @@ def transformer_checks(spec, prefix: str = "", segments: bool = True) -> InputCh
 def seq2seq_checks(spec, prefix: str = "") -> InputChecks:
     """The checks of the three views of an encoder-decoder (:mod:`kexue.models.seq2seq`)."""
     p = prefix
-    names = ("encoder_token_ids", "decoder_token_ids", "context_token_ids", "target_token_ids")
+    names = ("encoder_token_ids", "decoder_token_ids", "target_token_ids")
     ids = {f"{p}{name}": (spec.vocab_size, "vocab_size") for name in names}
-    return InputChecks(ids, aligned={f"{p}encoder_output": f"{p}context_token_ids"})
+    return InputChecks(ids)

@@ -5,9 +5,14 @@ Built from a :class:`TransformerSpec` with ``num_decoder_layers > 0``. The resul
 functional models over the same layers (bert4keras' ``encoder`` / ``decoder`` / ``model``):
 
 - ``encoder``: ``encoder_token_ids -> hidden`` ``(batch, source_len, hidden)``;
-- ``decoder``: ``[encoder_output, encoder_token_ids, decoder_token_ids] -> LM output``; the
-  encoder token ids give the padding mask of the cross-attention;
+- ``decoder``: ``[encoder_output, decoder_token_ids] -> LM output`` (bert4keras' two inputs);
+  the encoder output is zero at padded source positions, which is how the cross-attention
+  knows the source padding;
 - ``model``: ``[encoder_token_ids, decoder_token_ids] -> LM output`` (training).
+
+Padding: source id ``pad_token_id`` (0) is padding; the decoder's first token is the start
+token (also id 0) and always real. The encoder output and the LM output carry these padding
+masks as Keras masks, so a loss layer sees the target padding as ``mask``.
 
 Layer names: ``token_embedding``, ``encoder_relative_position``, ``encoder_layer_{i}``,
 ``encoder_final_norm``, ``decoder_relative_position``, ``decoder_layer_{i}`` (with
@@ -29,13 +34,14 @@ Example:
     >>> t5.model.predict([source, target], verbose=0).shape
     (1, 3, 40)
     >>> context = t5.encoder.predict(source, verbose=0)
-    >>> t5.decoder.predict([context, source, target], verbose=0).shape
+    >>> t5.decoder.predict([context, target], verbose=0).shape
     (1, 3, 40)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import keras
 
@@ -43,19 +49,23 @@ from kexue.layers.embedding import TiedEmbedding
 from kexue.layers.normalization import LayerNorm
 from kexue.models.block import TransformerBlock
 from kexue.models.checked import CheckedModel
+from kexue.models.handle import ModelHandle
 from kexue.models.inputs import seq2seq_checks
-from kexue.models.masks import AttentionMask
+from kexue.models.masks import AttentionMask, ContextMask, PaddingMask, SequenceMask
 from kexue.models.spec import TransformerSpec
 from kexue.models.transformer import block_arguments, relative_position_bias
 
 
 @dataclass
-class Seq2Seq:
-    """The three views of one encoder-decoder (they share every layer and weight)."""
+class Seq2Seq(ModelHandle):
+    """The three views of one encoder-decoder (they share every layer and weight), plus
+    bert4keras' ``initializer`` and ``load_weights_from_checkpoint``."""
 
     encoder: keras.Model
     decoder: keras.Model
     model: keras.Model
+    spec: TransformerSpec | None = None
+    loader: Callable | None = None
 
     @property
     def weights(self) -> list:
@@ -89,10 +99,17 @@ def build_seq2seq(
         spec.vocab_size, spec.hidden_size, embeddings_initializer=init, name=f"{p}token_embedding"
     )
     dropout = keras.layers.Dropout(spec.dropout_rate, name=f"{p}dropout")
+    source_padding = PaddingMask(spec.pad_token_id, name=f"{p}encoder_padding")
     source_mask = AttentionMask("encoder", spec.pad_token_id, name=f"{p}encoder_attention_mask")
-    # The decoder's first input is the start token, which T5 spells as the padding id: no
-    # decoder key is masked as padding (right-padded targets are exact under the causal mask).
-    target_mask = AttentionMask("lm", -1, name=f"{p}decoder_attention_mask")
+    # The decoder's first input is the start token, which T5 spells as the padding id: it is
+    # a real token. The decoder's own keys are never masked as padding (right-padded targets
+    # are exact under the causal mask, as in transformers); its padding mask is the Keras
+    # mask of its outputs (for the loss).
+    target_padding = PaddingMask(spec.pad_token_id, first_is_real=True, name=f"{p}decoder_padding")
+    target_keys = PaddingMask(None, name=f"{p}decoder_keys")
+    target_mask = AttentionMask("lm", None, name=f"{p}decoder_attention_mask")
+    context_padding = ContextMask(name=f"{p}context_padding")
+    context_mask = AttentionMask("encoder", spec.pad_token_id, name=f"{p}cross_attention_mask")
 
     def stack(kind: str, count: int, cross: bool):
         blocks = [
@@ -126,14 +143,16 @@ def build_seq2seq(
     output_activation = None
     if with_lm and activation not in (None, "linear"):
         output_activation = keras.layers.Activation(activation, name=f"{p}lm_activation")
+    target_sequence = SequenceMask(name=f"{p}decoder_sequence_mask")
 
-    def decode(context, source_ids, target_ids):
+    def decode(context, target_ids):
+        y = target_sequence(embedding(target_ids), mask=target_padding(target_ids))
         y = run(
             decoder_layers,
-            embedding(target_ids),
-            target_mask(target_ids),
+            y,
+            target_mask(target_keys(target_ids)),
             context=context,
-            context_mask=source_mask(source_ids),
+            context_mask=context_mask(context_padding(context)),
         )
         if not with_lm:
             return y
@@ -147,18 +166,19 @@ def build_seq2seq(
 
     source_ids = keras.Input((None,), dtype="int32", name=f"{p}encoder_token_ids")
     target_ids = keras.Input((None,), dtype="int32", name=f"{p}decoder_token_ids")
-    encoded = run(encoder_layers, embedding(source_ids), source_mask(source_ids))
+    valid = source_padding(source_ids)
+    x = SequenceMask(name=f"{p}encoder_sequence_mask")(embedding(source_ids), mask=valid)
+    encoded = run(encoder_layers, x, source_mask(valid))
+    # Padded positions of the encoder output are zero, so a decoder given only the encoder
+    # output (bert4keras' two decoder inputs) still knows the source padding.
+    encoded = SequenceMask(zero_padding=True, name=f"{p}encoder_output_mask")(encoded, mask=valid)
     checks = seq2seq_checks(spec, prefix)
     encoder = CheckedModel(source_ids, encoded, name=f"{name}_encoder", input_checks=checks)
-    model = CheckedModel(
-        [source_ids, target_ids], decode(encoded, source_ids, target_ids), name=name, input_checks=checks
-    )
+    model = CheckedModel([source_ids, target_ids], decode(encoded, target_ids), name=name, input_checks=checks)
 
     context = keras.Input((None, spec.hidden_size), name=f"{p}encoder_output")
-    context_ids = keras.Input((None,), dtype="int32", name=f"{p}context_token_ids")
     decoder_ids = keras.Input((None,), dtype="int32", name=f"{p}target_token_ids")
     decoder = CheckedModel(
-        [context, context_ids, decoder_ids], decode(context, context_ids, decoder_ids), name=f"{name}_decoder",
-        input_checks=checks,
+        [context, decoder_ids], decode(context, decoder_ids), name=f"{name}_decoder", input_checks=checks
     )
-    return Seq2Seq(encoder=encoder, decoder=decoder, model=model)
+    return Seq2Seq(encoder=encoder, decoder=decoder, model=model, spec=spec)

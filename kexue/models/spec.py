@@ -54,7 +54,8 @@ class TransformerSpec:
     output_scale: float = 1.0  # encoder-decoder: decoder output * this before the tied head
     dropout_rate: float = 0.0
     attention_dropout_rate: float = 0.0
-    pad_token_id: int = 0
+    pad_token_id: int | None = 0  # the padding token's id; None: no token is padding (GPT-2)
+    position_ids_from_mask: bool = False  # positions count only real tokens (HF RoBERTa)
     mlm_bias: bool = True  # GPT-2's LM head has no bias
     mlm_transform: bool = True  # dense + act + LayerNorm before the tied output (BERT)
     mlm_activation: str | None = None  # activation of the MLM transform (defaults to hidden_act)

@@ -8,6 +8,10 @@ Layer names (and so variable paths) are stable and family-independent:
 Outputs follow bert4keras: the sequence output alone; with ``with_pool`` (or ``with_nsp``) the
 pooled (or NSP) output replaces it; with ``with_mlm`` as well, a list ``[pooled, mlm]``.
 
+Padding: ``padding`` (a :class:`~kexue.models.masks.PaddingMask`) says which tokens are real,
+``attention_mask`` turns it into the blocks' attention mask, and ``sequence_mask`` attaches it
+as the Keras mask of the sequence, which every block and sequence head passes on.
+
 Example:
     >>> from kexue.models.spec import TransformerSpec
     >>> from kexue.models.transformer import build_transformer
@@ -29,7 +33,7 @@ from kexue.layers.relative_bias import RelativePositionBias
 from kexue.models.block import TransformerBlock
 from kexue.models.checked import CheckedModel
 from kexue.models.inputs import transformer_checks
-from kexue.models.masks import AttentionMask
+from kexue.models.masks import AttentionMask, PaddingMask, PositionIds, SequenceMask
 from kexue.models.spec import TransformerSpec
 from kexue.ops import get_activation
 
@@ -45,24 +49,28 @@ def build_transformer(
     with_pool=False,
     with_nsp=False,
     with_mlm=False,
+    with_discriminator=False,
     layer_norm_cond=None,
     layer_norm_cond_hidden_size: int | None = None,
     layer_norm_cond_hidden_act: str | None = "linear",
     additional_input_layers=None,
+    padding_input: bool = False,
+    custom_position_ids: bool = False,
+    sequence_length: int | None = None,
     prefix: str = "",
     name: str = "transformer",
 ) -> keras.Model:
-    """The functional model; see :func:`kexue.models.build_transformer_model` for arguments."""
+    """The functional model; see :func:`kexue.models.build_transformer_model` for arguments.
+
+    The sequence outputs (of every block and of the heads) carry the padding mask as their
+    Keras mask. ``padding_input=True`` adds an input ``padding_mask`` (1 = real token) that
+    replaces the padding the family derives from token ids.
+    """
     p = prefix
     init = keras.initializers.TruncatedNormal(stddev=spec.initializer_range)
-    token_ids = keras.Input((None,), dtype="int32", name=f"{p}token_ids")
-    inputs = [token_ids]
-    segment_ids = None
-    if spec.segment_vocab_size > 0:
-        segment_ids = keras.Input((None,), dtype="int32", name=f"{p}segment_ids")
-        inputs.append(segment_ids)
-    elif application == "unilm":
-        raise ValueError("application='unilm' needs segment ids; do not set segment_vocab_size=0.")
+    named = _inputs(spec, application, p, sequence_length, custom_position_ids, padding_input)
+    token_ids, segment_ids = named["token_ids"], named.get("segment_ids")
+    inputs = list(named.values())
 
     condition = layer_norm_cond
     if isinstance(condition, int):
@@ -87,6 +95,12 @@ def build_transformer(
     def norm(layer, x):
         return layer(x, condition=condition) if conditional else layer(x)
 
+    # Padding: from an explicit input, else from the family's padding id
+    if padding_input:  # 1 = real token, 0 = padding
+        valid = PaddingMask(0, name=f"{p}padding")(named["padding_mask"])
+    else:
+        valid = PaddingMask(spec.pad_token_id, name=f"{p}padding")(token_ids)
+
     # Embeddings
     token_embedding = TiedEmbedding(
         spec.vocab_size,
@@ -103,9 +117,19 @@ def build_transformer(
             name=f"{p}segment_embedding",
         )(segment_ids)
     if spec.position_type == "learned":
+        positions = None
+        if custom_position_ids:
+            positions = named["position_ids"]
+        elif spec.position_ids_from_mask:
+            positions = PositionIds(name=f"{p}position_ids_from_padding")(valid)
         x = x + PositionEmbedding(
             spec.max_position, spec.embedding_width, initializer=init, name=f"{p}position_embedding"
-        )(x)
+        )(x, positions=positions)
+    elif custom_position_ids:
+        raise ValueError(
+            f"custom_position_ids needs learned absolute positions; this spec uses "
+            f"{spec.position_type!r} positions."
+        )
     if spec.embedding_norm:
         x = norm(LayerNorm(name=f"{p}embedding_norm", **norm_kwargs), x)
     x = keras.layers.Dropout(spec.dropout_rate, name=f"{p}embedding_dropout")(x)
@@ -113,10 +137,11 @@ def build_transformer(
         x = keras.layers.Dense(
             spec.hidden_size, kernel_initializer=init, name=f"{p}embedding_projection"
         )(x)
+    x = SequenceMask(name=f"{p}sequence_mask")(x, mask=valid)
 
     # Blocks
     mask = AttentionMask(application, spec.pad_token_id, name=f"{p}attention_mask")(
-        token_ids, segment_ids
+        valid, segment_ids
     )
     block_kwargs = block_arguments(
         spec,
@@ -172,14 +197,42 @@ def build_transformer(
         if activation not in (None, "linear"):
             h = keras.layers.Activation(activation, name=f"{p}mlm_activation")(h)
         outputs.append(h)
+    if with_discriminator:  # ELECTRA's replaced-token detection head
+        h = keras.layers.Dense(
+            spec.hidden_size, activation=get_activation(spec.hidden_act), kernel_initializer=init,
+            name=f"{p}discriminator_dense",
+        )(x)
+        outputs = [keras.layers.Dense(
+            1, activation=_head_activation(with_discriminator, "sigmoid"), kernel_initializer=init,
+            name=f"{p}discriminator_prediction",
+        )(h)]
     if len(outputs) == 1:
         out = outputs[0]
     elif len(outputs) == 2:
         out = outputs[1]
     else:
         out = outputs[1:]
-    checks = transformer_checks(spec, prefix, segments=segment_ids is not None)
+    checks = transformer_checks(
+        spec, prefix, segments=segment_ids is not None,
+        positions="position_ids" in named, padding="padding_mask" in named,
+    )
     return CheckedModel(inputs, out, name=name, input_checks=checks)
+
+
+def _inputs(spec, application, p, sequence_length, custom_position_ids, padding_input) -> dict:
+    """The model's own inputs, in bert4keras' order (tokens, segments, positions), then the
+    explicit padding mask."""
+    shape = (sequence_length,)
+    inputs = {"token_ids": keras.Input(shape, dtype="int32", name=f"{p}token_ids")}
+    if spec.segment_vocab_size > 0:
+        inputs["segment_ids"] = keras.Input(shape, dtype="int32", name=f"{p}segment_ids")
+    elif application == "unilm":
+        raise ValueError("application='unilm' needs segment ids; do not set segment_vocab_size=0.")
+    if custom_position_ids:
+        inputs["position_ids"] = keras.Input(shape, dtype="int32", name=f"{p}position_ids")
+    if padding_input:
+        inputs["padding_mask"] = keras.Input(shape, dtype="int32", name=f"{p}padding_mask")
+    return inputs
 
 
 def relative_position_bias(spec: TransformerSpec, bidirectional: bool, initializer, name: str):

@@ -1,6 +1,7 @@
 """Vocabulary changes at load time: ``keep_tokens`` (keep and reorder rows) and
-``compound_tokens`` (new rows, each the mean of existing rows), applied to the token embedding
-the MLM output bias and an untied output layer (T5 v1.1), as bert4keras does.
+``compound_tokens`` (new rows, each the mean, or a weighted mean, of existing rows), applied
+to the token embedding, the MLM output bias and an untied output layer (T5 v1.1), as
+bert4keras does.
 
 Example:
     >>> import numpy as np
@@ -9,6 +10,9 @@ Example:
     >>> m = vocabulary_transform({"token_embedding/embeddings": Ref("emb")}, "", [0, 2], [[0, 1]])
     >>> m["token_embedding/embeddings"].apply(np.arange(6.0).reshape(3, 2)).tolist()
     [[0.0, 1.0], [4.0, 5.0], [2.0, 3.0]]
+    >>> m = vocabulary_transform({"token_embedding/embeddings": Ref("emb")}, "", None, [([0, 1], [3, 1])])
+    >>> m["token_embedding/embeddings"].apply(np.arange(6.0).reshape(3, 2))[-1].tolist()
+    [0.5, 1.5]
 """
 
 from __future__ import annotations
@@ -30,13 +34,24 @@ def _resize(array: np.ndarray, keep_tokens, compound_tokens) -> np.ndarray:
         array = array[keep]
     if compound_tokens:
         rows = []
-        for ids in compound_tokens:
-            ids = np.asarray(ids)
+        for item in compound_tokens:
+            ids, weights = compound_parts(item)
             if ids.size == 0 or ids.min() < 0 or ids.max() >= array.shape[0]:
                 raise ValueError(f"compound token {ids.tolist()} must list ids in 0..{array.shape[0] - 1}.")
-            rows.append(array[ids].mean(axis=0))
+            rows.append(np.average(array[ids], axis=0, weights=weights))
         array = np.concatenate([array, np.stack(rows).astype(array.dtype)], axis=0)
     return array
+
+
+def compound_parts(item) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(ids, weights)`` of one compound token: a list of ids (equal weights) or, as in
+    bert4keras, a tuple ``(ids, weights)``."""
+    if isinstance(item, tuple) and len(item) == 2 and all(np.ndim(part) == 1 for part in item):
+        ids, weights = np.asarray(item[0]), np.asarray(item[1], dtype="float64")
+        if weights.shape != ids.shape:
+            raise ValueError(f"compound token {item!r}: give one weight per id.")
+        return ids, weights
+    return np.asarray(item), None
 
 
 def vocabulary_transform(weight_map: dict[str, Ref], prefix: str, keep_tokens, compound_tokens):

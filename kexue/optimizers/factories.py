@@ -78,9 +78,14 @@ def extend_with_lazy_optimization(base, name: str | None = None):
 
 
 def extend_with_exponential_moving_average(base, name: str | None = None):
-    """Keras' EMA of the weights (``ema_momentum``, default 0.999); swap it in for evaluation
-    with :class:`kexue.callbacks.EMAWeights`."""
-    return extend(base, name, use_ema=True, ema_momentum=0.999)
+    """Keras' EMA of the weights (``ema_momentum``, default 0.999), the bert4keras way: the
+    model keeps its trained weights after ``fit``; ``optimizer.apply_ema_weights()`` puts the
+    average in and ``optimizer.reset_old_weights()`` takes it out again (see
+    :class:`kexue.callbacks.ema.EMAOptimizer`)."""
+    from kexue.callbacks.ema import EMAOptimizer
+
+    extended = extend(base, name, use_ema=True, ema_momentum=0.999)
+    return type(extended.__name__, (EMAOptimizer, extended), {})
 
 
 def extend_with_parameter_wise_lr(base, name: str | None = None):

@@ -214,6 +214,44 @@ class TokenizerBase:
         pattern: str = "S*E*E",
         truncate_from: str = "right",
         return_offsets: bool = False,
+        first_length: int | None = None,
+        second_length: int | None = None,
+    ):
+        """Token ids and segment ids of one text or a text pair (see :meth:`_encode_pair`).
+
+        ``first_length`` / ``second_length`` (bert4keras' older arguments) cut or pad, with the
+        padding id, the first text's part (its special tokens included) and the second's to
+        exactly that many tokens, after ``maxlen``.
+        """
+        result = self._encode_pair(first_text, second_text, maxlen, pattern, truncate_from, return_offsets)
+        if first_length is None and second_length is None:
+            return result
+        return self._fixed_lengths(result, first_length, second_length)
+
+    def _fixed_lengths(self, result, first_length, second_length):
+        if self._token_pad_id is None:
+            raise ValueError("first_length/second_length pad with the padding token, which this vocabulary lacks.")
+        token_ids, segment_ids = result[0], result[1]
+        split = segment_ids.count(0)
+        parts = [[token_ids[:split], first_length], [token_ids[split:], second_length]]
+        offsets = [result[2][:split], result[2][split:]] if len(result) == 3 else None
+        for k, (ids, length) in enumerate(parts):
+            if length is not None:
+                parts[k][0] = ids[:length] + [self._token_pad_id] * max(0, length - len(ids))
+                if offsets is not None:
+                    offsets[k] = offsets[k][:length] + [(0, 0)] * max(0, length - len(offsets[k]))
+        first, second = parts[0][0], parts[1][0]
+        out = (first + second, [0] * len(first) + [1] * len(second))
+        return out + (offsets[0] + offsets[1],) if offsets is not None else out
+
+    def _encode_pair(
+        self,
+        first_text: str | Sequence[str],
+        second_text: str | Sequence[str] | None = None,
+        maxlen: int | None = None,
+        pattern: str = "S*E*E",
+        truncate_from: str = "right",
+        return_offsets: bool = False,
     ):
         """Token ids and segment ids of one text or a text pair.
 

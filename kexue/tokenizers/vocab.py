@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from kexue.files import atomic_open
 
 __all__ = [
+    "cjk_punctuation",
     "is_cjk_character",
     "is_control",
+    "is_control_or_format",
     "is_punctuation",
     "is_redundant_token",
     "is_space",
@@ -38,6 +40,24 @@ _CJK_RANGES = (
     (0xF900, 0xFAFF),
     (0x2F800, 0x2FA1F),
 )
+
+
+# Full-width and CJK punctuation (bert4keras' ``_cjk_punctuation``), as code-point ranges.
+_CJK_PUNCTUATION_RANGES = (
+    (0x00B7, 0x00B7), (0x2013, 0x2014), (0x2018, 0x2019), (0x201B, 0x201F), (0x2026, 0x2027),
+    (0x3000, 0x3003), (0x3008, 0x3011), (0x3014, 0x301F), (0x3030, 0x3030), (0x303E, 0x303F),
+    (0xFE4F, 0xFE4F), (0xFE51, 0xFE51), (0xFE54, 0xFE54), (0xFF01, 0xFF0D), (0xFF0F, 0xFF0F),
+    (0xFF1A, 0xFF20), (0xFF3B, 0xFF40), (0xFF5B, 0xFF64),
+)
+
+
+def cjk_punctuation() -> str:
+    """Full-width and CJK punctuation marks as one string (``ch in cjk_punctuation()``).
+
+    >>> "，" in cjk_punctuation(), "。" in cjk_punctuation(), "," in cjk_punctuation()
+    (True, True, False)
+    """
+    return "".join(chr(c) for lo, hi in _CJK_PUNCTUATION_RANGES for c in range(lo, hi + 1))
 
 
 def is_cjk_character(ch: str) -> bool:
@@ -70,6 +90,16 @@ def is_space(ch: str) -> bool:
     (True, True, False)
     """
     return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
+
+
+def is_control_or_format(ch: str) -> bool:
+    r"""Whether ``ch`` is a control or format character (category ``Cc`` or ``Cf``): bert4keras'
+    ``Tokenizer._is_control``, narrower than :func:`is_control`.
+
+    >>> is_control_or_format("\x00"), is_control_or_format("\u200b"), is_control_or_format("\u038b")
+    (True, True, False)
+    """
+    return unicodedata.category(ch) in ("Cc", "Cf")
 
 
 def is_control(ch: str) -> bool:

@@ -20,9 +20,12 @@ from tokenizers import models, normalizers, pre_tokenizers, processors
 from kexue.tokenizers.base import TokenizerBase, check_texts
 from kexue.tokenizers.plain import PlainTextEncoder
 from kexue.tokenizers.vocab import (
+    cjk_punctuation,
     is_cjk_character,
     is_control,
+    is_control_or_format,
     is_punctuation,
+    is_redundant_token,
     is_space,
     is_special_token,
     load_vocab,
@@ -172,6 +175,14 @@ class Tokenizer(TokenizerBase):
         return self._token_dict.get(token)
 
     stem = staticmethod(token_stem)
+    # bert4keras' character classes, under its names (scripts call them on the class)
+    _is_space = staticmethod(is_space)
+    _is_punctuation = staticmethod(is_punctuation)
+    _cjk_punctuation = staticmethod(cjk_punctuation)
+    _is_cjk_character = staticmethod(is_cjk_character)
+    _is_control = staticmethod(is_control_or_format)
+    _is_special = staticmethod(is_special_token)
+    _is_redundant = staticmethod(is_redundant_token)
 
     @property
     def engine(self) -> _HFTokenizer:

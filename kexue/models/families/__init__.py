@@ -43,11 +43,26 @@ def check_model_type(family: Family, config: dict) -> None:
     )
 
 
+# bert4keras model names kexue does not build, and what to do instead.
+_BERT4KERAS_ONLY = {
+    "gpt": " (OpenAI's first GPT is not supported; model='gpt2' builds GPT-2.)",
+    "gpt2_ml": " (GPT2-ML's layout is not supported; model='gpt2' builds GPT-2.)",
+    "roformer_v2": " (RoFormer-V2 is not supported; model='roformer' builds RoFormer.)",
+}
+_BERT4KERAS_SUFFIXES = {
+    "_encoder": " (build the whole model with return_keras_model=False and use its .encoder.)",
+    "_decoder": " (build the whole model with return_keras_model=False and use its .decoder.)",
+}
+
+
 def get_family(name: str) -> Family:
     """The family registered as ``name`` (case-insensitive)."""
     key = str(name).lower()
     if key not in FAMILIES:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(FAMILIES)}.")
+        hint = _BERT4KERAS_ONLY.get(key) or next(
+            (h for suffix, h in _BERT4KERAS_SUFFIXES.items() if key.endswith(suffix)), ""
+        )
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(FAMILIES)}.{hint}")
     return FAMILIES[key]
 
 

@@ -71,8 +71,8 @@ def roberta_weight_map(spec, fmt, prefix, checkpoint_layers):
 
 
 def roberta_spec(config: dict) -> TransformerSpec:
-    # Hugging Face RoBERTa numbers positions from padding_idx + 1; Chinese RoBERTa checkpoints
-    # in Google's BERT format (no model_type) are plain BERT.
+    # Hugging Face RoBERTa numbers real tokens from padding_idx + 1 and skips padding when
+    # counting; Chinese RoBERTa checkpoints in Google's BERT format (no model_type) are BERT.
     if config.get("model_type") == "roberta":
         pad = config_value(config, "pad_token_id", default=1)
         offset = pad + 1
@@ -81,6 +81,7 @@ def roberta_spec(config: dict) -> TransformerSpec:
             position_offset=offset,
             max_position=config_value(config, "max_position_embeddings", default=514) - offset,
             pad_token_id=pad,
+            position_ids_from_mask=True,
         )
     return bert_like_spec(config)
 
@@ -111,6 +112,9 @@ def electra_weight_map(spec, fmt, prefix, checkpoint_layers):
         m.update(n.linear(f"{prefix}mlm_dense", ("generator_predictions", "dense")))
         m.update(n.norm(f"{prefix}mlm_norm", ("generator_predictions", "LayerNorm")))
         m[f"{prefix}mlm_bias/bias"] = Ref("generator_lm_head.bias")
+        # the discriminator head of ElectraForPreTraining (bert4keras' with_discriminator)
+        m.update(n.linear(f"{prefix}discriminator_dense", ("discriminator_predictions", "dense")))
+        m.update(n.linear(f"{prefix}discriminator_prediction", ("discriminator_predictions", "dense_prediction")))
     return m
 
 
@@ -145,7 +149,7 @@ ELECTRA = Family(
     make_spec=lambda config: bert_like_spec(config),
     weight_map=electra_weight_map,
     hf_prefixes=("electra.",),
-    ignore=_HF_BUFFERS + (r"^discriminator_predictions\.", r"^generator_lm_head\.weight$"),
+    ignore=_HF_BUFFERS + (r"^generator_lm_head\.weight$",),
 )
 ROFORMER = Family(
     name="roformer",

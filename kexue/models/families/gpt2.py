@@ -2,8 +2,10 @@
 tied to the token embedding without bias. Hugging Face's ``Conv1D`` stores kernels ``[in, out]``
 and fuses query, key and value into ``c_attn``, which the map slices apart.
 
-GPT-2 has no padding token; ``pad_token_id`` defaults to the config's (or -1: no key is
-treated as padding, which is exact for right-padded batches under the causal mask).
+GPT-2 has no padding token: id 0 is a real token ("!"), and a ``pad_token_id`` in the config
+(set by users for batching) only says what fills the batches, as in ``transformers``. So no id
+is ever padding here; padding is only what an explicit ``padding_mask`` input (build with
+``padding_input=True``) or the decoder's left-padding bookkeeping says it is.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def gpt2_spec(config: dict) -> TransformerSpec:
         final_norm=True,
         dropout_rate=config_value(config, "resid_pdrop", default=0.0),
         attention_dropout_rate=config_value(config, "attn_pdrop", default=0.0),
-        pad_token_id=config_value(config, "pad_token_id", default=-1),
+        pad_token_id=None,
         mlm_transform=False,
         mlm_bias=False,
         initializer_range=config_value(config, "initializer_range", default=0.02),

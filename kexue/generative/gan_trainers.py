@@ -32,7 +32,7 @@ from kexue.generative.infomax import DeepInfomax, knn_label_agreement
 from kexue.generative.ogan import OGAN
 from kexue.generative.plots import save_image_grid, save_scatter
 from kexue.generative.single_loss import SingleLossGAN, mlp_discriminator, mlp_generator
-from kexue.generative.zoo import write_metrics, write_outputs
+from kexue.generative.zoo import commit_outputs, write_outputs
 
 
 def _setup(name: str, data: str, out_dir, seed: int):
@@ -72,13 +72,13 @@ def _interpolate(decode, latent_dim: int, seed: int, rows: int = 8, steps: int =
     return out.reshape((rows, steps) + out.shape[1:])
 
 
-def _gan_outputs(out, gan, metrics, x_train, seed):
+def _gan_outputs(out, gan, metrics, x_train, seed, figures=None):
     n = 2000 if not _is_image(x_train) else 100
     samples = gan.sample(n, seed=seed)
     inter = None
     if _is_image(x_train):
         inter = _interpolate(lambda z: gan.generator.predict(z, verbose=0), gan.latent_dim, seed)
-    return write_outputs(out, gan, metrics, samples, x_train, inter)
+    return write_outputs(out, gan, metrics, samples, x_train, inter, figures)
 
 
 def _latent_size(data: str) -> int:
@@ -152,11 +152,11 @@ def train_energy_gan(data: str, out_dir, *, epochs: int | None = None, seed: int
     n = 100 if _is_image(x) else 2000
     refined = gan.sample_mcmc(n, n_steps=100, step_size=0.01, seed=seed)
     if refined.ndim == 2:
-        save_scatter(refined, out / "samples_mala.png", reference=x)
+        mala = {"samples_mala.png": lambda p: save_scatter(refined, p, reference=x)}
     else:
-        save_image_grid(refined, out / "samples_mala.png", ncols=10)
+        mala = {"samples_mala.png": lambda p: save_image_grid(refined, p, ncols=10)}
     metrics["figures"] = ["samples.png", "samples_mala.png"]
-    return _gan_outputs(out, gan, metrics, x, seed)
+    return _gan_outputs(out, gan, metrics, x, seed, mala)
 
 
 def train_ogan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
@@ -173,10 +173,10 @@ def train_ogan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, 
     metrics.update(code_correlation=gan.code_correlation(1000, seed=seed),
                    reconstruction_mse=float(np.mean((rec - x_test) ** 2)),
                    random_sample_mse=float(np.mean((gan.sample(len(x_test), seed=seed) - x_test) ** 2)))
-    save_image_grid(np.concatenate([x_test[:10], rec[:10], x_test[10:20], rec[10:20]]),
-                    out / "reconstructions.png", ncols=10)
+    grid = np.concatenate([x_test[:10], rec[:10], x_test[10:20], rec[10:20]])
     metrics["figures"] = ["samples.png", "interpolations.png", "reconstructions.png"]
-    return _gan_outputs(out, gan, metrics, x_train, seed)
+    return _gan_outputs(out, gan, metrics, x_train, seed,
+                        {"reconstructions.png": lambda p: save_image_grid(grid, p, ncols=10)})
 
 
 def train_imle(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
@@ -233,6 +233,6 @@ def train_infomax(data: str, out_dir, *, epochs: int | None = None, seed: int = 
     from sklearn.neighbors import NearestNeighbors
 
     idx = NearestNeighbors(n_neighbors=10).fit(codes).kneighbors(codes[:10], return_distance=False)
-    save_image_grid(x_test[idx.reshape(-1)], out / "samples.png", ncols=10)
-    model.save(out / "model.keras")
-    return write_metrics(out, metrics)
+    retrieved = x_test[idx.reshape(-1)]
+    return commit_outputs(out, model, metrics,
+                          {"samples.png": lambda p: save_image_grid(retrieved, p, ncols=10)})

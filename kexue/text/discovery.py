@@ -95,6 +95,12 @@ class WordDiscovery:
             raise ValueError(
                 f"max_length must be at least 1 (or None), got {max_length}"
             )
+        if not math.isfinite(min_pmi):
+            raise ValueError(f"min_pmi must be a finite number of nats, got {min_pmi}")
+        if not (math.isfinite(split_margin) and split_margin >= 0):
+            raise ValueError(f"split_margin must be a finite number >= 0, got {split_margin}")
+        if min_count < 1:
+            raise ValueError(f"min_count must be at least 1, got {min_count}")
         self.min_pmi = float(min_pmi)
         self.split_margin = float(split_margin)
         self.max_length = max_length

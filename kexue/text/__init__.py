@@ -2,11 +2,13 @@
 domain terms, simpler GloVe and noise-contrastive estimation.
 
 Example:
+    >>> import random
     >>> from kexue.text import WordDiscovery
-    >>> lines = ["我爱北京天安门", "天安门上太阳升", "北京欢迎你", "我爱太阳"] * 50
-    >>> finder = WordDiscovery(min_proba=1e-3, split_margin=1.0).fit(lines)
-    >>> "天安门" in finder.words
-    True
+    >>> rng = random.Random(0)
+    >>> lines = ["".join(rng.choices(["天安门", "北京", "我们", "喜欢", "的"], k=6))
+    ...          for _ in range(300)]
+    >>> sorted(WordDiscovery().fit(lines).words)
+    ['北京', '喜欢', '天安门', '我们', '的']
 """
 
 from kexue.text.contrast import (

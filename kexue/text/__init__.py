@@ -34,7 +34,7 @@ from kexue.text.evaluation import (
     word_spans,
 )
 from kexue.text.lexicon import read_lexicon, write_lexicon
-from kexue.text.tokenizer import Tokenizer
+from kexue.text.segmenter import Tokenizer, WordSegmenter
 from kexue.text.vectors import WordVectors
 
 # Keras-based parts load on first use, so ``import kexue.text`` stays light.
@@ -68,6 +68,7 @@ __all__ = [
     "Term",
     "Tokenizer",
     "WordDiscovery",
+    "WordSegmenter",
     "WordVectors",
     "ZhidaoQuestion",
     "cooccurrence",

@@ -76,10 +76,10 @@ def discover(args: argparse.Namespace) -> int:
 def segment(args: argparse.Namespace) -> int:
     from kexue.text.lexicon import read_lexicon
     from kexue.text.reading import stdin_lines
-    from kexue.text.tokenizer import Tokenizer
+    from kexue.text.segmenter import WordSegmenter
 
     lines = stdin_lines(_check_encoding(args))
-    tokenizer = Tokenizer(read_lexicon(args.lexicon))
+    tokenizer = WordSegmenter(read_lexicon(args.lexicon))
     out = sys.stdout
     for line in lines:
         words = [w for w in tokenizer.tokenize(line) if w.strip()]
@@ -93,7 +93,7 @@ def contrast(args: argparse.Namespace) -> int:
     from kexue.text.contrast import count_words, domain_terms
     from kexue.text.corpus import Lines
     from kexue.text.lexicon import read_lexicon, show_word
-    from kexue.text.tokenizer import Tokenizer
+    from kexue.text.segmenter import WordSegmenter
 
     encoding = _check_encoding(args)
     inputs = [args.domain, args.general] + ([args.lexicon] if args.lexicon else [])
@@ -101,10 +101,10 @@ def contrast(args: argparse.Namespace) -> int:
     domain = Lines.from_files([args.domain], encoding=encoding)
     general = Lines.from_files([args.general], encoding=encoding)
     if args.lexicon:
-        tokenizer = Tokenizer(read_lexicon(args.lexicon))
+        tokenizer = WordSegmenter(read_lexicon(args.lexicon))
     else:  # learn the words of both corpora together
         both = Lines.from_files([args.domain, args.general], encoding=encoding)
-        tokenizer = _finder(args).fit(both).tokenizer()
+        tokenizer = _finder(args).fit(both).segmenter()
     counts = [
         count_words(tokenizer.tokenize(line) for line in corpus)
         for corpus in (domain, general)

@@ -31,6 +31,7 @@ lookups, only the lexicon is handled in Python.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -47,7 +48,7 @@ from kexue.text.counting import (
     split_long,
 )
 from kexue.text.dedup import _Deduplicator
-from kexue.text.tokenizer import Tokenizer
+from kexue.text.segmenter import WordSegmenter
 from kexue.text.units import LATIN, NUMBER, chunks_of
 
 Corpus = Lines | Sequence[str] | Callable[[], Iterable[str]] | Iterable[str]
@@ -111,7 +112,7 @@ class WordDiscovery:
         >>> finder = WordDiscovery().fit(lines)
         >>> sorted(finder.words) == sorted(vocabulary)
         True
-        >>> finder.tokenizer().tokenize("我们在北京看见天安门")
+        >>> finder.segmenter().tokenize("我们在北京看见天安门")
         ['我们', '在', '北京', '看见', '天安门']
     """
 
@@ -239,11 +240,17 @@ class WordDiscovery:
         """
         return _Deduplicator(words, split_margin, max_length).run()
 
-    def tokenizer(self, unknown_score: float = -100.0) -> Tokenizer:
-        """A :class:`Tokenizer` over the discovered lexicon."""
+    def segmenter(self, unknown_score: float = -100.0) -> WordSegmenter:
+        """A :class:`WordSegmenter` over the discovered lexicon."""
         if not self.words:
             raise RuntimeError("no lexicon yet: call fit(corpus) first")
-        return Tokenizer(self.words, unknown_score=unknown_score)
+        return WordSegmenter(self.words, unknown_score=unknown_score)
+
+    def tokenizer(self, unknown_score: float = -100.0) -> WordSegmenter:
+        """Deprecated name of :meth:`segmenter` (kexue 0.1); it warns and goes in kexue 0.3."""
+        warnings.warn("WordDiscovery.tokenizer() is now segmenter(); the old name goes in "
+                      "kexue 0.3.", FutureWarning, stacklevel=2)
+        return self.segmenter(unknown_score)
 
     def most_common(
         self, n: int | None = None, min_length: int = 1
@@ -254,8 +261,8 @@ class WordDiscovery:
         return ranked[:n] if n is not None else ranked
 
 
-def discover_words(corpus: Corpus, progress: bool = False, **options) -> Tokenizer:
-    """Learn a lexicon from ``corpus`` and return a tokenizer over it
+def discover_words(corpus: Corpus, progress: bool = False, **options) -> WordSegmenter:
+    """Learn a lexicon from ``corpus`` and return a segmenter over it
     (``options`` are those of :class:`WordDiscovery`).
 
     Example:
@@ -267,7 +274,7 @@ def discover_words(corpus: Corpus, progress: bool = False, **options) -> Tokeniz
         >>> tokenizer.tokenize("我们学习机器学习")
         ['我们', '学习', '机器', '学习']
     """
-    return WordDiscovery(progress=progress, **options).fit(corpus).tokenizer()
+    return WordDiscovery(progress=progress, **options).fit(corpus).segmenter()
 
 
 def is_pattern(word: str) -> bool:

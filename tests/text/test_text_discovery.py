@@ -63,7 +63,7 @@ def test_streaming_in_small_chunks_gives_the_same_lexicon(corpus):
 
 def test_people_daily_segmentation(corpus):
     finder = WordDiscovery().fit(corpus.lines)
-    tokenizer = finder.tokenizer()
+    tokenizer = finder.segmenter()
     score = segmentation_f1(
         (tokenizer.tokenize(s) for s in corpus.lines[:1000]), corpus.words[:1000]
     )
@@ -75,7 +75,7 @@ def test_people_daily_segmentation(corpus):
 @pytest.mark.slow
 def test_people_daily_target_on_5000_lines(corpus):
     finder = WordDiscovery().fit(corpus.lines)
-    tokenizer = finder.tokenizer()
+    tokenizer = finder.segmenter()
     score = segmentation_f1(
         (tokenizer.tokenize(s) for s in corpus.lines[:5000]), corpus.words[:5000]
     )
@@ -90,7 +90,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="no two adjacent"):
         WordDiscovery().fit(["，。", "abc"])
     with pytest.raises(RuntimeError, match="fit"):
-        WordDiscovery().tokenizer()
+        WordDiscovery().segmenter()
     with pytest.raises(TypeError, match="str"):
         WordDiscovery().fit([b"bytes"])
 

@@ -10,7 +10,7 @@ which single characters are words much more often, so every gain, that of a true
 information of each two-character candidate over its two characters (both candidates too),
 ``log c(ab) N / (c(a) c(b))`` in nats, and its count-weighted lower quartile (a quarter of the
 two-character tokens hold together less tightly). People's Daily 1998-01 scores about 5.8,
-the novels 红楼梦 and 水浒传 about 3.9 and 4.9. The default margin is ``margin_scale`` (0.63)
+the novels 红楼梦 and 水浒传 about 3.9 and 4.9. The default margin is ``margin_scale`` (0.69)
 times it; see ``docs/text/new_words.md`` for how the scale was chosen and what was tried.
 
 Example:
@@ -27,26 +27,33 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from kexue.text.candidates import Candidates
+
 QUANTILE = 0.25
 MIN_PAIRS = 20  # fewer two-character candidates than this: too few to measure; use the default
 
 
-def cohesion(candidates: Mapping[str, int], quantile: float = QUANTILE,
+def cohesion(candidates: Candidates | Mapping[str, int], quantile: float = QUANTILE,
              min_pairs: int = 1) -> float | None:
     """Count-weighted ``quantile`` of the PMI (nats) of two-character candidates over their
     characters; ``None`` when fewer than ``min_pairs`` two-character candidates have both
     characters among the candidates."""
     if not 0.0 <= quantile <= 1.0:
         raise ValueError(f"quantile must lie in [0, 1], got {quantile}")
-    get = candidates.get
-    rows = [(count, get(word[0]), get(word[1])) for word, count in candidates.items()
-            if len(word) == 2]
-    rows = [row for row in rows if row[1] and row[2]]
-    if len(rows) < max(1, min_pairs):
+    if not isinstance(candidates, Candidates):
+        candidates = Candidates.from_dict(dict(candidates))
+    pairs = candidates.groups.get(2)
+    if pairs is None:
         return None
-    counts, first, second = np.asarray(rows, dtype=np.float64).T
-    total = math.log(sum(candidates.values()))
-    pmi = np.log(counts) + total - np.log(first) - np.log(second)
+    alive = pairs.counts > 0
+    rows, counts = pairs.rows[alive], pairs.counts[alive].astype(np.float64)
+    first = candidates.count_of(np.ascontiguousarray(rows[:, :1]))
+    second = candidates.count_of(np.ascontiguousarray(rows[:, 1:]))
+    both = (first > 0) & (second > 0)
+    if both.sum() < max(1, min_pairs):
+        return None
+    counts, first, second = counts[both], first[both], second[both]
+    pmi = np.log(counts) + math.log(candidates.total()) - np.log(first) - np.log(second)
     order = np.argsort(pmi, kind="stable")
     cumulative = np.cumsum(counts[order])
     index = int(np.searchsorted(cumulative, quantile * cumulative[-1]))

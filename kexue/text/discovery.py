@@ -38,21 +38,21 @@ import numpy as np
 
 from kexue.text.cohesion import MIN_PAIRS, cohesion
 from kexue.text.corpus import Lines, as_lines
+from kexue.text.candidates import Candidates
 from kexue.text.counting import (
     SEPARATOR_CODE,
     PairCounter,
     PairSet,
-    add_counts,
-    count_fragments,
+    fragments,
     pair_keys,
     split_long,
 )
-from kexue.text.dedup import _Deduplicator
+from kexue.text.dedup import deduplicate, deduplicate_candidates
 from kexue.text.segmenter import WordSegmenter
 from kexue.text.units import LATIN, NUMBER, chunks_of
 
 Corpus = Lines | Sequence[str] | Callable[[], Iterable[str]] | Iterable[str]
-MARGIN_SCALE = 0.63
+MARGIN_SCALE = 0.69
 DEFAULT_COHESION = 5.8  # People's Daily's: used when a corpus has too few two-character candidates
 KEEP_CODES = 1 << 25  # coded units kept in memory between the two passes (128 MiB)
 
@@ -162,10 +162,10 @@ class WordDiscovery:
         self.count(passes)
         candidates = self.filter_rare(self.cut(passes, *self.strong_pairs()))
         self.margin_ = self.margin(candidates)
-        self.words = self.deduplicate(candidates, self.margin_, self.max_length)
+        self.words = deduplicate_candidates(candidates, self.margin_, self.max_length).to_dict()
         return self
 
-    def margin(self, candidates: dict[str, int]) -> float:
+    def margin(self, candidates: Candidates) -> float:
         """The de-redundancy margin for these candidates: ``split_margin`` when given, else
         ``margin_scale`` times their cohesion (also stored as ``cohesion_``)."""
         if self.split_margin is not None:
@@ -202,11 +202,11 @@ class WordDiscovery:
     def cut(
         self, lines: Iterable[str] | _CodedPasses, strong: np.ndarray,
         pmi: np.ndarray | None = None
-    ) -> dict[str, int]:
+    ) -> Candidates:
         """Pass 2: cut between units that are not strong pairs (keys ``strong``,
         strengths ``pmi`` used to split pieces longer than ``max_length + 2``); count
         the pieces."""
-        candidates: dict[str, int] = {}
+        candidates = Candidates()
         pairs = PairSet(strong, pmi)
         longest = None if self.max_length is None else self.max_length + 2
         chunks = lines if isinstance(lines, _CodedPasses) else chunks_of(lines, self.chunk_chars)
@@ -218,27 +218,27 @@ class WordDiscovery:
                 link = split_long(
                     codes != SEPARATOR_CODE, link, scores.__getitem__, longest
                 )
-            add_counts(candidates, count_fragments(codes, link))
+            candidates.merge(fragments(codes, link))
         return candidates
 
-    def filter_rare(self, candidates: dict[str, int]) -> dict[str, int]:
+    def filter_rare(self, candidates: Candidates) -> Candidates:
         """Keep candidates whose probability exceeds ``min_proba`` and that occur ``min_count`` times."""
-        total = sum(candidates.values())
-        least = max(self.min_proba * total, self.min_count - 0.5)
-        return {word: count for word, count in candidates.items() if count > least}
+        least = max(self.min_proba * candidates.total(), self.min_count - 0.5)
+        return candidates.filtered(least)
 
     @staticmethod
     def deduplicate(
         words: dict[str, int], split_margin: float = 1.0, max_length: int | None = None
     ) -> dict[str, int]:
         """Split back, longest first, every word that does not beat its own
-        segmentation by ``split_margin * (len - 1)`` nats or is too long.
+        segmentation by ``split_margin * (len - 1)`` nats or is too long
+        (:func:`kexue.text.dedup.deduplicate`).
 
         Example:
             >>> sorted(WordDiscovery.deduplicate({"ab": 2, "a": 50, "b": 50}).items())
             [('a', 52), ('b', 52)]
         """
-        return _Deduplicator(words, split_margin, max_length).run()
+        return deduplicate(words, split_margin, max_length)
 
     def segmenter(self, unknown_score: float = -100.0) -> WordSegmenter:
         """A :class:`WordSegmenter` over the discovered lexicon."""

@@ -11,34 +11,31 @@ Example:
     ['北京', '喜欢', '天安门', '我们', '的']
 """
 
-from kexue.text.contrast import (
-    Term,
-    count_words,
-    depth_threshold,
-    domain_terms,
-    expand_seeds,
-)
-from kexue.text.cooccurrence import Cooccurrence, cooccurrence
-from kexue.text.corpus import (
-    Lines,
-    SegmentedCorpus,
-    ZhidaoQuestion,
-    peoples_daily_1998,
-    read_zhidao,
-)
-from kexue.text.discovery import WordDiscovery, discover_words
-from kexue.text.evaluation import (
-    SegmentationScore,
-    segmentation_f1,
-    top_word_precision,
-    word_spans,
-)
-from kexue.text.lexicon import read_lexicon, write_lexicon
-from kexue.text.segmenter import Tokenizer, WordSegmenter
-from kexue.text.vectors import WordVectors
-
-# Keras-based parts load on first use, so ``import kexue.text`` stays light.
+# Everything loads on first use: ``import kexue.text`` (and ``kexue words``) stays light.
 _LAZY = {
+    "Term": "kexue.text.contrast",
+    "count_words": "kexue.text.contrast",
+    "depth_threshold": "kexue.text.contrast",
+    "domain_terms": "kexue.text.contrast",
+    "expand_seeds": "kexue.text.contrast",
+    "Cooccurrence": "kexue.text.cooccurrence",
+    "cooccurrence": "kexue.text.cooccurrence",
+    "Lines": "kexue.text.corpus",
+    "SegmentedCorpus": "kexue.text.corpus",
+    "ZhidaoQuestion": "kexue.text.corpus",
+    "peoples_daily_1998": "kexue.text.corpus",
+    "read_zhidao": "kexue.text.corpus",
+    "WordDiscovery": "kexue.text.discovery",
+    "discover_words": "kexue.text.discovery",
+    "SegmentationScore": "kexue.text.evaluation",
+    "segmentation_f1": "kexue.text.evaluation",
+    "top_word_precision": "kexue.text.evaluation",
+    "word_spans": "kexue.text.evaluation",
+    "read_lexicon": "kexue.text.lexicon",
+    "write_lexicon": "kexue.text.lexicon",
+    "Tokenizer": "kexue.text.segmenter",
+    "WordSegmenter": "kexue.text.segmenter",
+    "WordVectors": "kexue.text.vectors",
     "SimplerGloVe": "kexue.text.glove",
     "PairInnerProduct": "kexue.text.glove",
     "glove_weights": "kexue.text.glove",
@@ -55,6 +52,10 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'kexue.text' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 __all__ = [

@@ -25,19 +25,43 @@ from kexue.text.units import decode_rows, encode
 
 
 def pack(rows: np.ndarray) -> np.ndarray:
-    """One sortable key per row of codes (< 2**21): three codes per big-endian ``uint64``.
+    """One sortable key per row of codes (< 2**21), three codes per ``uint64``: the integer
+    itself for rows of up to three codes, else the big-endian words viewed as one byte string
+    (byte order is then lexicographic order).
 
-    >>> a, b = pack(encode("甲乙丙丁").reshape(2, 2))
+    >>> a, b = pack(encode("丙丁甲乙").reshape(2, 2))
     >>> bool(a < b)
     True
     """
+    words = _words(rows)
+    if words.shape[1] == 1:
+        return words[:, 0]
+    return np.ascontiguousarray(words.astype(">u8")).view(f"V{8 * words.shape[1]}").reshape(-1)
+
+
+def _words(rows: np.ndarray) -> np.ndarray:
     n, length = rows.shape
     width = max(1, -(-length // 3))
     padded = np.zeros((n, width * 3), dtype=np.uint64)
     padded[:, :length] = rows
     padded = padded.reshape(n, width, 3)
-    words = (padded[:, :, 0] << np.uint64(42)) | (padded[:, :, 1] << np.uint64(21)) | padded[:, :, 2]
-    return np.ascontiguousarray(words.astype(">u8")).view(f"V{8 * width}").reshape(n)
+    return (padded[:, :, 0] << np.uint64(42)) | (padded[:, :, 1] << np.uint64(21)) | padded[:, :, 2]
+
+
+def _unique(rows: np.ndarray, counts: np.ndarray):
+    """Sorted distinct rows, their keys and summed counts (a radix-friendly integer sort for
+    short rows, a column-wise ``lexsort`` for longer ones: byte-string sorts are slow)."""
+    words = _words(rows)
+    order = (np.argsort(words[:, 0], kind="stable") if words.shape[1] == 1
+             else np.lexsort(words.T[::-1]))
+    words, rows, counts = words[order], rows[order], counts[order]
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = (words[1:] != words[:-1]).any(axis=1)
+    starts = np.flatnonzero(new)
+    totals = np.add.reduceat(counts, starts) if len(starts) else counts[:0]
+    keys = (words[starts, 0] if words.shape[1] == 1 else
+            np.ascontiguousarray(words[starts].astype(">u8")).view(f"V{8 * words.shape[1]}").reshape(-1))
+    return rows[starts], keys, totals.astype(np.int64)
 
 
 @dataclass
@@ -51,10 +75,7 @@ class Group:
     @classmethod
     def of(cls, rows: np.ndarray, counts: np.ndarray) -> Group:
         """Sum the counts of equal rows and sort them."""
-        keys = pack(rows)
-        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        totals = np.bincount(inverse.reshape(-1), weights=counts, minlength=len(unique))
-        return cls(rows[first], unique, totals.astype(np.int64))
+        return cls(*_unique(rows, np.asarray(counts, dtype=np.int64)))
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of each key in this group and whether it is there."""

@@ -72,7 +72,7 @@ def _parts(rows: np.ndarray, back: np.ndarray) -> dict[int, list[tuple[np.ndarra
     owner = np.arange(n)
     while owner.size:
         start = back[owner, end]
-        for size in np.unique(end - start):
+        for size in np.flatnonzero(np.bincount(end - start)):
             pick = (end - start) == size
             columns = start[pick, None] + np.arange(size)
             parts.setdefault(int(size), []).append((owner[pick], rows[owner[pick, None], columns]))

@@ -14,6 +14,7 @@ from kexue.text.reading import check_input_file, file_lines
 from kexue.text.units import LATIN, NUMBER
 
 _SHOWN = {NUMBER: "<NUM>", LATIN: "<LATIN>"}
+_SHOWN_TABLE = str.maketrans(_SHOWN)
 
 
 def show_word(word: str) -> str:
@@ -56,10 +57,9 @@ def write_lexicon(
     """
     items = words.items() if isinstance(words, Mapping) else words
     ranked = sorted(items, key=lambda item: (-item[1], item[0]))
+    text = "".join([f"{word}\t{int(count)}\n" for word, count in ranked])
     with atomic_open(path, inputs=inputs) as handle:
-        handle.writelines(
-            f"{show_word(word)}\t{int(count)}\n" for word, count in ranked
-        )
+        handle.write(text.translate(_SHOWN_TABLE))
     return len(ranked)
 
 

@@ -6,7 +6,6 @@ The counts of docs/reliability-words-gen.md come from these tables."""
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -212,19 +211,20 @@ def test_gen_train_out_that_is_a_file_fails_first(tmp_path, capsys):
 
 # ---- faults: file-size limit and SIGKILL ----------------------------------------------------------
 
-def _limited(limit_bytes: int):
-    def set_limit():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+# Run `kexue ARGS` under a file-size limit (set in a tiny launcher, not with preexec_fn: the
+# test process may hold JAX's threads, and forking them is unsafe).
+LIMITED = ("import os, resource, sys; limit = int(sys.argv[1]); "
+           "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)); "
+           "os.execv(sys.executable, [sys.executable, '-m', 'kexue.cli', *sys.argv[2:]])")
 
-    return set_limit
 
-
-def _kexue_process(*args, **kwargs) -> subprocess.Popen:
+def _kexue_process(*args, file_limit: int | None = None) -> subprocess.Popen:
     env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax"),
            "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "kexue.cli", *map(str, args)], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)
+    launcher = ([sys.executable, "-c", LIMITED, str(file_limit)] if file_limit
+                else [sys.executable, "-m", "kexue.cli"])
+    return subprocess.Popen([*launcher, *map(str, args)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -241,8 +241,7 @@ def test_words_discover_under_a_file_size_limit_keeps_the_previous_lexicon(big_c
     lexicon = tmp_path / "lex.tsv"
     assert run_kexue("words", "discover", corpus, "--out", lexicon).returncode == 0
     before = lexicon.read_bytes()
-    proc = _kexue_process("words", "discover", big_corpus, "--out", lexicon,
-                          preexec_fn=_limited(4096))
+    proc = _kexue_process("words", "discover", big_corpus, "--out", lexicon, file_limit=4096)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and err.startswith("kexue: error:") and "File too large" in err
     assert err.count("\n") == 1

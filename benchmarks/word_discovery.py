@@ -35,6 +35,8 @@ from pathlib import Path
 
 import _word_corpora as corpora
 
+sys.path.insert(0, str(corpora.ROOT))  # this checkout's kexue, as the timed processes use
+
 NLP_ZERO = """
 import collections, collections.abc, sys
 collections.Iterable = collections.abc.Iterable  # nlp-zero 0.1.6 predates Python 3.10

@@ -1,12 +1,15 @@
 """``kexue gen``: train a model of the generative zoo and draw samples from a trained one.
 
     kexue gen list
-    kexue gen train MODEL --data digits --out DIR [--epochs N --seed S --quiet]
+    kexue gen train MODEL --data digits|FILE.npz|FILE.npy|FOLDER --out DIR
+                    [--image-size HxW --epochs N --seed S --resume --quiet]
     kexue gen sample DIR [--n 100 --seed 0 --out FILE.png]
 
 ``train`` writes ``metrics.json``, ``samples.png``, ``interpolations.png`` (models with a
-latent space) and ``model.keras`` into DIR; ``sample`` reloads ``DIR/model.keras`` and calls its
-``sample(n, seed=...)``. Keras is imported only when a command runs.
+latent space) and ``model.keras`` into DIR as one set, and the training state after every epoch
+into ``DIR/checkpoint``; ``--resume`` continues a killed run from its last epoch. ``sample``
+reloads ``DIR/model.keras`` and calls its ``sample(n, seed=...)``. Keras is imported only when a
+command runs.
 """
 
 from __future__ import annotations
@@ -32,7 +35,14 @@ def register(subparsers) -> None:
 
     train = commands.add_parser("train", help="train MODEL on a dataset and write its outputs")
     train.add_argument("model", help="registered model name (see `kexue gen list`)")
-    train.add_argument("--data", default="digits", help="dataset name (default: digits)")
+    train.add_argument("--data", default="digits",
+                       help="a built-in dataset (see `kexue gen list`; default digits), an .npz "
+                            "(array x: N×H×W, N×H×W×C or N×2 points; optional labels y), an .npy, "
+                            "or a folder of PNG/JPEG images (class sub-folders become labels)")
+    train.add_argument("--image-size", default=None, metavar="HxW",
+                       help="resize the images of a folder to this size (N or HxW)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from DIR/checkpoint (same model, data, seed and --epochs)")
     train.add_argument("--out", required=True, type=Path, help="output directory")
     train.add_argument("--epochs", type=integer(1), default=None,
                        help="epochs (default: the model's)")
@@ -65,16 +75,22 @@ def _train(args: argparse.Namespace) -> int:
     from kexue.cli import UsageError
     from kexue.files import prepare_output_dir
     from kexue.generative.data import DATASETS
+    from kexue.generative.user_data import parse_image_size
     from kexue.generative.zoo import MODELS, get_trainer
 
     if args.model not in MODELS:
         raise UsageError(f"unknown model {args.model!r}; choose one of {', '.join(sorted(MODELS))}.")
-    if args.data not in DATASETS:
-        raise UsageError(f"unknown dataset {args.data!r}; choose one of {', '.join(DATASETS)}.")
-    prepare_output_dir(args.out)
+    if args.data not in DATASETS and not Path(args.data).exists():
+        raise UsageError(f"--data {args.data}: no such file or folder, and not a built-in dataset "
+                         f"({', '.join(DATASETS)}).")
+    try:
+        image_size = parse_image_size(args.image_size) if args.image_size else None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    prepare_output_dir(args.out, inputs=[args.data])
     trainer = get_trainer(args.model)
     metrics = trainer(args.data, args.out, epochs=args.epochs, seed=args.seed,
-                      progress=not args.quiet)
+                      progress=not args.quiet, resume=args.resume, image_size=image_size)
     print(json.dumps(metrics, indent=2))
     print(f"wrote {args.out}/")
     return 0

@@ -1,14 +1,15 @@
 """The registry behind ``kexue gen train MODEL``: model name -> ``"module:function"``.
 
-Every entry point has the signature::
+Every entry point (made by :func:`kexue.generative.training.entry_point`) has the signature::
 
-    def train(data: str, out_dir: pathlib.Path, *, epochs: int | None = None,
-              seed: int = 0, progress: bool = True) -> dict:
+    def train(data: str, out_dir: pathlib.Path, *, epochs: int | None = None, seed: int = 0,
+              progress: bool = True, resume: bool = False,
+              image_size: tuple[int, int] | None = None) -> dict:
 
-It trains on ``kexue.generative.data.load_dataset(data)``, writes into ``out_dir``
-``metrics.json`` (the returned dict), ``samples.png`` (a sample grid),
-``interpolations.png`` where the model has a latent space, and the saved model
-(``model.keras`` or ``*.weights.h5``), and returns the metrics.
+It trains on ``data`` (a built-in name or the user's file or folder,
+:func:`kexue.generative.user_data.load_data`), writes into ``out_dir`` ``metrics.json`` (the
+returned dict), ``samples.png`` (a sample grid), ``interpolations.png`` where the model has a
+latent space, and ``model.keras`` as one set, and returns the metrics.
 Entries are imported lazily, so registering a model costs nothing at start-up.
 
 Example:

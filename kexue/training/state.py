@@ -26,6 +26,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kexue.files import atomic_open
+
 __all__ = ["save_training_state", "load_training_state", "STATE_FILE"]
 
 STATE_FILE = "state.npz"
@@ -52,12 +54,8 @@ def save_training_state(directory: str | os.PathLike, model: keras.Model, counte
         }
     )
     arrays["counters"] = np.frombuffer(json.dumps(counters).encode(), dtype=np.uint8)
-    tmp = directory / (STATE_FILE + ".tmp")
-    with open(tmp, "wb") as f:
+    with atomic_open(directory / STATE_FILE, "wb") as f:
         np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, directory / STATE_FILE)
     return directory / STATE_FILE
 
 

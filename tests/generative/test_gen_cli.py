@@ -44,7 +44,7 @@ def test_train_flow_on_points_writes_a_scatter(tmp_path):
 
 @pytest.mark.parametrize("argv, code, message", [
     (["gen", "train", "no_such_model", "--out", "x"], 2, "unknown model"),
-    (["gen", "train", "vae", "--data", "mnist", "--out", "x"], 2, "unknown dataset"),
+    (["gen", "train", "vae", "--data", "mnist", "--out", "x"], 2, "not a built-in dataset"),
     (["gen", "train", "vae", "--epochs", "0", "--out", "x"], 2, "--epochs: must be an integer >= 1"),
     (["gen", "sample", "/nonexistent_dir"], 1, "not a folder written by"),
     (["gen", "sample", "/tmp", "--n", "10000001"], 2, "--n: must be an integer >= 1 and <= 10000"),

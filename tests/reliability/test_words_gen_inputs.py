@@ -299,3 +299,62 @@ def test_words_discover_survives_20_random_kills(big_corpus, tmp_path):
     complete = set(seen[:2])
     assert len(complete) == 2 and set(seen) <= complete, "a lexicon that is neither old nor new"
     assert killed >= 5, "most kills should land before the end"
+
+
+# ---- kexue gen train: file-size limit and SIGKILL -------------------------------------------------
+
+def _outputs(folder):
+    """The committed outputs of a `gen train` folder after recovery: {name: bytes}."""
+    from kexue.files import recover_folder
+
+    recover_folder(folder)
+    names = ("metrics.json", "model.keras", "samples.png")
+    return {n: (folder / n).read_bytes() for n in names if (folder / n).exists()}
+
+
+def _check_set(folder, samples_by_seed):
+    """Either nothing yet, or a complete set whose picture belongs to the run its metrics name,
+    and a model that loads."""
+    import json
+
+    files = _outputs(folder)
+    if not files:
+        return None
+    assert sorted(files) == ["metrics.json", "model.keras", "samples.png"], sorted(files)
+    seed = json.loads(files["metrics.json"])["seed"]
+    if seed in samples_by_seed:
+        assert files["samples.png"] == samples_by_seed[seed], "a mix of two runs"
+    import keras
+
+    import kexue.generative.trainers  # noqa: F401  (registers the model classes)
+
+    keras.saving.load_model(folder / "model.keras")
+    return seed, files["samples.png"]
+
+
+@pytest.mark.slow
+def test_gen_train_under_a_file_size_limit_keeps_the_previous_outputs(tmp_path):
+    out = tmp_path / "run"
+    args = ["gen", "train", "vae", "--data", "moons", "--epochs", "1", "--out", out, "--quiet"]
+    assert _timed_run(args) > 0
+    before = _outputs(out)
+    proc = _kexue_process(*args[:-1], "--seed", "1", "--quiet", file_limit=20_000)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 1 and err.startswith("kexue: error:") and "File too large" in err
+    assert err.count("\n") == 1
+    assert _outputs(out) == before
+
+
+@pytest.mark.slow
+def test_gen_train_survives_20_random_kills(tmp_path):
+    out = tmp_path / "run"
+    base = ["gen", "train", "vae", "--data", "moons", "--epochs", "2", "--out", out, "--quiet"]
+    samples_by_seed: dict[int, bytes] = {}
+
+    def check():
+        found = _check_set(out, samples_by_seed)
+        if found is not None:
+            samples_by_seed.setdefault(*found)
+
+    killed = _kill_at_random([base + ["--seed", "0"], base + ["--seed", "1"]], check, 20)
+    assert sorted(samples_by_seed) == [0, 1] and killed >= 5

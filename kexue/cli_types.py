@@ -40,38 +40,31 @@ def _outside(value, low, high, low_open: bool, high_open: bool) -> bool:
             or (high is not None and (value > high or (high_open and value == high))))
 
 
-def integer(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
-    """An ``argparse`` type: an integer in ``[low, high]`` (either bound optional)."""
-    bounds = _range(low, high, False, False)
+def _bounded(convert, kind: str, low, high, low_open: bool, high_open: bool,
+             finite: bool) -> Callable[[str], float]:
+    bounds = _range(low, high, low_open, high_open)
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-        if _outside(value, low, high, False, False):
-            raise argparse.ArgumentTypeError(f"must be an integer {bounds}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be {kind}, got {text!r}") from None
+        if finite and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        if _outside(value, low, high, low_open, high_open):
+            raise argparse.ArgumentTypeError(f"must be {kind} {bounds}, got {text}")
         return value
 
-    parse.__name__ = "integer"
+    parse.__name__ = kind.split()[-1]
     return parse
+
+
+def integer(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An ``argparse`` type: an integer in ``[low, high]`` (either bound optional)."""
+    return _bounded(int, "an integer", low, high, False, False, finite=False)
 
 
 def real(low: float | None = None, high: float | None = None, *, low_open: bool = False,
          high_open: bool = False) -> Callable[[str], float]:
     """An ``argparse`` type: a finite number within the bounds (``*_open``: bound excluded)."""
-    bounds = _range(low, high, low_open, high_open)
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-        if _outside(value, low, high, low_open, high_open):
-            raise argparse.ArgumentTypeError(f"must be a number {bounds}, got {text}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
+    return _bounded(float, "a number", low, high, low_open, high_open, finite=True)

@@ -236,14 +236,24 @@ def prepare_output_dir(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Pa
         raise OutputError(f"cannot use {folder} as an output folder: it is a file.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot write into {folder}: {error.strerror or error}; "
+                          "choose a writable folder.") from None
+    _check_writable(folder, f"into {folder}")
+    recover_folder(folder)
+    return folder
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """Create and delete a probe file in ``folder``; ``OutputError`` saying ``cannot write
+    {what}`` when that fails."""
+    try:
         fd, probe = tempfile.mkstemp(prefix=".kexue-write-check.", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as error:
-        raise OutputError(f"cannot write into {folder}: {error.strerror or error}; "
+        raise OutputError(f"cannot write {what}: {error.strerror or error}; "
                           "choose a writable folder.") from None
-    recover_folder(folder)
-    return folder
 
 
 def prepare_output_file(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
@@ -263,13 +273,7 @@ def prepare_output_file(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> P
     folder = target.parent
     if not folder.is_dir():
         raise OutputError(f"cannot write {target}: the folder {folder} does not exist; create it first.")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".kexue-write-check.", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as error:
-        raise OutputError(f"cannot write {target}: {error.strerror or error} in {folder}; "
-                          "choose a writable folder.") from None
+    _check_writable(folder, f"{target} (in {folder})")
     return target
 
 

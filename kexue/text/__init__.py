@@ -11,15 +11,16 @@ Example:
     ['北京', '喜欢', '天安门', '我们', '的']
 """
 
-# Everything loads on first use: ``import kexue.text`` (and ``kexue words``) stays light.
+# ``cooccurrence`` is also a submodule's name: bound here, or importing the submodule (as
+# kexue.text.glove does) would shadow the function. Everything else loads on first use.
+from kexue.text.cooccurrence import Cooccurrence, cooccurrence
+
 _LAZY = {
     "Term": "kexue.text.contrast",
     "count_words": "kexue.text.contrast",
     "depth_threshold": "kexue.text.contrast",
     "domain_terms": "kexue.text.contrast",
     "expand_seeds": "kexue.text.contrast",
-    "Cooccurrence": "kexue.text.cooccurrence",
-    "cooccurrence": "kexue.text.cooccurrence",
     "Lines": "kexue.text.corpus",
     "SegmentedCorpus": "kexue.text.corpus",
     "ZhidaoQuestion": "kexue.text.corpus",

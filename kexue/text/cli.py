@@ -69,7 +69,9 @@ def discover(args: argparse.Namespace) -> int:
     corpus = Lines.from_files(args.corpus, encoding=encoding)
     finder = _finder(args).fit(corpus)
     n = write_lexicon(finder.words, args.out, inputs=args.corpus)
-    print(f"wrote {n} words to {args.out}", file=sys.stderr)
+    derived = "" if finder.cohesion_ is None else f" from the corpus's cohesion {finder.cohesion_:.2f}"
+    print(f"wrote {n} words to {args.out} (split margin {finder.margin_:.2f} nats per extra "
+          f"character{derived})", file=sys.stderr)
     return 0
 
 

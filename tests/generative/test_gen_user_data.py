@@ -232,3 +232,24 @@ def test_resume_after_a_kill_continues_from_the_last_epoch(tmp_path):
     again = subprocess.run(argv[:-3] + ["--epochs", "7", "--quiet", "--resume"], cwd=root, env=env,
                            capture_output=True, text=True, timeout=600)
     assert again.returncode == 1 and "epochs differ" in again.stderr
+
+
+def test_resume_trains_only_the_epochs_after_the_checkpoint(tmp_path):
+    """A checkpoint rewound to epoch 1 (as a run killed then would leave) is reloaded and the
+    run continues with epochs 2 and 3; a checkpoint of other settings is refused."""
+    from kexue.generative.trainers import train_vae
+
+    out = tmp_path / "run"
+    train_vae("moons", out, epochs=3, seed=2, progress=False)
+    state = out / "checkpoint" / "state.npz"
+    with np.load(state) as stored:
+        arrays = dict(stored)
+    counters = json.loads(bytes(arrays["counters"]).decode())
+    assert counters["epoch"] == 3 and counters["run"]["model"] == "vae"
+    arrays["counters"] = np.frombuffer(json.dumps({**counters, "epoch": 1}).encode(), np.uint8)
+    np.savez(state, **arrays)
+    metrics = train_vae("moons", out, epochs=3, seed=2, progress=False, resume=True)
+    assert metrics["resumed_from_epoch"] == 1 and metrics["epochs"] == 3
+    assert np.isfinite(metrics["final_train_loss"])
+    with pytest.raises(ValueError, match="seed differ"):  # (and the split it seeds)
+        train_vae("moons", out, epochs=3, seed=3, progress=False, resume=True)

@@ -35,6 +35,11 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
+# Command groups that do no linear algebra: they start without a BLAS thread pool (OpenBLAS
+# spawns one thread per core at `import numpy`, a large share of a short run's start-up).
+NO_BLAS_THREADS = {"words"}
+
+
 class CommandError(Exception):
     """A failure a command reports as one line (exit code 1): name the file, line or option."""
 
@@ -47,13 +52,17 @@ class UsageError(CommandError):
     exit_code = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``kexue`` parser; ``only``: register just that command group (the others are not
+    imported, so ``kexue words`` starts without loading the simulator or the generative zoo)."""
     parser = argparse.ArgumentParser(prog="kexue", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback on errors (also KEXUE_DEBUG=1); "
                         "may stand anywhere on the line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMAND_MODULES.items():
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -93,12 +102,21 @@ def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
     return kept, len(kept) != len(argv)
 
 
+def _command(argv: list[str]) -> str | None:
+    """The command group named on the command line, when it is a known one."""
+    first = next((token for token in argv if not token.startswith("-")), None)
+    return first if first in COMMAND_MODULES else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``kexue ARGS``; returns the exit code."""
     argv, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     debug = debug or os.environ.get("KEXUE_DEBUG", "") not in ("", "0")
+    command = _command(argv)
+    if command in NO_BLAS_THREADS:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        parser = build_parser()
+        parser = build_parser(only=command)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()

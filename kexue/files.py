@@ -51,6 +51,7 @@ __all__ = [
     "save_weights",
     "refuse_inputs",
     "prepare_output_dir",
+    "prepare_output_file",
     "commit_files",
     "recover_folder",
 ]
@@ -290,14 +291,45 @@ def prepare_output_dir(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Pa
         raise OutputError(f"cannot use {folder} as an output folder: it is a file.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot write into {folder}: {error.strerror or error}; "
+                          "choose a writable folder.") from None
+    _check_writable(folder, f"into {folder}")
+    recover_folder(folder)
+    return folder
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """Create and delete a probe file in ``folder``; ``OutputError`` saying ``cannot write
+    {what}`` when that fails."""
+    try:
         fd, probe = tempfile.mkstemp(prefix=".kexue-write-check.", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as error:
-        raise OutputError(f"cannot write into {folder}: {error.strerror or error}; "
+        raise OutputError(f"cannot write {what}: {error.strerror or error}; "
                           "choose a writable folder.") from None
-    recover_folder(folder)
-    return folder
+
+
+def prepare_output_file(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
+    """Check, before any work starts, that the file ``path`` can be written and is not an input.
+
+    The folder must exist and be writable and ``path`` must not be a folder; the file itself is
+    written later by :func:`atomic_open` and friends (so nothing is created here).
+
+    >>> import tempfile
+    >>> prepare_output_file(Path(tempfile.mkdtemp()) / "lexicon.tsv").name
+    'lexicon.tsv'
+    """
+    target = Path(path)
+    refuse_inputs(target, inputs)
+    if target.is_dir():
+        raise OutputError(f"cannot write {target}: it is a folder; give a file name.")
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {target}: the folder {folder} does not exist; create it first.")
+    _check_writable(folder, f"{target} (in {folder})")
+    return target
 
 
 def recover_folder(path: PathLike) -> None:

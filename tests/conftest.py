@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# ../shared beside the checkout; KEXUE_SHARED overrides it (a git worktree elsewhere).
+SHARED = Path(os.environ.get("KEXUE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 
 
 def pytest_report_header(config):

@@ -1,12 +1,15 @@
 """``kexue gen``: train a model of the generative zoo and draw samples from a trained one.
 
     kexue gen list
-    kexue gen train MODEL --data digits --out DIR [--epochs N --seed S --quiet]
+    kexue gen train MODEL --data digits|FILE.npz|FILE.npy|FOLDER --out DIR
+                    [--image-size HxW --epochs N --seed S --resume --quiet]
     kexue gen sample DIR [--n 100 --seed 0 --out FILE.png]
 
 ``train`` writes ``metrics.json``, ``samples.png``, ``interpolations.png`` (models with a
-latent space) and ``model.keras`` into DIR; ``sample`` reloads ``DIR/model.keras`` and calls its
-``sample(n, seed=...)``. Keras is imported only when a command runs.
+latent space) and ``model.keras`` into DIR as one set, and the training state after every epoch
+into ``DIR/checkpoint``; ``--resume`` continues a killed run from its last epoch. ``sample``
+reloads ``DIR/model.keras`` and calls its ``sample(n, seed=...)``. Keras is imported only when a
+command runs.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
+from kexue.cli_types import integer
+
+MAX_SAMPLES = 10_000  # `gen sample --n`: a grid of more images is unreadable and slow to draw
 
 
 def register(subparsers) -> None:
@@ -28,17 +35,28 @@ def register(subparsers) -> None:
 
     train = commands.add_parser("train", help="train MODEL on a dataset and write its outputs")
     train.add_argument("model", help="registered model name (see `kexue gen list`)")
-    train.add_argument("--data", default="digits", help="dataset name (default: digits)")
+    train.add_argument("--data", default="digits",
+                       help="a built-in dataset (see `kexue gen list`; default digits), an .npz "
+                            "(array x: N×H×W, N×H×W×C or N×2 points; optional labels y), an .npy, "
+                            "or a folder of PNG/JPEG images (class sub-folders become labels)")
+    train.add_argument("--image-size", default=None, metavar="HxW",
+                       help="resize the images of a folder to this size (N or HxW)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from DIR/checkpoint (same model, data, seed and --epochs)")
     train.add_argument("--out", required=True, type=Path, help="output directory")
-    train.add_argument("--epochs", type=int, default=None, help="epochs (default: the model's)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--epochs", type=integer(1), default=None,
+                       help="epochs (default: the model's)")
+    train.add_argument("--seed", type=integer(0, 2**32 - 1), default=0,
+                       help="random seed (default: 0)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=_train)
 
     sample = commands.add_parser("sample", help="draw samples from a trained model directory")
     sample.add_argument("dir", type=Path, help="directory written by `kexue gen train`")
-    sample.add_argument("--n", type=int, default=100, help="number of samples (default: 100)")
-    sample.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sample.add_argument("--n", type=integer(1, MAX_SAMPLES), default=100,
+                        help=f"number of samples, 1 to {MAX_SAMPLES:,} (default: 100)")
+    sample.add_argument("--seed", type=integer(0, 2**32 - 1), default=0,
+                        help="random seed (default: 0)")
     sample.add_argument("--out", type=Path, default=None,
                         help="PNG to write (default: DIR/samples_seed<SEED>.png)")
     sample.set_defaults(func=_sample)
@@ -54,19 +72,25 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from kexue.cli import UsageError
+    from kexue.files import prepare_output_dir
     from kexue.generative.data import DATASETS
-    from kexue.generative.zoo import get_trainer
+    from kexue.generative.user_data import parse_image_size
+    from kexue.generative.zoo import MODELS, get_trainer
 
-    if args.data not in DATASETS:
-        raise SystemExit(f"Unknown dataset {args.data!r}; choose one of {', '.join(DATASETS)}.")
-    if args.epochs is not None and args.epochs < 1:
-        raise SystemExit(f"--epochs must be a positive integer; got {args.epochs}.")
+    if args.model not in MODELS:
+        raise UsageError(f"unknown model {args.model!r}; choose one of {', '.join(sorted(MODELS))}.")
+    if args.data not in DATASETS and not Path(args.data).exists():
+        raise UsageError(f"--data {args.data}: no such file or folder, and not a built-in dataset "
+                         f"({', '.join(DATASETS)}).")
     try:
-        trainer = get_trainer(args.model)
+        image_size = parse_image_size(args.image_size) if args.image_size else None
     except ValueError as error:
-        raise SystemExit(str(error)) from None
+        raise UsageError(str(error)) from None
+    prepare_output_dir(args.out, inputs=[args.data])
+    trainer = get_trainer(args.model)
     metrics = trainer(args.data, args.out, epochs=args.epochs, seed=args.seed,
-                      progress=not args.quiet)
+                      progress=not args.quiet, resume=args.resume, image_size=image_size)
     print(json.dumps(metrics, indent=2))
     print(f"wrote {args.out}/")
     return 0
@@ -77,25 +101,30 @@ def _sample(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from kexue.cli import CommandError
+    from kexue.files import prepare_output_file, read_json, recover_folder
     from kexue.generative.plots import save_image_grid, save_scatter
     from kexue.generative.zoo import MODELS
 
+    if not args.dir.is_dir():
+        raise CommandError(f"{args.dir} is not a folder written by `kexue gen train MODEL "
+                           "--out DIR`; train a model first.")
+    recover_folder(args.dir)  # finish or discard an interrupted `gen train` commit
     model_path, metrics_path = args.dir / "model.keras", args.dir / "metrics.json"
     if not model_path.is_file() or not metrics_path.is_file():
-        raise SystemExit(f"{args.dir} has no model.keras and metrics.json; create it with "
-                         "`kexue gen train MODEL --out DIR` first.")
-    if args.n < 1:
-        raise SystemExit(f"--n must be a positive integer; got {args.n}.")
-    name = json.loads(metrics_path.read_text()).get("model")
+        raise CommandError(f"{args.dir} has no model.keras and metrics.json; create it with "
+                           "`kexue gen train MODEL --out DIR` first.")
+    out = args.out or args.dir / f"samples_seed{args.seed}.png"
+    prepare_output_file(out, inputs=[model_path, metrics_path])
+    name = read_json(metrics_path).get("model")
     if name in MODELS:  # importing the entry point's module registers its Keras classes
         importlib.import_module(MODELS[name].split(":")[0])
     import keras
 
     model = keras.saving.load_model(model_path)
     if not hasattr(model, "sample"):
-        raise SystemExit(f"The model in {model_path} ({type(model).__name__}) cannot sample.")
+        raise CommandError(f"the model in {model_path} ({type(model).__name__}) cannot sample.")
     samples = np.asarray(model.sample(args.n, seed=args.seed))
-    out = args.out or args.dir / f"samples_seed{args.seed}.png"
     if samples.ndim == 2:
         save_scatter(samples, out)
     else:

@@ -22,10 +22,13 @@ import numpy as np
 DATASETS = ("digits", "faces", "moons", "eight_gaussians")
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
+def split(x: np.ndarray, y: np.ndarray | None, test_fraction: float, seed: int):
+    """A seeded random split: ``(x_train, y_train, x_test, y_test)`` (``y_*`` None without labels)."""
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
     test, train = order[:n_test], order[n_test:]
+    if y is None:
+        return x[train], None, x[test], None
     return x[train], y[train], x[test], y[test]
 
 
@@ -81,4 +84,4 @@ def load_dataset(name: str, test_fraction: float = 0.2, seed: int = 0):
     if name not in loaders:
         raise ValueError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
     x, y = loaders[name]()
-    return _split(x, y, test_fraction, seed)
+    return split(x, y, test_fraction, seed)

@@ -1,10 +1,12 @@
 """Training entry points of the GAN family, IMLE/GLANN and Deep INFOMAX (zoo protocol).
 
-Each ``train_*(data, out_dir, *, epochs=None, seed=0, progress=True) -> dict`` loads
-``load_dataset(data)``, trains with ``fit``, and writes into ``out_dir``: ``metrics.json``,
-``samples.png`` (a scatter plot for 2-D data), ``interpolations.png`` for image models with a
-latent space, ``model.keras`` and, per model, extra figures named in the metrics
-(``"figures"``). Importing the module registers the models' Keras classes.
+Each ``train_*(data, out_dir, *, epochs, seed, progress, resume, image_size)`` trains on a
+built-in dataset or the user's own data through :mod:`kexue.generative.training` and writes
+into ``out_dir``, as one set: ``metrics.json``, ``samples.png`` (a scatter plot for 2-D data),
+``interpolations.png`` for image models with a latent space, ``model.keras`` and, per model,
+extra figures named in the metrics (``"figures"``). Models trained with Keras ``fit`` keep
+per-epoch checkpoints (``resume``); IMLE and GLANN's own loops start over. Importing the
+module registers the models' Keras classes.
 
 Example:
     >>> import tempfile
@@ -17,13 +19,11 @@ Example:
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 
 from kexue.generative.cascade import cascade_discriminator
-from kexue.generative.data import load_dataset
 from kexue.generative.energy import EnergyGAN
 from kexue.generative.gan_vi import VIRegularizedGAN
 from kexue.generative.glo import GLANN, GLO, fit_glo
@@ -32,34 +32,18 @@ from kexue.generative.infomax import DeepInfomax, knn_label_agreement
 from kexue.generative.ogan import OGAN
 from kexue.generative.plots import save_image_grid, save_scatter
 from kexue.generative.single_loss import SingleLossGAN, mlp_discriminator, mlp_generator
-from kexue.generative.zoo import write_metrics, write_outputs
+from kexue.generative.training import ZooRun, entry_point, needs_images
 
 
-def _setup(name: str, data: str, out_dir, seed: int):
-    keras.utils.set_random_seed(seed)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    x_train, y_train, x_test, y_test = load_dataset(data, seed=seed)
-    metrics = {"model": name, "data": data, "seed": seed, "backend": keras.backend.backend()}
-    return out, metrics, x_train, y_train, x_test, y_test
-
-
-def _is_image(x: np.ndarray) -> bool:
-    return x.ndim == 4
+def _gan_optimizer():
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)
 
 
 def _nets(x: np.ndarray, latent_dim: int, outputs: int = 1, hidden: int = 256):
     shape = x.shape[1:]
-    activation = "sigmoid" if _is_image(x) else None
+    activation = "sigmoid" if x.ndim == 4 else None
     return (mlp_generator(latent_dim, shape, hidden=hidden, output_activation=activation),
             mlp_discriminator(shape, hidden=hidden, outputs=outputs))
-
-
-def _timed_fit(model, x, epochs: int, progress: bool, metrics: dict, batch_size: int = 64, **kwargs):
-    start = time.perf_counter()
-    history = model.fit(x, epochs=epochs, batch_size=batch_size, verbose=1 if progress else 0, **kwargs)
-    metrics.update(epochs=epochs, train_seconds=round(time.perf_counter() - start, 2),
-                   final_train_loss=float(history.history["loss"][-1]))
 
 
 def _interpolate(decode, latent_dim: int, seed: int, rows: int = 8, steps: int = 10) -> np.ndarray:
@@ -72,167 +56,153 @@ def _interpolate(decode, latent_dim: int, seed: int, rows: int = 8, steps: int =
     return out.reshape((rows, steps) + out.shape[1:])
 
 
-def _gan_outputs(out, gan, metrics, x_train, seed):
-    n = 2000 if not _is_image(x_train) else 100
-    samples = gan.sample(n, seed=seed)
-    inter = None
-    if _is_image(x_train):
-        inter = _interpolate(lambda z: gan.generator.predict(z, verbose=0), gan.latent_dim, seed)
-    return write_outputs(out, gan, metrics, samples, x_train, inter)
+def _gan_outputs(run: ZooRun, gan, figures=None) -> dict:
+    image = run.data.is_image
+    samples = gan.sample(100 if image else 2000, seed=run.seed)
+    inter = (_interpolate(lambda z: gan.generator.predict(z, verbose=0), gan.latent_dim, run.seed)
+             if image else None)
+    return run.finish(gan, samples, inter, figures)
 
 
-def _latent_size(data: str) -> int:
-    return 16 if data in ("digits", "faces") else 2
+def _latent_size(run: ZooRun) -> int:
+    return 16 if run.data.is_image else 2
 
 
-def _train_single_loss(name, data, out_dir, epochs, seed, progress, make, default_epochs=100):
-    """Build ``make(generator, discriminator, latent_dim, x_train)`` from the default MLPs, train
-    it with Adam(2e-4, beta_1=0.5); returns ``(out, gan, metrics, x_train)``."""
-    out, metrics, x_train, *_ = _setup(name, data, out_dir, seed)
-    latent = _latent_size(data)
-    generator, discriminator = _nets(x_train, latent)
-    gan = make(generator, discriminator, latent, x_train)
-    gan.compile(optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
-    _timed_fit(gan, x_train, epochs or default_epochs, progress, metrics)
-    return out, gan, metrics, x_train
+def _single_loss(make, **extra_metrics):
+    """A GAN built by ``make(run, generator, discriminator, latent_dim)`` from the default MLPs,
+    trained with Adam(2e-4, beta_1=0.5)."""
+
+    def body(run: ZooRun, epochs: int) -> dict:
+        latent = _latent_size(run)
+        gan = make(run, *_nets(run.data.x_train, latent), latent)
+        run.fit(gan, run.data.x_train, epochs, optimizer=_gan_optimizer)
+        run.metrics.update(extra_metrics)
+        return _gan_outputs(run, gan)
+
+    body.__doc__ = make.__doc__
+    return body
 
 
-def _single_loss_run(name, data, out_dir, epochs, seed, progress, make, **extra_metrics) -> dict:
-    out, gan, metrics, x = _train_single_loss(name, data, out_dir, epochs, seed, progress, make)
-    metrics.update(extra_metrics)
-    return _gan_outputs(out, gan, metrics, x, seed)
-
-
-def train_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+def _gan(run, g, d, latent):
     """A plain (non-saturating) GAN trained with the single-loss trick."""
-
-    def make(g, d, latent, x):
-        return SingleLossGAN(generator=g, discriminator=d, latent_dim=latent, seed=seed)
-
-    return _single_loss_run("gan", data, out_dir, epochs, seed, progress, make)
+    return SingleLossGAN(generator=g, discriminator=d, latent_dim=latent, seed=run.seed)
 
 
-def train_fgan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True,
-               divergence: str = "js") -> dict:
-    """An f-GAN for one divergence of :mod:`kexue.generative.fgan` (default ``js``)."""
-
-    def make(g, d, latent, x):
-        return SingleLossGAN(generator=g, discriminator=d, latent_dim=latent, loss=divergence, seed=seed)
-
-    return _single_loss_run("fgan", data, out_dir, epochs, seed, progress, make, divergence=divergence)
+def _fgan(run, g, d, latent):
+    """An f-GAN with the Jensen-Shannon divergence of :mod:`kexue.generative.fgan`."""
+    return SingleLossGAN(generator=g, discriminator=d, latent_dim=latent, loss="js", seed=run.seed)
 
 
-def train_cascade_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+def _cascade_gan(run, g, d, latent):
     """A GAN whose critic is a 3-critic cascading-rejection head."""
-
-    def make(g, d, latent, x):  # the default discriminator is replaced by the cascade
-        return SingleLossGAN(generator=g, discriminator=cascade_discriminator(x.shape[1:], critics=3),
-                             latent_dim=latent, seed=seed)
-
-    return _single_loss_run("cascade_gan", data, out_dir, epochs, seed, progress, make)
+    return SingleLossGAN(generator=g, discriminator=cascade_discriminator(run.data.x_train.shape[1:], critics=3),
+                         latent_dim=latent, seed=run.seed)
 
 
-def train_vi_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+def _vi_gan(run, g, d, latent):
     """A GAN with the VI regulariser ``λ||G(z) - G_old(z)||²`` (snapshot every 10 steps)."""
-
-    def make(g, d, latent, x):
-        return VIRegularizedGAN(generator=g, discriminator=d, latent_dim=latent, vi_weight=1.0,
-                                refresh_every=10, seed=seed)
-
-    return _single_loss_run("vi_gan", data, out_dir, epochs, seed, progress, make)
+    return VIRegularizedGAN(generator=g, discriminator=d, latent_dim=latent, vi_weight=1.0,
+                            refresh_every=10, seed=run.seed)
 
 
-def train_energy_gan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+def _energy_gan(run: ZooRun, epochs: int) -> dict:
     """A GAN with the zero-centred gradient penalty; also writes ``samples_mala.png``."""
-
-    def make(g, d, latent, x):
-        return EnergyGAN(generator=g, discriminator=d, latent_dim=latent, penalty=10.0, seed=seed)
-
-    out, gan, metrics, x = _train_single_loss("energy_gan", data, out_dir, epochs, seed, progress, make)
-    n = 100 if _is_image(x) else 2000
-    refined = gan.sample_mcmc(n, n_steps=100, step_size=0.01, seed=seed)
+    latent = _latent_size(run)
+    g, d = _nets(run.data.x_train, latent)
+    gan = EnergyGAN(generator=g, discriminator=d, latent_dim=latent, penalty=10.0, seed=run.seed)
+    run.fit(gan, run.data.x_train, epochs, optimizer=_gan_optimizer)
+    x = run.data.x_train
+    refined = gan.sample_mcmc(100 if run.data.is_image else 2000, n_steps=100, step_size=0.01,
+                              seed=run.seed)
     if refined.ndim == 2:
-        save_scatter(refined, out / "samples_mala.png", reference=x)
+        mala = {"samples_mala.png": lambda p: save_scatter(refined, p, reference=x)}
     else:
-        save_image_grid(refined, out / "samples_mala.png", ncols=10)
-    metrics["figures"] = ["samples.png", "samples_mala.png"]
-    return _gan_outputs(out, gan, metrics, x, seed)
+        mala = {"samples_mala.png": lambda p: save_image_grid(refined, p, ncols=10)}
+    run.metrics["figures"] = ["samples.png", "samples_mala.png"]
+    return _gan_outputs(run, gan, mala)
 
 
-def train_ogan(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
+def _ogan(run: ZooRun, epochs: int) -> dict:
     """O-GAN on images; also writes ``reconstructions.png`` (rows: x, G(N(E(x))))."""
-    out, metrics, x_train, _, x_test, _ = _setup("ogan", data, out_dir, seed)
-    if not _is_image(x_train):
-        raise ValueError(f"O-GAN needs an image dataset (digits or faces), got {data!r}.")
-    latent = 16
+    needs_images(run)
+    x_train, x_test, latent = run.data.x_train, run.data.x_test, 16
     g, d = _nets(x_train, latent, outputs=latent)
-    gan = OGAN(generator=g, discriminator=d, latent_dim=latent, seed=seed)
-    gan.compile(optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
-    _timed_fit(gan, x_train, epochs or 100, progress, metrics)
+    gan = OGAN(generator=g, discriminator=d, latent_dim=latent, seed=run.seed)
+    run.fit(gan, x_train, epochs, optimizer=_gan_optimizer)
     rec = gan.reconstruct(x_test)
-    metrics.update(code_correlation=gan.code_correlation(1000, seed=seed),
-                   reconstruction_mse=float(np.mean((rec - x_test) ** 2)),
-                   random_sample_mse=float(np.mean((gan.sample(len(x_test), seed=seed) - x_test) ** 2)))
-    save_image_grid(np.concatenate([x_test[:10], rec[:10], x_test[10:20], rec[10:20]]),
-                    out / "reconstructions.png", ncols=10)
-    metrics["figures"] = ["samples.png", "interpolations.png", "reconstructions.png"]
-    return _gan_outputs(out, gan, metrics, x_train, seed)
+    run.metrics.update(
+        code_correlation=gan.code_correlation(1000, seed=run.seed),
+        reconstruction_mse=float(np.mean((rec - x_test) ** 2)),
+        random_sample_mse=float(np.mean((gan.sample(len(x_test), seed=run.seed) - x_test) ** 2)),
+        figures=["samples.png", "interpolations.png", "reconstructions.png"])
+    grid = np.concatenate([x_test[:10], rec[:10], x_test[10:20], rec[10:20]])
+    return _gan_outputs(run, gan, {"reconstructions.png": lambda p: save_image_grid(grid, p, ncols=10)})
 
 
-def train_imle(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
-    """IMLE (``epochs`` = IMLE rounds)."""
-    out, metrics, x_train, *_ = _setup("imle", data, out_dir, seed)
-    latent = 16 if _is_image(x_train) else 2
-    g, _ = _nets(x_train, latent, hidden=128 if _is_image(x_train) else 64)
+def _imle(run: ZooRun, rounds: int) -> dict:
+    """IMLE (``epochs`` = IMLE rounds; no checkpoints: a resumed run starts over)."""
+    x, image = run.data.x_train, run.data.is_image
+    latent = 16 if image else 2
+    g, _ = _nets(x, latent, hidden=128 if image else 64)
     start = time.perf_counter()
-    rounds = epochs or 30
-    distances = fit_imle(g, x_train, latent_dim=latent, rounds=rounds, batch_size=100,
-                         learning_rate=3e-3, seed=seed, progress=progress)
-    metrics.update(rounds=rounds, train_seconds=round(time.perf_counter() - start, 2),
-                   nearest_sample_distance=distances[-1], first_round_distance=distances[0])
+    distances = fit_imle(g, x, latent_dim=latent, rounds=rounds, batch_size=100,
+                         learning_rate=3e-3, seed=run.seed, progress=run.progress)
+    run.metrics.update(rounds=rounds, train_seconds=round(time.perf_counter() - start, 2),
+                       nearest_sample_distance=distances[-1], first_round_distance=distances[0])
     sampler = LatentSampler(generator=g, latent_dim=latent)
-    samples = sampler.sample(10 * len(x_train) if not _is_image(x_train) else 100, seed=seed)
-    inter = _interpolate(lambda z: g.predict(z, verbose=0), latent, seed) if _is_image(x_train) else None
-    return write_outputs(out, sampler, metrics, samples, x_train, inter)
+    samples = sampler.sample(100 if image else 10 * len(x), seed=run.seed)
+    inter = _interpolate(lambda z: g.predict(z, verbose=0), latent, run.seed) if image else None
+    return run.finish(sampler, samples, inter)
 
 
-def train_glann(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
-    """GLO on images (``epochs`` GLO epochs), then the IMLE noise-to-code mapper."""
-    out, metrics, x_train, *_ = _setup("glann", data, out_dir, seed)
-    if not _is_image(x_train):
-        raise ValueError(f"GLANN needs an image dataset (digits or faces), got {data!r}.")
-    latent = 16
-    glo = GLO(generator=mlp_generator(latent, x_train.shape[1:], hidden=256, output_activation="sigmoid"),
-              num_codes=len(x_train), latent_dim=latent)
+def _glann(run: ZooRun, epochs: int) -> dict:
+    """GLO on images (``epochs`` GLO epochs), then the IMLE noise-to-code mapper (no
+    checkpoints: a resumed run starts over)."""
+    needs_images(run)
+    x, latent = run.data.x_train, 16
+    glo = GLO(generator=mlp_generator(latent, x.shape[1:], hidden=256, output_activation="sigmoid"),
+              num_codes=len(x), latent_dim=latent)
     start = time.perf_counter()
-    losses = fit_glo(glo, x_train, epochs=epochs or 150, batch_size=100, verbose=1 if progress else 0)
+    losses = fit_glo(glo, x, epochs=epochs, batch_size=100, verbose=1 if run.progress else 0)
     glann = GLANN(glo, noise_dim=latent, hidden=128)
-    glann.fit_mapper(rounds=20, seed=seed, batch_size=100, progress=progress)
+    glann.fit_mapper(rounds=20, seed=run.seed, batch_size=100, progress=run.progress)
     sampler = glann.as_sampler()
-    metrics.update(epochs=epochs or 150, glo_reconstruction_mse=losses[-1],
-                   mean_image_mse=float(np.mean((x_train - x_train.mean(0)) ** 2)),
-                   train_seconds=round(time.perf_counter() - start, 2))
-    inter = _interpolate(lambda z: sampler.predict(z, verbose=0), latent, seed)
-    return write_outputs(out, sampler, metrics, sampler.sample(100, seed=seed), x_train, inter)
+    run.metrics.update(epochs=epochs, glo_reconstruction_mse=losses[-1],
+                       mean_image_mse=float(np.mean((x - x.mean(0)) ** 2)),
+                       train_seconds=round(time.perf_counter() - start, 2))
+    inter = _interpolate(lambda z: sampler.predict(z, verbose=0), latent, run.seed)
+    return run.finish(sampler, sampler.sample(100, seed=run.seed), inter)
 
 
-def train_infomax(data: str, out_dir, *, epochs: int | None = None, seed: int = 0, progress: bool = True) -> dict:
-    """Deep INFOMAX on images; ``samples.png`` shows, per row, a held-out query and the 9 held-out
-    images with the nearest codes (retrieval: the model does not generate)."""
-    out, metrics, x_train, _, x_test, y_test = _setup("infomax", data, out_dir, seed)
-    if not _is_image(x_train):
-        raise ValueError(f"Deep INFOMAX needs an image dataset (digits or faces), got {data!r}.")
-    model = DeepInfomax(input_shape=x_train.shape[1:], latent_dim=64, channels=32, hidden=256, seed=seed)
-    random_codes = model.encode(x_test)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    _timed_fit(model, x_train, epochs or 80, progress, metrics, batch_size=128)
-    codes = model.encode(x_test)
-    metrics.update(knn_agreement_codes=knn_label_agreement(codes, y_test),
-                   knn_agreement_random_encoder=knn_label_agreement(random_codes, y_test),
-                   knn_agreement_pixels=knn_label_agreement(x_test, y_test))
+def _infomax(run: ZooRun, epochs: int) -> dict:
+    """Deep INFOMAX on images; ``samples.png`` shows, per row, a held-out query and the 9
+    held-out images with the nearest codes (retrieval: the model does not generate). With
+    labels, k-NN label agreement of the codes, of a random encoder and of the pixels."""
+    needs_images(run)
+    data = run.data
+    model = DeepInfomax(input_shape=data.x_train.shape[1:], latent_dim=64, channels=32,
+                        hidden=256, seed=run.seed)
+    random_codes = model.encode(data.x_test)
+    run.fit(model, data.x_train, epochs, optimizer=lambda: keras.optimizers.Adam(1e-3),
+            batch_size=128)
+    codes = model.encode(data.x_test)
+    if data.y_test is not None:
+        run.metrics.update(knn_agreement_codes=knn_label_agreement(codes, data.y_test),
+                           knn_agreement_random_encoder=knn_label_agreement(random_codes, data.y_test),
+                           knn_agreement_pixels=knn_label_agreement(data.x_test, data.y_test))
     from sklearn.neighbors import NearestNeighbors
 
     idx = NearestNeighbors(n_neighbors=10).fit(codes).kneighbors(codes[:10], return_distance=False)
-    save_image_grid(x_test[idx.reshape(-1)], out / "samples.png", ncols=10)
-    model.save(out / "model.keras")
-    return write_metrics(out, metrics)
+    retrieved = data.x_test[idx.reshape(-1)]
+    return run.finish(model, figures={"samples.png": lambda p: save_image_grid(retrieved, p, ncols=10)})
+
+
+train_gan = entry_point("gan", _single_loss(_gan), 100)
+train_fgan = entry_point("fgan", _single_loss(_fgan, divergence="js"), 100)
+train_cascade_gan = entry_point("cascade_gan", _single_loss(_cascade_gan), 100)
+train_vi_gan = entry_point("vi_gan", _single_loss(_vi_gan), 100)
+train_energy_gan = entry_point("energy_gan", _energy_gan, 100)
+train_ogan = entry_point("ogan", _ogan, 100)
+train_imle = entry_point("imle", _imle, 30)
+train_glann = entry_point("glann", _glann, 150)
+train_infomax = entry_point("infomax", _infomax, 80)

@@ -1,7 +1,8 @@
 """Pictures for the generative zoo: sample grids, interpolation strips and 2-D scatter plots.
 
 All functions draw with matplotlib's non-interactive Agg backend (no display needed) and
-write a PNG file; they import matplotlib lazily, so importing this module is cheap.
+write a PNG file atomically (:mod:`kexue.files`: a kill leaves the previous picture or the new
+one); they import matplotlib lazily, so importing this module is cheap.
 
 Example:
     >>> import numpy as np, tempfile, os
@@ -18,6 +19,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from kexue.files import atomic_path
 
 
 def _figure(width: float, height: float):
@@ -63,8 +66,13 @@ def _draw_grid(grid: np.ndarray, path: str | os.PathLike) -> None:
         interpolation="nearest",
     )
     ax.axis("off")
+    _save(fig, path)
+
+
+def _save(fig, path: str | os.PathLike) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
 
 
 def save_image_grid(images: np.ndarray, path: str | os.PathLike, ncols: int = 10) -> None:
@@ -114,5 +122,4 @@ def save_scatter(
     ax.set_aspect("equal", adjustable="datalim")
     if reference is not None:
         ax.legend(loc="upper right", markerscale=4)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    _save(fig, path)

@@ -1,14 +1,15 @@
 """The registry behind ``kexue gen train MODEL``: model name -> ``"module:function"``.
 
-Every entry point has the signature::
+Every entry point (made by :func:`kexue.generative.training.entry_point`) has the signature::
 
-    def train(data: str, out_dir: pathlib.Path, *, epochs: int | None = None,
-              seed: int = 0, progress: bool = True) -> dict:
+    def train(data: str, out_dir: pathlib.Path, *, epochs: int | None = None, seed: int = 0,
+              progress: bool = True, resume: bool = False,
+              image_size: tuple[int, int] | None = None) -> dict:
 
-It trains on ``kexue.generative.data.load_dataset(data)``, writes into ``out_dir``
-``metrics.json`` (the returned dict), ``samples.png`` (a sample grid),
-``interpolations.png`` where the model has a latent space, and the saved model
-(``model.keras`` or ``*.weights.h5``), and returns the metrics.
+It trains on ``data`` (a built-in name or the user's file or folder,
+:func:`kexue.generative.user_data.load_data`), writes into ``out_dir`` ``metrics.json`` (the
+returned dict), ``samples.png`` (a sample grid), ``interpolations.png`` where the model has a
+latent space, and ``model.keras`` as one set, and returns the metrics.
 Entries are imported lazily, so registering a model costs nothing at start-up.
 
 Example:
@@ -55,30 +56,37 @@ def get_trainer(name: str) -> Callable[..., dict]:
     return getattr(importlib.import_module(module_name), function_name)
 
 
-def write_metrics(out_dir: Path, metrics: dict) -> dict:
-    """Write ``metrics.json`` (keys sorted) into ``out_dir``; returns the sorted metrics."""
+def commit_outputs(out_dir: Path, model, metrics: dict, figures: dict) -> dict:
+    """Replace ``model.keras``, ``metrics.json`` (keys sorted) and the ``figures`` (file name ->
+    function writing that PNG at the path it is given) in ``out_dir`` together, with
+    :func:`kexue.files.commit_files`: a kill leaves the previous run's outputs or these, never a
+    mix. Returns the sorted metrics."""
+    from kexue.files import commit_files
+
     metrics = {key: metrics[key] for key in sorted(metrics)}
-    (Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    text = json.dumps(metrics, indent=2) + "\n"
+    writers = {**figures, "model.keras": model.save,
+               "metrics.json": lambda path: Path(path).write_text(text, encoding="utf-8")}
+    commit_files(out_dir, writers)
     return metrics
 
 
 def write_outputs(out_dir: Path, model, metrics: dict, samples, x_reference,
-                  interpolations=None) -> dict:
+                  interpolations=None, figures: dict | None = None) -> dict:
     """The end of every entry point: ``samples.png`` (a grid of the first 100 images, or a
-    scatter plot over ``x_reference`` for 2-D points), ``interpolations.png`` when given,
-    ``model.keras`` and ``metrics.json``; returns the sorted metrics."""
+    scatter plot over ``x_reference`` for 2-D points), ``interpolations.png`` when given, the
+    extra ``figures`` (name -> writer), ``model.keras`` and ``metrics.json``, committed together
+    (:func:`commit_outputs`); returns the sorted metrics."""
     from kexue.generative.plots import (
         save_image_grid,
         save_interpolations,
         save_scatter,
     )
 
-    out_dir = Path(out_dir)
     if samples.ndim == 2:
-        save_scatter(samples, out_dir / "samples.png", reference=x_reference)
+        pictures = {"samples.png": lambda p: save_scatter(samples, p, reference=x_reference)}
     else:
-        save_image_grid(samples[:100], out_dir / "samples.png", ncols=10)
+        pictures = {"samples.png": lambda p: save_image_grid(samples[:100], p, ncols=10)}
     if interpolations is not None:
-        save_interpolations(interpolations, out_dir / "interpolations.png")
-    model.save(out_dir / "model.keras")
-    return write_metrics(out_dir, metrics)
+        pictures["interpolations.png"] = lambda p: save_interpolations(interpolations, p)
+    return commit_outputs(out_dir, model, metrics, {**pictures, **(figures or {})})

@@ -2,41 +2,41 @@
 domain terms, simpler GloVe and noise-contrastive estimation.
 
 Example:
+    >>> import random
     >>> from kexue.text import WordDiscovery
-    >>> lines = ["我爱北京天安门", "天安门上太阳升", "北京欢迎你", "我爱太阳"] * 50
-    >>> finder = WordDiscovery(min_proba=1e-3, split_margin=1.0).fit(lines)
-    >>> "天安门" in finder.words
-    True
+    >>> rng = random.Random(0)
+    >>> lines = ["".join(rng.choices(["天安门", "北京", "我们", "喜欢", "的"], k=6))
+    ...          for _ in range(300)]
+    >>> sorted(WordDiscovery().fit(lines).words)
+    ['北京', '喜欢', '天安门', '我们', '的']
 """
 
-from kexue.text.contrast import (
-    Term,
-    count_words,
-    depth_threshold,
-    domain_terms,
-    expand_seeds,
-)
+# ``cooccurrence`` is also a submodule's name: bound here, or importing the submodule (as
+# kexue.text.glove does) would shadow the function. Everything else loads on first use.
 from kexue.text.cooccurrence import Cooccurrence, cooccurrence
-from kexue.text.corpus import (
-    Lines,
-    SegmentedCorpus,
-    ZhidaoQuestion,
-    peoples_daily_1998,
-    read_zhidao,
-)
-from kexue.text.discovery import WordDiscovery, discover_words
-from kexue.text.evaluation import (
-    SegmentationScore,
-    segmentation_f1,
-    top_word_precision,
-    word_spans,
-)
-from kexue.text.lexicon import read_lexicon, write_lexicon
-from kexue.text.tokenizer import Tokenizer
-from kexue.text.vectors import WordVectors
 
-# Keras-based parts load on first use, so ``import kexue.text`` stays light.
 _LAZY = {
+    "Term": "kexue.text.contrast",
+    "count_words": "kexue.text.contrast",
+    "depth_threshold": "kexue.text.contrast",
+    "domain_terms": "kexue.text.contrast",
+    "expand_seeds": "kexue.text.contrast",
+    "Lines": "kexue.text.corpus",
+    "SegmentedCorpus": "kexue.text.corpus",
+    "ZhidaoQuestion": "kexue.text.corpus",
+    "peoples_daily_1998": "kexue.text.corpus",
+    "read_zhidao": "kexue.text.corpus",
+    "WordDiscovery": "kexue.text.discovery",
+    "discover_words": "kexue.text.discovery",
+    "SegmentationScore": "kexue.text.evaluation",
+    "segmentation_f1": "kexue.text.evaluation",
+    "top_word_precision": "kexue.text.evaluation",
+    "word_spans": "kexue.text.evaluation",
+    "read_lexicon": "kexue.text.lexicon",
+    "write_lexicon": "kexue.text.lexicon",
+    "Tokenizer": "kexue.text.segmenter",
+    "WordSegmenter": "kexue.text.segmenter",
+    "WordVectors": "kexue.text.vectors",
     "SimplerGloVe": "kexue.text.glove",
     "PairInnerProduct": "kexue.text.glove",
     "glove_weights": "kexue.text.glove",
@@ -55,6 +55,10 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'kexue.text' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
     "CategoricalNCE",
     "Cooccurrence",
@@ -66,6 +70,7 @@ __all__ = [
     "Term",
     "Tokenizer",
     "WordDiscovery",
+    "WordSegmenter",
     "WordVectors",
     "ZhidaoQuestion",
     "cooccurrence",

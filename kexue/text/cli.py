@@ -12,13 +12,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kexue.cli_types import integer, real
+
 # WordDiscovery settings exposed as options: (flag, attribute, type, help)
 _DISCOVERY_OPTIONS = (
-    ("--min-proba", "min_proba", float, "lowest probability of a strong pair / kept word"),
-    ("--min-pmi", "min_pmi", float, "lowest PMI (nats) of a strong pair"),
-    ("--split-margin", "split_margin", float, "nats per extra character a word must gain over its split"),
-    ("--max-length", "max_length", int, "longest word (characters; numbers and Latin runs count as one)"),
-    ("--min-count", "min_count", int, "fewest occurrences of a candidate word"),
+    ("--min-proba", "min_proba", real(0, 1, low_open=True, high_open=True),
+     "lowest probability of a strong pair / kept word"),
+    ("--min-pmi", "min_pmi", real(), "lowest PMI (nats) of a strong pair"),
+    ("--split-margin", "split_margin", real(0),
+     "nats per extra character a word must gain over its split"),
+    ("--max-length", "max_length", integer(1),
+     "longest word (characters; numbers and Latin runs count as one)"),
+    ("--min-count", "min_count", integer(1), "fewest occurrences of a candidate word"),
 )
 
 
@@ -29,6 +34,22 @@ def _add_discovery_options(parser: argparse.ArgumentParser) -> None:
     for flag, name, kind, text in _DISCOVERY_OPTIONS:
         parser.add_argument(flag, type=kind, default=getattr(defaults, name), help=text)
     parser.add_argument("--progress", action="store_true", help="show progress bars")
+    _add_encoding_option(parser)
+
+
+def _add_encoding_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoding", default="utf-8",
+                        help="text encoding of the input (default: utf-8; e.g. gbk, gb18030)")
+
+
+def _check_encoding(args: argparse.Namespace) -> str:
+    from kexue.cli import UsageError
+    from kexue.text.reading import check_encoding
+
+    try:
+        return check_encoding(args.encoding)
+    except ValueError as error:
+        raise UsageError(f"--encoding: {error}") from None
 
 
 def _finder(args: argparse.Namespace):
@@ -39,41 +60,53 @@ def _finder(args: argparse.Namespace):
 
 
 def discover(args: argparse.Namespace) -> int:
+    from kexue.files import prepare_output_file
     from kexue.text.corpus import Lines
     from kexue.text.lexicon import write_lexicon
 
-    finder = _finder(args).fit(Lines.from_files(args.corpus))
-    n = write_lexicon(finder.words, args.out)
-    print(f"wrote {n} words to {args.out}", file=sys.stderr)
+    encoding = _check_encoding(args)
+    prepare_output_file(args.out, inputs=args.corpus)
+    corpus = Lines.from_files(args.corpus, encoding=encoding)
+    finder = _finder(args).fit(corpus)
+    n = write_lexicon(finder.words, args.out, inputs=args.corpus)
+    derived = "" if finder.cohesion_ is None else f" from the corpus's cohesion {finder.cohesion_:.2f}"
+    print(f"wrote {n} words to {args.out} (split margin {finder.margin_:.2f} nats per extra "
+          f"character{derived})", file=sys.stderr)
     return 0
 
 
 def segment(args: argparse.Namespace) -> int:
     from kexue.text.lexicon import read_lexicon
-    from kexue.text.tokenizer import Tokenizer
+    from kexue.text.reading import stdin_lines
+    from kexue.text.segmenter import WordSegmenter
 
-    tokenizer = Tokenizer(read_lexicon(args.lexicon))
+    lines = stdin_lines(_check_encoding(args))
+    tokenizer = WordSegmenter(read_lexicon(args.lexicon))
     out = sys.stdout
-    for line in sys.stdin:
-        words = [w for w in tokenizer.tokenize(line.rstrip("\r\n")) if w.strip()]
+    for line in lines:
+        words = [w for w in tokenizer.tokenize(line) if w.strip()]
         out.write(" ".join(words) + "\n")
     out.flush()
     return 0
 
 
 def contrast(args: argparse.Namespace) -> int:
+    from kexue.files import atomic_open, prepare_output_file
     from kexue.text.contrast import count_words, domain_terms
     from kexue.text.corpus import Lines
     from kexue.text.lexicon import read_lexicon, show_word
-    from kexue.text.tokenizer import Tokenizer
+    from kexue.text.segmenter import WordSegmenter
 
-    domain, general = Lines.from_files([args.domain]), Lines.from_files([args.general])
+    encoding = _check_encoding(args)
+    inputs = [args.domain, args.general] + ([args.lexicon] if args.lexicon else [])
+    prepare_output_file(args.out, inputs=inputs)
+    domain = Lines.from_files([args.domain], encoding=encoding)
+    general = Lines.from_files([args.general], encoding=encoding)
     if args.lexicon:
-        tokenizer = Tokenizer(read_lexicon(args.lexicon))
+        tokenizer = WordSegmenter(read_lexicon(args.lexicon))
     else:  # learn the words of both corpora together
-        tokenizer = (
-            _finder(args).fit(Lines.from_files([args.domain, args.general])).tokenizer()
-        )
+        both = Lines.from_files([args.domain, args.general], encoding=encoding)
+        tokenizer = _finder(args).fit(both).segmenter()
     counts = [
         count_words(tokenizer.tokenize(line) for line in corpus)
         for corpus in (domain, general)
@@ -91,7 +124,7 @@ def contrast(args: argparse.Namespace) -> int:
     )
     if args.top:
         terms = terms[: args.top]
-    with open(args.out, "w", encoding="utf-8") as handle:
+    with atomic_open(args.out, inputs=inputs) as handle:
         handle.writelines(
             f"{show_word(term.word)}\t{term.score:.4f}\t{term.domain_count}\t{term.general_count}\n"
             for term in terms
@@ -116,7 +149,8 @@ def register(subparsers) -> None:
     p.add_argument(
         "corpus",
         nargs="+",
-        help="UTF-8 text files, one sentence or paragraph per line; '-' reads standard input",
+        help="text files (UTF-8 unless --encoding), one sentence or paragraph per line; "
+        "'-' reads standard input",
     )
     p.add_argument("--out", required=True, help="lexicon file to write")
     _add_discovery_options(p)
@@ -131,6 +165,7 @@ def register(subparsers) -> None:
         required=True,
         help="word<TAB>count file from 'kexue words discover'",
     )
+    _add_encoding_option(p)
     p.set_defaults(func=segment)
 
     p = commands.add_parser(
@@ -146,21 +181,21 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--smoothing",
-        type=float,
+        type=real(0, low_open=True),
         default=1.0,
         help="add-alpha smoothing of both corpora's counts",
     )
     p.add_argument(
         "--min-term-count",
-        type=int,
+        type=integer(1),
         default=3,
         help="fewest domain occurrences of a term",
     )
     p.add_argument(
-        "--min-term-length", type=int, default=2, help="shortest term (characters)"
+        "--min-term-length", type=integer(1), default=2, help="shortest term (characters)"
     )
     p.add_argument(
-        "--top", type=int, default=0, help="keep only the best N terms (0: all)"
+        "--top", type=integer(0), default=0, help="keep only the best N terms (0: all)"
     )
     _add_discovery_options(p)
     p.set_defaults(func=contrast)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from kexue.text.reading import check_encoding, check_input_file, file_lines, stdin_lines
 
 
 class Lines:
@@ -57,8 +58,13 @@ class Lines:
             )
 
     @classmethod
-    def from_files(cls, paths: Sequence[str | os.PathLike]) -> Lines:
-        """Lines of UTF-8 files read in order; ``"-"`` is standard input (spooled once).
+    def from_files(cls, paths: Sequence[str | os.PathLike], encoding: str = "utf-8") -> Lines:
+        """Lines of text files read in order; ``"-"`` is standard input (spooled once).
+
+        Files are decoded strictly as ``encoding``: a byte that does not fit (a GBK file read
+        as UTF-8, a binary file) raises :class:`~kexue.text.reading.TextInputError` naming the
+        file, the byte offset and the line. A folder or a missing file is reported before any
+        reading.
 
         Example:
             >>> import tempfile
@@ -72,14 +78,18 @@ class Lines:
         paths = [os.fspath(p) for p in paths]
         if not paths:
             raise ValueError("no corpus files given")
+        encoding = check_encoding(encoding)
+        for path in paths:
+            if path != "-":
+                check_input_file(path, "corpus file")
         corpus = cls([])
         if "-" in paths:
-            corpus._spool = _spool(line.rstrip("\n") for line in sys.stdin)
+            corpus._spool = _spool(stdin_lines(encoding))
             paths = [corpus._spool if p == "-" else p for p in paths]
-        for path in paths:
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"corpus file not found: {path}")
-        corpus._factory = _reader(paths)
+            encodings = ["utf-8" if p == corpus._spool else encoding for p in paths]
+        else:
+            encodings = [encoding] * len(paths)
+        corpus._factory = _reader(paths, encodings)
         return corpus
 
     def __iter__(self) -> Iterator[str]:
@@ -97,12 +107,12 @@ def as_lines(
     return corpus if isinstance(corpus, Lines) else Lines(corpus)
 
 
-def _reader(paths: list[str]) -> Callable[[], Iterator[str]]:
+def _reader(paths: list[str], encodings: list[str] | None = None) -> Callable[[], Iterator[str]]:
+    encodings = encodings or ["utf-8"] * len(paths)
+
     def read() -> Iterator[str]:
-        for path in paths:
-            with open(path, encoding="utf-8") as handle:
-                for line in handle:
-                    yield line.rstrip("\r\n")
+        for path, encoding in zip(paths, encodings, strict=True):
+            yield from file_lines(path, encoding)
 
     return read
 
@@ -111,8 +121,13 @@ def _spool(lines: Iterable[str]) -> str:
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", suffix=".txt", delete=False
     ) as handle:
-        for line in lines:
-            handle.write(line.replace("\n", " ") + "\n")
+        try:
+            for line in lines:
+                handle.write(line.replace("\n", " ") + "\n")
+        except BaseException:
+            handle.close()
+            os.remove(handle.name)
+            raise
     return handle.name
 
 

@@ -20,7 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kexue.text.units import decode_rows, encode
+from kexue.text.candidates import Candidates
+from kexue.text.units import encode
 
 SEPARATOR_CODE = 10
 N_CODES = 0x110000
@@ -38,6 +39,19 @@ def pair_keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keys = (codes[:-1] << 21) | codes[1:]
     valid = (codes[:-1] != SEPARATOR_CODE) & (codes[1:] != SEPARATOR_CODE)
     return keys, valid
+
+
+def _unique_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys of the adjacent unit pairs of ``codes`` and their counts (sorted
+    as 32-bit keys when every code is below 2**16, the usual case, which is twice as fast)."""
+    if codes.size and codes.max() < 1 << 16:
+        valid = (codes[:-1] != SEPARATOR_CODE) & (codes[1:] != SEPARATOR_CODE)
+        small = (codes[:-1].astype(np.uint32) << 16) | codes[1:]
+        keys, counts = np.unique(small[valid], return_counts=True)
+        keys = keys.astype(np.int64)
+        return ((keys >> 16) << 21) | (keys & 0xFFFF), counts
+    keys, valid = pair_keys(codes)
+    return np.unique(keys[valid], return_counts=True)
 
 
 def merge_counts(
@@ -70,8 +84,7 @@ class PairCounter:
         """Count the units and unit pairs of one coded chunk."""
         units = codes[codes != SEPARATOR_CODE]
         self.unit_counts += np.bincount(units, minlength=N_CODES)
-        keys, valid = pair_keys(codes)
-        new_keys, new_counts = np.unique(keys[valid], return_counts=True)
+        new_keys, new_counts = _unique_pairs(codes)
         self.keys, self.counts = merge_counts(
             self.keys, self.counts, new_keys, new_counts
         )
@@ -88,20 +101,6 @@ class PairCounter:
         return self.keys >> 21, self.keys & ((1 << 21) - 1)
 
 
-def _packed(rows: np.ndarray) -> np.ndarray:
-    """Pack code rows into ``uint64`` columns of three 21-bit codes each."""
-    n, length = rows.shape
-    width = -(-length // 3) * 3
-    padded = np.zeros((n, width), dtype=np.uint64)
-    padded[:, :length] = rows
-    padded = padded.reshape(n, -1, 3)
-    return (
-        (padded[:, :, 0] << np.uint64(42))
-        | (padded[:, :, 1] << np.uint64(21))
-        | padded[:, :, 2]
-    )
-
-
 def count_rows(rows: np.ndarray) -> dict[str, int]:
     """Count equal rows of an ``(n, length)`` code array; returns ``{string: count}``.
 
@@ -109,24 +108,7 @@ def count_rows(rows: np.ndarray) -> dict[str, int]:
         >>> count_rows(encode("abcdab").reshape(3, 2))
         {'ab': 2, 'cd': 1}
     """
-    n, length = rows.shape
-    if n == 0:
-        return {}
-    packed = _packed(rows)
-    if packed.shape[1] == 1:
-        keys, counts = np.unique_counts(packed[:, 0])
-        mask = np.uint64((1 << 21) - 1)
-        columns = [keys >> np.uint64(42), (keys >> np.uint64(21)) & mask, keys & mask]
-        strings = decode_rows(np.stack(columns[:length], axis=1).astype(np.uint32))
-    else:
-        order = np.lexsort(packed.T[::-1])
-        ordered = packed[order]
-        new_group = np.ones(n, dtype=bool)
-        new_group[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-        starts = np.flatnonzero(new_group)
-        counts = np.diff(np.append(starts, n))
-        strings = decode_rows(rows[order[starts]])
-    return dict(zip(strings, counts.tolist()))
+    return Candidates.from_rows(rows).to_dict()
 
 
 def fragment_bounds(
@@ -205,7 +187,7 @@ def split_long(
     return link
 
 
-def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
+def fragments(codes: np.ndarray, link: np.ndarray) -> Candidates:
     """Cut ``codes`` wherever ``link`` is False (or at a separator) and count the pieces.
 
     ``link[i]`` says whether units ``i`` and ``i + 1`` stay together.
@@ -213,12 +195,25 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
     Example:
         >>> codes = encode("\\nabc\\nab\\n")
         >>> keys, valid = pair_keys(codes)
-        >>> sorted(count_fragments(codes, valid & (keys != ((ord("b") << 21) | ord("c")))).items())
+        >>> sorted(fragments(codes, valid & (keys != ((ord("b") << 21) | ord("c")))).to_dict().items())
         [('ab', 2), ('c', 1)]
     """
     is_unit = codes != SEPARATOR_CODE
     link = np.asarray(link, dtype=bool) & is_unit[:-1] & is_unit[1:]
     starts, lengths = fragment_bounds(is_unit, link)
+    result = Candidates()
+    # pieces of one and two units, the most frequent, are counted without building rows
+    singles = np.bincount(codes[starts[lengths == 1]])
+    present = np.flatnonzero(singles)
+    if present.size:
+        result.merge(Candidates.from_rows(present.astype(np.uint32)[:, None], singles[present]))
+    at = starts[lengths == 2]
+    pairs, counts = np.unique((codes[at].astype(np.int64) << 21) | codes[at + 1], return_counts=True)
+    if pairs.size:
+        rows = np.stack([pairs >> 21, pairs & ((1 << 21) - 1)], axis=1).astype(np.uint32)
+        result.merge(Candidates.from_rows(rows, counts))
+    longer = lengths > 2
+    starts, lengths = starts[longer], lengths[longer]
     small = (
         lengths.astype(np.uint16)
         if lengths.size and lengths.max() < 1 << 16
@@ -227,14 +222,17 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
     order = np.argsort(small, kind="stable")  # a radix sort for 16-bit keys
     starts, lengths = starts[order], lengths[order]
     bounds = np.flatnonzero(np.diff(lengths)) + 1
-    result: dict[str, int] = {}
     for group in np.split(np.arange(len(starts)), bounds):
         if not group.size:
             continue
         length = int(lengths[group[0]])
-        rows = codes[starts[group][:, None] + np.arange(length)]
-        result.update(count_rows(rows))
+        result.merge(Candidates.from_rows(codes[starts[group][:, None] + np.arange(length)]))
     return result
+
+
+def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
+    """:func:`fragments` as ``{piece: count}``."""
+    return fragments(codes, link).to_dict()
 
 
 class PairSet:
@@ -265,7 +263,7 @@ class PairSet:
         if self.values.shape != self.keys.shape:
             raise ValueError("need one value per pair key")
         first, second = self.keys >> 21, self.keys & ((1 << 21) - 1)
-        members = np.unique(np.concatenate([first, second]))
+        members, _ = np.unique(np.concatenate([first, second]), return_counts=True)
         size = len(members) + 1
         self.matrix = None
         if size * size <= max_matrix:
@@ -290,22 +288,10 @@ class PairSet:
         return self.lookup(keys) > -np.inf
 
 
-def add_counts(total: dict[str, int], new: dict[str, int]) -> None:
-    """``total[k] += new[k]`` for every key (in place).
-
-    Example:
-        >>> t = {"a": 1}; add_counts(t, {"a": 2, "b": 1}); t
-        {'a': 3, 'b': 1}
-    """
-    get = total.get
-    for key, value in new.items():
-        total[key] = get(key, 0) + value
-
-
 __all__ = [
     "PairCounter",
-    "add_counts",
     "count_fragments",
+    "fragments",
     "count_rows",
     "encode",
     "merge_counts",

@@ -1,121 +1,136 @@
-"""De-redundancy of candidate words (step 4 of :mod:`kexue.text.discovery`).
+"""De-redundancy of candidate words (step 4 of :mod:`kexue.text.discovery`), vectorised.
 
-Candidates are visited longest first. Each is segmented by the unigram
-lexicon of all *other* current words; it survives when
-``log p(w) - Σ log p(part)`` reaches ``split_margin * (len(w) - 1)`` (and it is
-not longer than ``max_length``), otherwise it is deleted and its count is added
-to its parts. Short words are segmented by enumerating their compositions
-(all ways to cut 2-4 units), longer ones by dynamic programming; words are
-deleted from a log-count table only, so no trie has to be rebuilt.
+Candidates are visited by length, longest first. All the words of one length are judged
+together against the lexicon as it stands when that length is reached: each is segmented
+(dynamic programming over its spans) by the unigram lexicon of all *other* current words, and
+it survives when ``log p(w) - Σ log p(part)`` reaches ``split_margin * (len(w) - 1)`` (and it
+is not longer than ``max_length``); otherwise it is deleted and its count is added to its
+parts. A part of one character that is not a candidate scores ``UNKNOWN`` and becomes one.
+
+Judging a whole length at once makes the result independent of the order of the words (the
+one-at-a-time version of nlp zero depends on it through the counts its earlier splits add),
+and turns the work into sorts and lookups: one binary search per span and word.
+
+Example:
+    >>> words = deduplicate({"ab": 2, "a": 50, "b": 50, "abc": 40, "c": 3}, split_margin=1.0)
+    >>> sorted(words.items())
+    [('a', 52), ('abc', 40), ('b', 52), ('c', 3)]
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+
+import numpy as np
+
+from kexue.text.candidates import Candidates, Group, pack
 
 UNKNOWN = -100.0
 
 
-def _compositions(length: int) -> list[list[tuple[int, int]]]:
-    """All ways to cut ``length`` units into contiguous parts, as (start, end) lists."""
-    result = []
-    for cuts in itertools.product((False, True), repeat=length - 1):
-        bounds = [0] + [i + 1 for i, cut in enumerate(cuts) if cut] + [length]
-        result.append(list(itertools.pairwise(bounds)))
-    return result
+def _span_scores(lexicon: Candidates, rows: np.ndarray, log_total: float) -> dict:
+    """``log p`` of every proper span ``(i, j)`` of the rows (``-inf`` when not a word,
+    ``UNKNOWN`` for an unknown single unit)."""
+    n, length = rows.shape
+    scores = {}
+    for i in range(length):
+        for j in range(i + 1, length + 1):
+            if j - i == length:
+                continue  # the word itself is excluded
+            counts = lexicon.count_of(np.ascontiguousarray(rows[:, i:j]))
+            score = np.full(n, UNKNOWN if j - i == 1 else -np.inf)
+            present = counts > 0
+            score[present] = np.log(counts[present]) - log_total
+            scores[i, j] = score
+    return scores
 
 
-_SHORT = {n: _compositions(n) for n in range(2, 6)}
-
-
-class _Deduplicator:
-    def __init__(
-        self, words: dict[str, int], split_margin: float, max_length: int | None
-    ) -> None:
-        for word, count in words.items():
-            if not word or count <= 0:
-                raise ValueError(
-                    f"candidate words need a positive count, got {word!r}: {count}"
-                )
-        self.counts = dict(words)
-        self.log_counts = {w: math.log(c) for w, c in words.items()}
-        self.total = sum(words.values())
-        self.prefixes = {w[:k] for w in words for k in range(1, len(w) + 1)}
-        self.longest = max(map(len, words), default=1)
-        self.split_margin = split_margin
-        self.max_length = max_length if max_length is not None else math.inf
-
-    def split(self, word: str) -> tuple[list[str], float]:
-        """Best segmentation of ``word`` without ``word`` itself, and its log-probability."""
-        log_counts, log_total = self.log_counts, math.log(self.total)
-        n = len(word)
-        if n in _SHORT:
-            best, best_score = None, -math.inf
-            for parts in (
-                _SHORT[n][1:] if n > 1 else _SHORT[n]
-            ):  # [0] is the word itself
-                score = 0.0
-                for a, b in parts:
-                    log_count = log_counts.get(word[a:b])
-                    if log_count is None:
-                        if b - a > 1:
-                            break
-                        score += UNKNOWN
-                    else:
-                        score += log_count - log_total
-                else:
-                    if score > best_score:
-                        best, best_score = parts, score
-            return [word[a:b] for a, b in best], best_score
-        return self._viterbi(word, log_total)
-
-    def _viterbi(self, word: str, log_total: float) -> tuple[list[str], float]:
-        n = len(word)
-        best = [0.0] + [-math.inf] * n
-        back = [0] * (n + 1)
-        for i in range(n):
-            base = best[i]
-            for j in range(i + 1, min(n, i + self.longest) + 1):
-                piece = word[i:j]
-                if piece not in self.prefixes:
-                    if j == i + 1 and base + UNKNOWN > best[j]:
-                        best[j], back[j] = base + UNKNOWN, i
-                    break
-                if j - i == n:
-                    continue  # the word itself is excluded
-                log_count = self.log_counts.get(piece)
-                score = (
-                    (log_count - log_total)
-                    if log_count is not None
-                    else (UNKNOWN if j == i + 1 else None)
-                )
-                if score is not None and base + score > best[j]:
-                    best[j], back[j] = base + score, i
-        parts, j = [], n
-        while j > 0:
-            parts.append(word[back[j] : j])
-            j = back[j]
-        return parts[::-1], best[n]
-
-    def run(self) -> dict[str, int]:
-        for word in sorted(
-            self.counts, key=lambda w: (-len(w), w)
-        ):  # deterministic order
-            if len(word) < 2:
-                break
-            count = self.counts[word]
-            parts, split_score = self.split(word)
-            gain = self.log_counts[word] - math.log(self.total) - split_score
-            if len(word) <= self.max_length and gain >= self.split_margin * (
-                len(word) - 1
-            ):
+def best_splits(lexicon: Candidates, rows: np.ndarray, log_total: float):
+    """Best segmentation of each row into lexicon words other than itself: the score
+    (``Σ log p(part)``) and the back pointers (``back[:, j]`` = start of the part ending at j)."""
+    n, length = rows.shape
+    scores = _span_scores(lexicon, rows, log_total)
+    best = np.full((n, length + 1), -np.inf)
+    best[:, 0] = 0.0
+    back = np.zeros((n, length + 1), dtype=np.intp)
+    for j in range(1, length + 1):
+        for i in range(j):
+            if (i, j) not in scores:
                 continue
-            del self.counts[word], self.log_counts[word]
-            self.total += count * (len(parts) - 1)
-            for part in parts:
-                new = self.counts.get(part, 0) + count
-                self.counts[part] = new
-                self.log_counts[part] = math.log(new)
-                self.prefixes.add(part)
-        return self.counts
+            candidate = best[:, i] + scores[i, j]
+            better = candidate > best[:, j]
+            best[better, j] = candidate[better]
+            back[better, j] = i
+    return best[:, length], back
+
+
+def _parts(rows: np.ndarray, back: np.ndarray) -> dict[int, list[tuple[np.ndarray, np.ndarray]]]:
+    """The parts of each row along its back pointers: ``{length: [(row index, part rows)]}``."""
+    n, length = rows.shape
+    parts: dict[int, list] = {}
+    end = np.full(n, length)
+    owner = np.arange(n)
+    while owner.size:
+        start = back[owner, end]
+        for size in np.flatnonzero(np.bincount(end - start)):
+            pick = (end - start) == size
+            columns = start[pick, None] + np.arange(size)
+            parts.setdefault(int(size), []).append((owner[pick], rows[owner[pick, None], columns]))
+        done = start == 0
+        owner, end = owner[~done], start[~done]
+    return parts
+
+
+def _add(lexicon: Candidates, length: int, rows: np.ndarray, counts: np.ndarray) -> None:
+    """Add ``counts`` to the words ``rows`` of one length, creating the missing ones."""
+    group = lexicon.groups.get(length)
+    if group is None:
+        lexicon.groups[length] = Group.of(rows, counts)
+        return
+    index, found = group.find(pack(rows))
+    np.add.at(group.counts, index[found], counts[found])
+    if not found.all():
+        lexicon.groups[length] = Group.of(np.concatenate([group.rows, rows[~found]]),
+                                          np.concatenate([group.counts, counts[~found]]))
+
+
+def deduplicate_candidates(lexicon: Candidates, split_margin: float,
+                           max_length: int | None = None) -> Candidates:
+    """De-redundancy in place on a :class:`~kexue.text.candidates.Candidates` (see the module
+    docstring); returns it. Deleted words keep a count of 0."""
+    longest = math.inf if max_length is None else max_length
+    total = lexicon.total()
+    for length in sorted((n for n in lexicon.groups if n > 1), reverse=True):
+        group = lexicon.groups[length]
+        alive = np.flatnonzero(group.counts > 0)
+        if not alive.size:
+            continue
+        rows, counts = group.rows[alive], group.counts[alive]
+        log_total = math.log(total)
+        split_score, back = best_splits(lexicon, rows, log_total)
+        gain = np.log(counts) - log_total - split_score
+        keep = (gain >= split_margin * (length - 1)) if length <= longest else np.zeros(len(rows), bool)
+        split = ~keep
+        if not split.any():
+            continue
+        rows, counts, back = rows[split], counts[split], back[split]
+        group.counts[alive[split]] = 0
+        for size, pieces in _parts(rows, back).items():
+            owners = np.concatenate([owner for owner, _ in pieces])
+            _add(lexicon, size, np.concatenate([part for _, part in pieces]), counts[owners])
+            total += int(counts[owners].sum())
+        total -= int(counts.sum())
+    return lexicon
+
+
+def deduplicate(words: dict[str, int], split_margin: float = 1.0,
+                max_length: int | None = None) -> dict[str, int]:
+    """:func:`deduplicate_candidates` on a ``{word: positive count}`` mapping.
+
+    >>> deduplicate({"ab": 2, "a": 50, "b": 50})
+    {'a': 52, 'b': 52}
+    """
+    for word, count in words.items():
+        if not word or count <= 0:
+            raise ValueError(f"candidate words need a positive count, got {word!r}: {count}")
+    return deduplicate_candidates(Candidates.from_dict(words), split_margin, max_length).to_dict()

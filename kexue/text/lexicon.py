@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
+from kexue.files import atomic_open
+from kexue.text.reading import check_input_file, file_lines
 from kexue.text.units import LATIN, NUMBER
 
 _SHOWN = {NUMBER: "<NUM>", LATIN: "<LATIN>"}
+_SHOWN_TABLE = str.maketrans(_SHOWN)
 
 
 def show_word(word: str) -> str:
@@ -34,9 +37,13 @@ def parse_word(text: str) -> str:
 
 
 def write_lexicon(
-    words: Mapping[str, int] | Iterable[tuple[str, int]], path: str | os.PathLike
+    words: Mapping[str, int] | Iterable[tuple[str, int]],
+    path: str | os.PathLike,
+    inputs: Iterable[str | os.PathLike] = (),
 ) -> int:
     """Write ``word<TAB>count`` lines, most frequent first; returns the number of words.
+
+    The file is replaced atomically (:mod:`kexue.files`) and never when it is one of ``inputs``.
 
     Example:
         >>> import tempfile, os
@@ -50,10 +57,9 @@ def write_lexicon(
     """
     items = words.items() if isinstance(words, Mapping) else words
     ranked = sorted(items, key=lambda item: (-item[1], item[0]))
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.writelines(
-            f"{show_word(word)}\t{int(count)}\n" for word, count in ranked
-        )
+    text = "".join([f"{word}\t{int(count)}\n" for word, count in ranked])
+    with atomic_open(path, inputs=inputs) as handle:
+        handle.write(text.translate(_SHOWN_TABLE))
     return len(ranked)
 
 
@@ -64,15 +70,13 @@ def read_lexicon(path: str | os.PathLike) -> dict[str, int]:
     positive integer.
     """
     words: dict[str, int] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            word, sep, count = line.rpartition("\t")
-            if not sep or not word or not count.strip().isdigit() or int(count) <= 0:
-                raise ValueError(
-                    f"{path}:{number}: expected 'word<TAB>positive count', got {line!r}"
-                )
-            words[parse_word(word)] = words.get(parse_word(word), 0) + int(count)
+    for number, line in enumerate(file_lines(check_input_file(path, "lexicon file")), 1):
+        if not line.strip():
+            continue
+        word, sep, count = line.rpartition("\t")
+        if not sep or not word or not count.strip().isdigit() or int(count) <= 0:
+            raise ValueError(
+                f"{path}:{number}: expected 'word<TAB>positive count', got {line!r}"
+            )
+        words[parse_word(word)] = words.get(parse_word(word), 0) + int(count)
     return words

@@ -26,7 +26,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-__all__ = ["save_training_state", "load_training_state", "STATE_FILE"]
+from kexue.files import atomic_path
+
+__all__ = [
+    "save_training_state",
+    "load_training_state",
+    "write_training_state",
+    "read_training_state",
+    "STATE_FILE",
+]
 
 STATE_FILE = "state.npz"
 
@@ -37,11 +45,11 @@ def _sync(model) -> None:
         sync()
 
 
-def save_training_state(directory: str | os.PathLike, model: keras.Model, counters: dict) -> Path:
-    """Write ``directory/state.npz`` atomically (a kill mid-write leaves the previous one)."""
+def write_training_state(path: str | os.PathLike, model: keras.Model, counters: dict) -> None:
+    """Write the whole training state of ``model`` and the JSON-able ``counters`` to the file
+    ``path`` (``.npz``). Not atomic by itself: call it inside :func:`kexue.files.atomic_path` or
+    as a :func:`kexue.files.commit_files` writer."""
     _sync(model)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     arrays = {
         f"model_{i}": keras.ops.convert_to_numpy(v.value) for i, v in enumerate(model.variables)
     }
@@ -52,12 +60,16 @@ def save_training_state(directory: str | os.PathLike, model: keras.Model, counte
         }
     )
     arrays["counters"] = np.frombuffer(json.dumps(counters).encode(), dtype=np.uint8)
-    tmp = directory / (STATE_FILE + ".tmp")
-    with open(tmp, "wb") as f:
+    with open(path, "wb") as f:
         np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, directory / STATE_FILE)
+
+
+def save_training_state(directory: str | os.PathLike, model: keras.Model, counters: dict) -> Path:
+    """Write ``directory/state.npz`` atomically (a kill mid-write leaves the previous one)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with atomic_path(directory / STATE_FILE) as tmp:
+        write_training_state(tmp, model, counters)
     return directory / STATE_FILE
 
 
@@ -69,6 +81,13 @@ def load_training_state(directory: str | os.PathLike, model: keras.Model) -> dic
     path = Path(directory) / STATE_FILE
     if not path.exists():
         return None
+    return read_training_state(path, model)
+
+
+def read_training_state(path: str | os.PathLike, model: keras.Model) -> dict:
+    """Restore every model and optimizer variable from the file ``path`` written by
+    :func:`write_training_state`; returns the counters."""
+    path = Path(path)
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     _sync(model)
@@ -81,6 +100,14 @@ def load_training_state(directory: str | os.PathLike, model: keras.Model) -> dic
                     f"{path} holds {stored} {name} variables, this {name} has "
                     f"{len(variables)}: it was written by a different set-up."
                 )
-            for i, variable in enumerate(variables):
-                variable.assign(data[f"{name}_{i}"])
+            values = [data[f"{name}_{i}"] for i in range(len(variables))]
+            for variable, value in zip(variables, values):
+                if tuple(value.shape) != tuple(variable.shape):
+                    raise ValueError(
+                        f"{path}: {name} variable {variable.path} has shape "
+                        f"{tuple(variable.shape)} here but {tuple(value.shape)} in the file: "
+                        "it was written by a different set-up."
+                    )
+            for variable, value in zip(variables, values):
+                variable.assign(value)
         return json.loads(bytes(data["counters"]).decode())

@@ -10,35 +10,18 @@ A recipe is a subclass that overrides what differs from the defaults (which fit 
 single-label task over ``(inputs, target)`` items) and is registered by name with
 :func:`kexue.tasks.registry.register`. ``docs/tasks/runner.md`` walks through writing one.
 
-Example (a recipe that predicts the parity of a text's length, end to end in Python):
-    >>> import keras, tempfile, os
-    >>> from kexue.tasks.recipe import Recipe
-    >>> from kexue.tasks.data import read_labelled_texts
-    >>> class Parity(Recipe):
-    ...     name = "parity"
-    ...     def read(self, path, labelled=True):
-    ...         return read_labelled_texts(path, labelled)
-    ...     def encode(self, example, ctx):
-    ...         ids, segments = ctx.tokenizer.encode(example.text, maxlen=ctx.maxlen)
-    ...         return (ids, segments), None if example.label is None else int(example.label)
-    ...     def build(self, ctx):
-    ...         bert = ctx.transformer()
-    ...         return keras.Model(bert.inputs, keras.layers.Dense(2)(bert.output[:, 0]))
-    ...     def loss(self, ctx):
-    ...         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    ...     def decode(self, ctx, outputs, items):
-    ...         return [int(row.argmax()) for row in keras.ops.convert_to_numpy(outputs)]
-    ...     def score(self, ctx, predictions, examples):
-    ...         right = sum(p == int(e.label) for p, e in zip(predictions, examples))
-    ...         return {"accuracy": right / len(examples)}
-    >>> folder = tempfile.mkdtemp()
-    >>> path = os.path.join(folder, "data.tsv")
-    >>> _ = open(path, "w").write("".join(f"{'好' * n}\\t{n % 2}\\n" for n in range(1, 41)))
-    >>> from kexue.tasks.runner import train
-    >>> summary = train(Parity(), train=path, dev=path, out=os.path.join(folder, "run"),
-    ...                 scratch="2x32x4", epochs=1, batch_size=8, progress=False)
-    >>> sorted(summary["best"])
-    ['dev', 'epoch', 'test']
+Example (encoding and batching; ``docs/tasks/runner.md`` trains a whole recipe):
+    >>> from kexue.tasks.backbone import scratch_backbone
+    >>> class Length(Recipe):
+    ...     name = "length"
+    ...     def encode(self, text, ctx):
+    ...         token_ids, segment_ids = ctx.tokenizer.encode(text, maxlen=ctx.maxlen)
+    ...         return (token_ids, segment_ids), len(text)
+    >>> backbone = scratch_backbone("2x32x4", ["你好世界"])
+    >>> ctx = TaskContext(Length(), backbone, backbone.tokenizer(), maxlen=32, batch_size=2)
+    >>> items = [ctx.recipe.encode(text, ctx) for text in ["你好", "世界你好", "好"]]
+    >>> [(index.tolist(), x[0].shape, y.tolist()) for index, x, y in ctx.batches(items)]
+    [([0, 1], (2, 16), [2, 4]), ([2], (1, 16), [1])]
 """
 
 from __future__ import annotations

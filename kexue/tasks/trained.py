@@ -56,8 +56,10 @@ class TrainedTask:
         return self.recipe.evaluate(self.ctx, self.model, examples, items)
 
 
-def load_task(folder: str | os.PathLike, batch_size: int | None = None) -> TrainedTask:
-    """Load the run folder of ``kexue task NAME train`` (the best model on dev)."""
+def load_task(folder: str | os.PathLike, batch_size: int | None = None,
+              recipe: Recipe | None = None) -> TrainedTask:
+    """Load the run folder of ``kexue task NAME train`` (the best model on dev). ``recipe``:
+    the recipe object, for one that is not registered in :mod:`kexue.tasks.recipes`."""
     import keras
 
     from kexue.tasks.registry import get_recipe
@@ -65,7 +67,10 @@ def load_task(folder: str | os.PathLike, batch_size: int | None = None) -> Train
 
     folder = Path(folder)
     task = rundir.read_task(folder)
-    recipe = get_recipe(task["task"])
+    if recipe is None:
+        recipe = get_recipe(task["task"])
+    elif recipe.name != task["task"]:
+        raise ValueError(f"{folder} holds a {task['task']!r} run, not {recipe.name!r}.")
     if not (folder / rundir.MODEL).exists():
         raise ValueError(f"{folder} has no trained model yet (training stopped before its first "
                          "evaluation); continue it with `train --resume`.")

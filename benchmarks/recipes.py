@@ -1,0 +1,235 @@
+"""Reproduce the recipe figures of docs/tasks: each run is the documented `kexue task` command,
+next to a strong simple baseline computed in the same script.
+
+    nice -n 10 .venv/bin/python benchmarks/recipes.py [NAME ...] [--work DIR] [--fresh] [--list]
+
+NAME picks runs (default: all, in the order listed by --list; a run that needs another, such as
+fine-tuning from the MLM-pretrained model, runs it first). Data come from ../shared/data and are
+written, split and converted, under WORK/data (never into the repository); runs go to WORK/runs.
+A finished run is not trained again (its metrics.json is read) unless --fresh; an interrupted
+one continues with --resume. The results table is printed and written to WORK/results.json.
+
+Splits: waimai_10k has none, so it is shuffled with seed 0 into 81% train / 9% dev / 10% test
+(the baseline and the model both learn from train and choose with dev); sentiment_b4k,
+csl_discipline (title -> 13 categories), SST-2 (test = GLUE dev) and Chinese STS-B keep theirs.
+The figures are accuracy on test (Spearman for STS-B, top-1 retrieval for the paraphrase
+groups) of the best-on-dev epoch, with the training wall time on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+if not SHARED.is_dir():  # a worktree: the shared folder sits beside the checkouts
+    SHARED = Path("/work/shared/data")
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\t", " ").split())
+
+
+def _write_tsv(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write("\t".join(_clean(str(v)) for v in row) + "\n")
+    return path
+
+
+def data_waimai(work: Path) -> dict:
+    with open(SHARED / "waimai_10k" / "waimai_10k.csv", encoding="utf-8", newline="") as handle:
+        rows = [(r["review"], r["label"]) for r in csv.DictReader(handle) if r["review"].strip()]
+    random.Random(0).shuffle(rows)
+    n_test, n_dev = len(rows) // 10, len(rows) * 9 // 100
+    test, dev, train = rows[:n_test], rows[n_test : n_test + n_dev], rows[n_test + n_dev :]
+    folder = work / "data" / "waimai"
+    return {name: _write_tsv(folder / f"{name}.tsv", part)
+            for name, part in (("train", train), ("dev", dev), ("test", test))}
+
+
+def data_b4k(work: Path) -> dict:
+    folder = work / "data" / "sentiment_b4k"
+    out = {}
+    with zipfile.ZipFile(SHARED / "sentiment_b4k" / "sentiment.zip") as archive:
+        for name, member in (("train", "train"), ("dev", "valid"), ("test", "test")):
+            lines = archive.read(f"sentiment/sentiment.{member}.data").decode("utf-8").splitlines()
+            out[name] = _write_tsv(folder / f"{name}.tsv", (line.split("\t") for line in lines if line.strip()))
+    return out
+
+
+def data_csl(work: Path) -> dict:
+    folder = work / "data" / "csl_discipline"
+    out = {}
+    for name in ("train", "dev", "test"):
+        lines = (SHARED / "csl_discipline" / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
+        out[name] = _write_tsv(folder / f"{name}.tsv", (line.split("\t")[1:] for line in lines if line.strip()))
+    return out
+
+
+def data_sst2(work: Path) -> dict:
+    return {name: SHARED / "sst2" / f"{name}.tsv" for name in ("train", "dev", "test")}
+
+
+def data_stsb(work: Path) -> dict:
+    names = {"train": "train", "dev": "valid", "test": "test"}
+    return {name: SHARED / "sts_b_zh" / f"STS-B.{member}.data" for name, member in names.items()}
+
+
+def data_corpus(work: Path) -> dict:
+    """Unlabelled Chinese text for MLM pretraining: the two novels, the reviews of
+    online_shopping_10_cats and chnsenticorp_htl, and the CSL titles and abstracts. None of the
+    waimai reviews (the fine-tuning task) are in it."""
+    folder = work / "data" / "corpus"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name in ("hongloumeng", "shuihu"):
+        text = (SHARED / "novels_zh" / f"{name}.txt").read_text(encoding="utf-8")
+        out[name] = _write_lines(folder / f"{name}.txt", text.splitlines())
+    with zipfile.ZipFile(SHARED / "online_shopping_10_cats" / "online_shopping_10_cats.zip") as archive:
+        member = next(n for n in archive.namelist() if n.endswith(".csv"))
+        rows = csv.DictReader(archive.read(member).decode("utf-8").splitlines())
+        out["shopping"] = _write_lines(folder / "shopping.txt", (r["review"] for r in rows))
+    with open(SHARED / "chnsenticorp_htl" / "ChnSentiCorp_htl_all.csv", encoding="utf-8") as handle:
+        out["hotel"] = _write_lines(folder / "hotel.txt", (r["review"] for r in csv.DictReader(handle)))
+    papers = []
+    for split in ("dev", "test"):
+        for line in (SHARED / "csl_title" / f"{split}.tsv").read_text(encoding="utf-8").splitlines():
+            papers += line.split("\t")[1:]
+    for split in ("train", "dev", "test"):
+        for line in (SHARED / "csl_discipline" / f"{split}.tsv").read_text(encoding="utf-8").splitlines():
+            papers += line.split("\t")[1:2]
+    out["papers"] = _write_lines(folder / "papers.txt", papers)
+    return out
+
+
+def _write_lines(path: Path, lines) -> Path:
+    with open(path, "w", encoding="utf-8") as handle:
+        for line in lines:
+            line = _clean(line or "")
+            if line:
+                handle.write(line + "\n")
+    return path
+
+
+DATA = {"waimai": data_waimai, "b4k": data_b4k, "csl": data_csl, "sst2": data_sst2,
+        "stsb": data_stsb, "corpus": data_corpus}
+
+
+def tfidf_baseline(files: dict, analyzer: str, ngrams: tuple[int, int]) -> dict:
+    """TF-IDF + logistic regression; C chosen on dev among 1, 4, 16, refitted on train."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from kexue.tasks.data import read_labelled_texts
+
+    split = {name: read_labelled_texts(path) for name, path in files.items()}
+    started = time.perf_counter()
+    vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True, min_df=1)
+    x_train = vectorizer.fit_transform([e.text for e in split["train"]])
+    y = {name: [e.label for e in examples] for name, examples in split.items()}
+    best = None
+    for c in (1.0, 4.0, 16.0):
+        model = LogisticRegression(C=c, max_iter=2000).fit(x_train, y["train"])
+        score = accuracy_score(y["dev"], model.predict(vectorizer.transform([e.text for e in split["dev"]])))
+        if best is None or score > best[0]:
+            best = (score, c, model)
+    predicted = best[2].predict(vectorizer.transform([e.text for e in split["test"]]))
+    return {"accuracy": float(accuracy_score(y["test"], predicted)),
+            "macro_f1": float(f1_score(y["test"], predicted, average="macro")),
+            "C": best[1], "seconds": round(time.perf_counter() - started, 1)}
+
+
+def minilm() -> str:
+    from kexue.resources import minilm_dir
+
+    return str(minilm_dir())
+
+
+SCRATCH = ["--scratch", "tiny", "--pooling", "mean", "--batch-size", "32", "--maxlen", "128"]
+# name: (task, data, action, extra arguments, (metric, target or None), baseline or None, needs)
+RUNS = {
+    "waimai-scratch": ("classify", "waimai", "train", SCRATCH + ["--epochs", "8"],
+                       ("accuracy", 0.88), ("char", (1, 3)), None),
+    "b4k-scratch": ("classify", "b4k", "train", SCRATCH + ["--epochs", "8"],
+                    ("accuracy", None), ("char", (1, 3)), None),
+    "csl-scratch": ("classify", "csl", "train", SCRATCH + ["--epochs", "10", "--maxlen", "64"],
+                    ("accuracy", None), ("char", (1, 3)), None),
+    "sst2-minilm": ("classify", "sst2", "train",
+                    ["--checkpoint", "{minilm}", "--epochs", "2", "--batch-size", "32",
+                     "--maxlen", "64", "--lr", "5e-5", "--pooling", "mean"],
+                    ("accuracy", 0.88), ("word", (1, 2)), None),
+}
+
+
+def run_command(name: str, work: Path, fresh: bool) -> tuple[dict, float]:
+    task, data, action, extra, _, _, needs = RUNS[name]
+    files = DATA[data](work)
+    out = work / "runs" / name
+    metrics_file = out / "metrics.json"
+    if fresh and out.exists():
+        import shutil
+
+        shutil.rmtree(out)
+    if metrics_file.exists() and json.loads(metrics_file.read_text())["finished"]:
+        metrics = json.loads(metrics_file.read_text())
+        return metrics, metrics["train_seconds"]
+    values = {"minilm": minilm(), "work": str(work)}
+    argv = ["task", task, action]
+    argv += [f"--{k}={v}" for k, v in files.items() if k in ("train", "dev", "test")]
+    argv += ["--out", str(out)] + [a.format(**values) for a in extra]
+    if (out / "task.json").exists():
+        argv.append("--resume")
+    print("kexue " + " ".join(argv), flush=True)
+    started = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "kexue.cli", *argv], check=True, env=env, cwd=ROOT)
+    return json.loads(metrics_file.read_text()), time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="runs to do (default: all)")
+    parser.add_argument("--work", type=Path, default=Path("recipe-runs"), help="data and runs folder")
+    parser.add_argument("--fresh", action="store_true", help="train again even if finished")
+    parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    args = parser.parse_args()
+    if args.list:
+        for name, spec in RUNS.items():
+            print(f"{name:<18} kexue task {spec[0]} {spec[2]} ... {' '.join(spec[3])}")
+        return
+    unknown = set(args.names) - set(RUNS)
+    if unknown:
+        sys.exit(f"unknown runs {sorted(unknown)}; see --list")
+    results_file = args.work / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    for name in args.names or list(RUNS):
+        task, data, _, _, (metric, target), baseline, _ = RUNS[name]
+        metrics, seconds = run_command(name, args.work, args.fresh)
+        best = metrics["best"]
+        row = {"metric": metric, "dev": best["dev"][metric], "test": (best["test"] or {}).get(metric),
+               "epoch": best["epoch"], "seconds": round(seconds), "target": target,
+               "test_all": best["test"]}
+        if baseline:
+            row["baseline"] = tfidf_baseline(DATA[data](args.work), *baseline)
+        results[name] = row
+        results_file.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        base = row.get("baseline", {}).get(metric)
+        print(f"{name}: test {metric} {row['test']:.4f} (dev {row['dev']:.4f}, epoch {row['epoch']}, "
+              f"{row['seconds']} s)" + (f"; TF-IDF + LR {base:.4f}" if base is not None else "")
+              + (f"; target {target}" if target else ""), flush=True)
+
+
+if __name__ == "__main__":
+    main()

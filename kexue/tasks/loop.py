@@ -92,14 +92,15 @@ class _Snapshots:
 def fit_task(ctx, model, train_items: list, dev: tuple[list, list], test: tuple[list, list] | None,
              out: Path, *, epochs: int, save_every: int = 0, save_seconds: float = 300.0,
              log_every: int = 50, progress: bool = True, ema=None,
-             on_step: Callable[[int], None] | None = None) -> dict:
+             on_step: Callable[[int], None] | None = None, max_steps: int | None = None) -> dict:
     """Train ``model`` (compiled) on ``train_items``, evaluating ``dev`` (and ``test``) —
     ``(examples, items)`` pairs — after each epoch and keeping the best model in ``out``.
 
     Continues from ``out/train_state.npz`` when it is there. ``ema`` is an
     :class:`kexue.callbacks.EMAWeights` bound to the model (evaluation and saving then use the
     averaged weights). ``on_step(step)`` is called after every step (tests kill the process
-    there). Returns the metrics record (``metrics.json``).
+    there). ``max_steps`` ends training (with an evaluation) at that step, even mid-epoch.
+    Returns the metrics record (``metrics.json``).
     """
     recipe, seed = ctx.recipe, ctx.seed
     state_path = out / rundir.STATE
@@ -127,17 +128,19 @@ def fit_task(ctx, model, train_items: list, dev: tuple[list, list], test: tuple[
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
-            if step % log_every == 0 or position + 1 == num_batches:
+            if step % log_every == 0 or position + 1 == num_batches or step == max_steps:
                 counters["curve"].append(curve_row(step, epoch, losses, _learning_rate(model),
                                                    time.monotonic() - started))
                 losses.clear()
-            at_end = position + 1 == num_batches
+            at_end = position + 1 == num_batches or step == max_steps
             counters.update(epoch=epoch + at_end, batch=0 if at_end else position + 1, step=step,
                             seconds=time.monotonic() - started)
             if not at_end and snapshots.due(step):
                 snapshots.write(counters)
             if on_step is not None:
                 on_step(step)
+            if step == max_steps:
+                break
         bar.close()
         record = _evaluate_epoch(ctx, model, dev, test, epoch, step, ema)
         counters["history"].append(record)
@@ -146,7 +149,7 @@ def fit_task(ctx, model, train_items: list, dev: tuple[list, list], test: tuple[
             counters["best"] = {"epoch": record["epoch"], "dev": record["dev"], "test": record.get("test")}
         counters["seconds"] = time.monotonic() - started
         metrics = _metrics(recipe.metric, counters, finished=False)
-        snapshots.write(counters, metrics=metrics, model=_model_writer(model, ema) if improved else None)
+        snapshots.write(counters, metrics=metrics, files=_model_files(ctx, model, ema) if improved else None)
         report(_epoch_line(recipe.metric, record, improved), file=sys.stderr)
         epoch, start = epoch + 1, 0
     metrics = _metrics(recipe.metric, counters, finished=True)
@@ -155,13 +158,17 @@ def fit_task(ctx, model, train_items: list, dev: tuple[list, list], test: tuple[
     return metrics
 
 
-def _model_writer(model, ema) -> Callable[[Path], None]:
-    """Save the model (with the averaged weights under EMA; the state keeps the trained ones)."""
-    def write(path: Path) -> None:
-        with ema.swapped() if ema is not None else contextlib.nullcontext():
-            model.save(path)
+def _model_files(ctx, model, ema) -> dict:
+    """The recipe's files of the trained model, written with the averaged weights under EMA
+    (the training state keeps the trained ones)."""
+    def swapped(write):
+        def run(path: Path) -> None:
+            with ema.swapped() if ema is not None else contextlib.nullcontext():
+                write(path)
 
-    return write
+        return run
+
+    return {name: swapped(write) for name, write in ctx.recipe.saved_files(ctx, model).items()}
 
 
 def _evaluate_epoch(ctx, model, dev, test, epoch: int, step: int, ema) -> dict:

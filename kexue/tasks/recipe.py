@@ -169,6 +169,12 @@ class Recipe:
         JSON-able, stored in ``task.json`` and given back as ``ctx.settings``."""
         return {}
 
+    def holdout(self, examples: list, seed: int) -> tuple[list, list]:
+        """``(train, dev)`` when no dev file is given; by default a dev file is required."""
+        from kexue.tasks.runner import RunError
+
+        raise RunError(f"{self.name} needs --dev FILE.")
+
     def check(self, examples: list, ctx: TaskContext) -> None:
         """Refuse examples the trained task cannot handle (a label it never saw), naming
         ``example.where``; called on dev/test data and at ``eval``."""
@@ -209,6 +215,13 @@ class Recipe:
         optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=0.01, **kwargs)
         optimizer.exclude_from_weight_decay(var_names=TRANSFORMER_NO_DECAY)
         return optimizer
+
+    def saved_files(self, ctx: TaskContext, model) -> dict:
+        """``{file name: writer(path)}`` of the trained model in the run folder, written when
+        the dev score improves (default: ``model.keras``, which ``predict`` and ``eval`` load)."""
+        from kexue.tasks.rundir import MODEL
+
+        return {MODEL: model.save}
 
     # -- prediction and scoring ------------------------------------------------------------
     def predict(self, ctx: TaskContext, model, items: list) -> list:

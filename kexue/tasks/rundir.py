@@ -65,9 +65,11 @@ def _curve_writer(rows: list[dict]) -> Callable[[Path], None]:
 
 def commit(out: str | os.PathLike, *, task: dict | None = None, vocab: dict | None = None,
            model=None, metrics: dict | None = None, curve: list[dict] | None = None,
-           state: Callable[[Path], None] | None = None, inputs=()) -> None:
+           state: Callable[[Path], None] | None = None, files: dict | None = None,
+           inputs=()) -> None:
     """Replace the given parts of the run folder ``out`` together (parts left ``None`` stay
-    as they are). ``state`` is a writer ``path -> None`` (the training state)."""
+    as they are). ``state`` is a writer ``path -> None`` (the training state); ``files`` maps
+    more file names to writers (a recipe's saved model)."""
     writers: dict[str, Callable[[Path], None]] = {}
     if task is not None:
         writers[TASK] = lambda p: write_json(p, task)
@@ -81,6 +83,7 @@ def commit(out: str | os.PathLike, *, task: dict | None = None, vocab: dict | No
         writers[CURVE] = _curve_writer(curve)
     if state is not None:
         writers[STATE] = state
+    writers.update(files or {})
     commit_files(out, writers, inputs=inputs)
 
 

@@ -35,7 +35,7 @@ from kexue.tasks.recipe import Recipe, TaskContext
 __all__ = ["train", "resolve_defaults", "RunError"]
 
 # training options that must not change when a run is resumed
-_FIXED_ON_RESUME = ("batch_size", "maxlen", "lr", "seed", "warmup", "ema", "epochs")
+_FIXED_ON_RESUME = ("batch_size", "maxlen", "lr", "seed", "warmup", "ema", "epochs", "steps")
 
 
 class RunError(ValueError):
@@ -67,6 +67,17 @@ def _read(recipe: Recipe, path, what: str) -> list:
     return recipe.read(path, labelled=True)
 
 
+def _paths(*values) -> list:
+    """The data files among ``values`` (each a path, a list of paths, or ``None``)."""
+    out = []
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            out += list(value)
+        elif value is not None:
+            out.append(value)
+    return out
+
+
 def _check_positive(**values) -> None:
     for name, value in values.items():
         if value is not None and value < 1:
@@ -78,11 +89,15 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
           lr: float | None = None, seed: int = 0, resume: bool = False, ema: float | None = None,
           warmup: float = 0.1, save_every: int = 0, save_seconds: float = 300.0,
           options: dict | None = None, progress: bool = True, command: list[str] | None = None,
-          on_step: Callable[[int], None] | None = None) -> dict:
+          on_step: Callable[[int], None] | None = None, steps: int | None = None,
+          min_count: int = 1) -> dict:
     """Train ``recipe`` (a name or a :class:`Recipe`) and write the run folder ``out``.
 
     Args:
-        train, dev, test: data files (``test`` optional; dev picks the best epoch).
+        train, dev, test: data files (``test`` optional; dev picks the best epoch). ``train``
+            may be a list of files for a recipe that reads several (pretraining corpora);
+            ``dev=None`` lets the recipe hold out part of the training data
+            (:meth:`Recipe.holdout`).
         out: the run folder (see :mod:`kexue.tasks.rundir`); it must not hold another run
             unless ``resume``.
         checkpoint / scratch: the backbone, exactly one: a checkpoint path, or a size
@@ -96,6 +111,8 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
             every so many seconds, besides after each epoch.
         options: the recipe's own options (``None``: the defaults it declares).
         on_step: called with the step number after each step.
+        steps: stop after this many steps (the schedule spans them) instead of ``epochs``.
+        min_count: a scratch vocabulary keeps the characters seen at least this often.
 
     Returns the metrics record written to ``metrics.json``.
     """
@@ -118,13 +135,16 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
         raise RunError(f"--warmup is a fraction of the steps in [0, 1), got {warmup}.")
     if ema is not None and not 0 < ema < 1:
         raise RunError(f"--ema is a momentum in (0, 1), got {ema}.")
-    settings.update(seed=int(seed), warmup=float(warmup), ema=ema)
+    _check_positive(steps=steps)
+    settings.update(seed=int(seed), warmup=float(warmup), ema=ema, steps=steps)
     recipe_options = {**_declared_defaults(recipe), **(options or {})}
 
     train_examples = _read(recipe, train, "train")
     dev_examples = _read(recipe, dev, "dev")
     test_examples = _read(recipe, test, "test")
     data = {"train": _file_record(train), "dev": _file_record(dev), "test": _file_record(test)}
+    if dev is None:
+        train_examples, dev_examples = recipe.holdout(train_examples, settings["seed"])
 
     if resuming:
         ctx, task = _resumed_context(recipe, stored, out, settings, recipe_options, data)
@@ -133,7 +153,8 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
             return rundir.read_metrics(out)
     else:
         backbone = (checkpoint_backbone(checkpoint, model) if checkpoint is not None
-                    else scratch_backbone(scratch, recipe.texts(train_examples), model or "bert"))
+                    else scratch_backbone(scratch, recipe.texts(train_examples), model or "bert",
+                                          min_count=min_count))
         ctx = _context(recipe, backbone, settings, recipe_options)
         ctx.settings = recipe.setup(train_examples, ctx)
         task = _task_record(recipe, ctx, settings, data, command)
@@ -147,17 +168,20 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
     test_pair = (test_examples, _encode(recipe, ctx, test_examples, "test", progress)) if test else None
 
     if not resuming:
-        inputs = [p for p in (train, dev, test, checkpoint) if p is not None]
+        inputs = _paths(train, dev, test, checkpoint)
         from kexue.files import prepare_output_dir
 
         prepare_output_dir(out, inputs=inputs)
         rundir.commit(out, task=task, vocab=ctx.backbone.vocab, inputs=inputs)
-    compiled, ema_callback = _compiled_model(recipe, ctx, len(train_items), settings, out)
+    batches = -(-len(train_items) // settings["batch_size"])
+    total = settings["steps"] or settings["epochs"] * batches
+    compiled, ema_callback = _compiled_model(recipe, ctx, total, settings, out)
     from kexue.tasks.loop import fit_task
 
-    return fit_task(ctx, compiled, train_items, dev_pair, test_pair, out, epochs=settings["epochs"],
+    epochs = -(-total // batches) if settings["steps"] else settings["epochs"]
+    return fit_task(ctx, compiled, train_items, dev_pair, test_pair, out, epochs=epochs,
                     save_every=save_every, save_seconds=save_seconds, progress=progress,
-                    ema=ema_callback, on_step=on_step)
+                    ema=ema_callback, on_step=on_step, max_steps=settings["steps"])
 
 
 def _declared_defaults(recipe: Recipe) -> dict:
@@ -168,9 +192,11 @@ def _declared_defaults(recipe: Recipe) -> dict:
     return dict(declared.defaults)
 
 
-def _file_record(path) -> dict | None:
+def _file_record(path) -> dict | list | None:
     if path is None:
         return None
+    if isinstance(path, (list, tuple)):
+        return [_file_record(p) for p in path]
     return {"path": str(path), "sha256": file_digest(path)}
 
 
@@ -205,15 +231,23 @@ def _resumed_context(recipe: Recipe, stored: dict, out: Path, settings: dict, op
                            f"{stored['options'].get(key)!r}, not {value!r}.")
     for split, record in data.items():
         before = stored["data"].get(split)
-        if (before is None) != (record is None) or (record and before["sha256"] != record["sha256"]):
+        if _digests(before) != _digests(record):
             raise RunError(f"--resume: the {split} data differs from the run's "
-                           f"({(before or {}).get('path')}); resume with the same files.")
+                           f"({_digests(before, 'path')}); resume with the same files.")
     backbone = Backbone.from_description(stored["backbone"], load_vocab(out / rundir.VOCAB))
     if not (out / rundir.STATE).exists():  # killed before the first snapshot: start again
         backbone.checkpoint = stored["backbone"].get("checkpoint")
     ctx = _context(recipe, backbone, settings, stored["options"])
     ctx.settings = stored["settings"]
     return ctx, stored
+
+
+def _digests(record, key: str = "sha256"):
+    if record is None:
+        return None
+    if isinstance(record, list):
+        return [r[key] for r in record]
+    return record[key]
 
 
 def _encode(recipe: Recipe, ctx: TaskContext, examples: list, what: str, progress: bool) -> list:
@@ -224,7 +258,7 @@ def _encode(recipe: Recipe, ctx: TaskContext, examples: list, what: str, progres
     return [recipe.encode(example, ctx) for example in bar]
 
 
-def _compiled_model(recipe: Recipe, ctx: TaskContext, num_examples: int, settings: dict, out: Path):
+def _compiled_model(recipe: Recipe, ctx: TaskContext, total: int, settings: dict, out: Path):
     import keras
 
     from kexue.optimizers import linear_warmup_decay
@@ -238,7 +272,6 @@ def _compiled_model(recipe: Recipe, ctx: TaskContext, num_examples: int, setting
         if ctx.backbone.checkpoint is None:
             raise
         raise BackboneError(f"--checkpoint {ctx.backbone.checkpoint}: {error}") from None
-    total = settings["epochs"] * -(-num_examples // settings["batch_size"])
     schedule = linear_warmup_decay(settings["lr"], int(settings["warmup"] * total), max(total, 1))
     extra = {"use_ema": True, "ema_momentum": settings["ema"]} if settings["ema"] else {}
     model.compile(optimizer=recipe.optimizer(ctx, schedule, **extra), loss=recipe.loss(ctx))

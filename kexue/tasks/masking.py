@@ -13,7 +13,7 @@ Example:
     >>> ids = np.array([2, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 3])
     >>> masked, positions, labels = mask_tokens(ids, rng, mask_id=4, vocab_size=30, rate=0.2)
     >>> positions.tolist(), labels.tolist(), masked[positions].tolist()
-    ([4, 7], [13, 16], [4, 4])
+    ([7, 8], [16, 17], [4, 4])
     >>> word_index("我爱北京天安门", [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7)],
     ...            ["我", "爱", "北京", "天安门"])
     [0, 1, 2, 2, 3, 3, 3]

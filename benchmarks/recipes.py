@@ -157,25 +157,55 @@ def minilm() -> str:
     return str(minilm_dir())
 
 
-SCRATCH = ["--scratch", "tiny", "--pooling", "mean", "--batch-size", "32", "--maxlen", "128"]
-# name: (task, data, action, extra arguments, (metric, target or None), baseline or None, needs)
+def data_sst2_10k(work: Path) -> dict:
+    """SST-2 with 10,000 training phrases drawn with seed 0 (a CPU budget; dev and test whole)."""
+    from kexue.tasks.data import read_labelled_texts
+
+    rows = read_labelled_texts(SHARED / "sst2" / "train.tsv")
+    chosen = random.Random(0).sample(rows, 10_000)
+    return {"train": _write_tsv(work / "data" / "sst2_10k" / "train.tsv", ((e.text, e.label) for e in chosen)),
+            "dev": SHARED / "sst2" / "dev.tsv", "test": SHARED / "sst2" / "test.tsv"}
+
+
+DATA["sst2_10k"] = data_sst2_10k
+
+SCRATCH = ["--scratch", "tiny", "--pooling", "mean", "--batch-size", "32"]
+SHORT = ["--pooling", "mean", "--batch-size", "32", "--maxlen", "64", "--epochs", "2"]
+MLM = "{work}/runs/pretrain-mlm"
+# Each run: the task and action, its data, its arguments, the figure (metric, target) and the
+# baseline computed beside it (TF-IDF analyzer and n-grams), and the runs it needs first.
 RUNS = {
-    "waimai-scratch": ("classify", "waimai", "train", SCRATCH + ["--epochs", "8"],
-                       ("accuracy", 0.88), ("char", (1, 3)), None),
-    "b4k-scratch": ("classify", "b4k", "train", SCRATCH + ["--epochs", "8"],
-                    ("accuracy", None), ("char", (1, 3)), None),
-    "csl-scratch": ("classify", "csl", "train", SCRATCH + ["--epochs", "10", "--maxlen", "64"],
-                    ("accuracy", None), ("char", (1, 3)), None),
-    "sst2-minilm": ("classify", "sst2", "train",
-                    ["--checkpoint", "{minilm}", "--epochs", "2", "--batch-size", "32",
-                     "--maxlen", "64", "--lr", "5e-5", "--pooling", "mean"],
-                    ("accuracy", 0.88), ("word", (1, 2)), None),
+    "waimai-scratch": dict(task="classify", data="waimai", args=SCRATCH + ["--maxlen", "128", "--epochs", "8"],
+                           metric="accuracy", target=0.88, baseline=("char", (1, 3))),
+    "pretrain-mlm": dict(task="pretrain", action="mlm", data="corpus", metric="accuracy",
+                         args=["--scratch", "tiny", "--maxlen", "64", "--batch-size", "32", "--steps", "2000",
+                               "--lr", "5e-4", "--min-count", "2"]),
+    "waimai-scratch-short": dict(task="classify", data="waimai", args=["--scratch", "tiny"] + SHORT,
+                                 metric="accuracy", baseline=("char", (1, 3))),
+    "waimai-mlm-short": dict(task="classify", data="waimai", args=["--checkpoint", MLM, "--lr", "5e-4"] + SHORT,
+                             metric="accuracy", needs=["pretrain-mlm"]),
+    "stsb-cross": dict(task="similarity", data="stsb", needs=["pretrain-mlm"], metric="spearman",
+                       args=["--checkpoint", MLM, "--lr", "2e-4", "--epochs", "3", "--maxlen", "64"]),
+    "stsb-siamese-am": dict(task="similarity", data="stsb", needs=["pretrain-mlm"], metric="top1",
+                            args=["--checkpoint", MLM, "--mode", "siamese", "--loss", "am-softmax",
+                                  "--lr", "2e-4", "--epochs", "3", "--maxlen", "64"]),
+    "stsb-siamese-softmax": dict(task="similarity", data="stsb", needs=["pretrain-mlm"], metric="top1",
+                                 args=["--checkpoint", MLM, "--mode", "siamese", "--loss", "softmax",
+                                       "--lr", "2e-4", "--epochs", "3", "--maxlen", "64"]),
+    "csl-scratch": dict(task="classify", data="csl", metric="accuracy", baseline=("char", (1, 3)),
+                        args=SCRATCH + ["--maxlen", "64", "--epochs", "5"]),
+    "b4k-scratch": dict(task="classify", data="b4k", metric="accuracy", baseline=("char", (1, 3)),
+                        args=SCRATCH + ["--maxlen", "128", "--epochs", "3"]),
+    "sst2-minilm": dict(task="classify", data="sst2_10k", metric="accuracy", target=0.88,
+                        baseline=("word", (1, 2)),
+                        args=["--checkpoint", "{minilm}", "--epochs", "1", "--batch-size", "32",
+                              "--maxlen", "64", "--lr", "5e-5", "--pooling", "mean"]),
 }
 
 
 def run_command(name: str, work: Path, fresh: bool) -> tuple[dict, float]:
-    task, data, action, extra, _, _, needs = RUNS[name]
-    files = DATA[data](work)
+    spec = RUNS[name]
+    files = DATA[spec["data"]](work)
     out = work / "runs" / name
     metrics_file = out / "metrics.json"
     if fresh and out.exists():
@@ -186,9 +216,12 @@ def run_command(name: str, work: Path, fresh: bool) -> tuple[dict, float]:
         metrics = json.loads(metrics_file.read_text())
         return metrics, metrics["train_seconds"]
     values = {"minilm": minilm(), "work": str(work)}
-    argv = ["task", task, action]
-    argv += [f"--{k}={v}" for k, v in files.items() if k in ("train", "dev", "test")]
-    argv += ["--out", str(out)] + [a.format(**values) for a in extra]
+    argv = ["task", spec["task"], spec.get("action", "train")]
+    if spec["task"] == "pretrain":
+        argv += ["--corpus", *map(str, files.values())]
+    else:
+        argv += [f"--{k}={v}" for k, v in files.items() if k in ("train", "dev", "test")]
+    argv += ["--out", str(out)] + [a.format(**values) for a in spec["args"]]
     if (out / "task.json").exists():
         argv.append("--resume")
     print("kexue " + " ".join(argv), flush=True)
@@ -196,6 +229,28 @@ def run_command(name: str, work: Path, fresh: bool) -> tuple[dict, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "kexue.cli", *argv], check=True, env=env, cwd=ROOT)
     return json.loads(metrics_file.read_text()), time.perf_counter() - started
+
+
+def report(name: str, work: Path, fresh: bool, results: dict) -> None:
+    spec = RUNS[name]
+    for need in spec.get("needs", []):
+        if need not in results:
+            report(need, work, False, results)
+    metric, target = spec["metric"], spec.get("target")
+    metrics, seconds = run_command(name, work, fresh)
+    best = metrics["best"]
+    row = {"metric": metric, "dev": best["dev"][metric], "test": (best.get("test") or {}).get(metric),
+           "epoch": best["epoch"], "steps": metrics["steps"], "seconds": round(seconds), "target": target,
+           "dev_all": best["dev"], "test_all": best.get("test")}
+    if spec.get("baseline"):
+        row["baseline"] = tfidf_baseline(DATA[spec["data"]](work), *spec["baseline"])
+    results[name] = row
+    shown = row["test"] if row["test"] is not None else row["dev"]
+    base = row.get("baseline", {}).get(metric)
+    print(f"{name}: {'test' if row['test'] is not None else 'dev'} {metric} {shown:.4f} "
+          f"(best epoch {row['epoch']}, {row['steps']} steps, {row['seconds']} s)"
+          + (f"; TF-IDF + LR {base:.4f}" if base is not None else "")
+          + (f"; target {target}" if target else ""), flush=True)
 
 
 def main() -> None:
@@ -207,7 +262,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.list:
         for name, spec in RUNS.items():
-            print(f"{name:<18} kexue task {spec[0]} {spec[2]} ... {' '.join(spec[3])}")
+            print(f"{name:<22} kexue task {spec['task']} {spec.get('action', 'train')} ... {' '.join(spec['args'])}")
         return
     unknown = set(args.names) - set(RUNS)
     if unknown:
@@ -215,20 +270,8 @@ def main() -> None:
     results_file = args.work / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     for name in args.names or list(RUNS):
-        task, data, _, _, (metric, target), baseline, _ = RUNS[name]
-        metrics, seconds = run_command(name, args.work, args.fresh)
-        best = metrics["best"]
-        row = {"metric": metric, "dev": best["dev"][metric], "test": (best["test"] or {}).get(metric),
-               "epoch": best["epoch"], "seconds": round(seconds), "target": target,
-               "test_all": best["test"]}
-        if baseline:
-            row["baseline"] = tfidf_baseline(DATA[data](args.work), *baseline)
-        results[name] = row
+        report(name, args.work, args.fresh, results)
         results_file.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-        base = row.get("baseline", {}).get(metric)
-        print(f"{name}: test {metric} {row['test']:.4f} (dev {row['dev']:.4f}, epoch {row['epoch']}, "
-              f"{row['seconds']} s)" + (f"; TF-IDF + LR {base:.4f}" if base is not None else "")
-              + (f"; target {target}" if target else ""), flush=True)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,7 @@ def fit_task(ctx, model, train_items: list, dev: tuple[list, list], test: tuple[
     Returns the metrics record (``metrics.json``).
     """
     recipe, seed = ctx.recipe, ctx.seed
+    metric = recipe.main_metric(ctx)
     state_path = out / rundir.STATE
     counters = {"epoch": 0, "batch": 0, "step": 0, "history": [], "best": None, "curve": [],
                 "losses": [], "seconds": 0.0}
@@ -144,15 +145,15 @@ def fit_task(ctx, model, train_items: list, dev: tuple[list, list], test: tuple[
         bar.close()
         record = _evaluate_epoch(ctx, model, dev, test, epoch, step, ema)
         counters["history"].append(record)
-        improved = better(record["dev"][recipe.metric], (counters["best"] or {}).get("dev", {}).get(recipe.metric))
+        improved = better(record["dev"][metric], (counters["best"] or {}).get("dev", {}).get(metric))
         if improved:
             counters["best"] = {"epoch": record["epoch"], "dev": record["dev"], "test": record.get("test")}
         counters["seconds"] = time.monotonic() - started
-        metrics = _metrics(recipe.metric, counters, finished=False)
+        metrics = _metrics(metric, counters, finished=False)
         snapshots.write(counters, metrics=metrics, files=_model_files(ctx, model, ema) if improved else None)
-        report(_epoch_line(recipe.metric, record, improved), file=sys.stderr)
+        report(_epoch_line(metric, record, improved), file=sys.stderr)
         epoch, start = epoch + 1, 0
-    metrics = _metrics(recipe.metric, counters, finished=True)
+    metrics = _metrics(metric, counters, finished=True)
     rundir.commit(out, metrics=metrics)
     state_path.unlink(missing_ok=True)
     return metrics
@@ -177,9 +178,10 @@ def _evaluate_epoch(ctx, model, dev, test, epoch: int, step: int, ema) -> dict:
         record["dev"] = ctx.recipe.evaluate(ctx, model, *dev)
         if test is not None:
             record["test"] = ctx.recipe.evaluate(ctx, model, *test)
-    if ctx.recipe.metric not in record["dev"]:
+    metric = ctx.recipe.main_metric(ctx)
+    if metric not in record["dev"]:
         raise KeyError(f"recipe {ctx.recipe.name!r}: score() returned {sorted(record['dev'])}, "
-                       f"without its metric {ctx.recipe.metric!r}.")
+                       f"without its metric {metric!r}.")
     return record
 
 

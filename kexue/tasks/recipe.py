@@ -175,6 +175,15 @@ class Recipe:
 
         raise RunError(f"{self.name} needs --dev FILE.")
 
+    def training_examples(self, examples: list, ctx: TaskContext) -> list:
+        """The examples to train on, from the rows of the training file (after :meth:`setup`);
+        e.g. sentences grouped by paraphrase from scored pairs. Default: the rows."""
+        return examples
+
+    def main_metric(self, ctx: TaskContext) -> str:
+        """The metric that picks the best epoch for this run (default :attr:`metric`)."""
+        return self.metric
+
     def check(self, examples: list, ctx: TaskContext) -> None:
         """Refuse examples the trained task cannot handle (a label it never saw), naming
         ``example.where``; called on dev/test data and at ``eval``."""

@@ -163,7 +163,7 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
                        f"{ctx.backbone.max_position} positions; lower it.")
     recipe.check(dev_examples, ctx)
     recipe.check(test_examples, ctx)
-    train_items = _encode(recipe, ctx, train_examples, "train", progress)
+    train_items = _encode(recipe, ctx, recipe.training_examples(train_examples, ctx), "train", progress)
     dev_pair = (dev_examples, _encode(recipe, ctx, dev_examples, "dev", progress))
     test_pair = (test_examples, _encode(recipe, ctx, test_examples, "test", progress)) if test else None
 

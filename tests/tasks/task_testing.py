@@ -32,3 +32,20 @@ def write_reviews(path: Path, count: int, seed: int) -> Path:
 
 def reviews(folder: Path, train: int = 192, dev: int = 48) -> tuple[Path, Path]:
     return write_reviews(folder / "train.tsv", train, 1), write_reviews(folder / "dev.tsv", dev, 2)
+
+
+def write_pairs(path: Path, count: int, seed: int, rule: str = "agree") -> Path:
+    """``a<TAB>b<TAB>score`` rows of two reviews. ``agree``: 4-5 when they agree in sentiment,
+    0-1 when not (pairs scored 4-5 join their reviews into paraphrase groups); ``sum``:
+    2 per positive review plus 0 or 1 (what a small model learns in a few steps)."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        first, second = rng.random() < 0.5, rng.random() < 0.5
+        if rule == "sum":
+            score = 2 * first + 2 * second + rng.choice((0, 1))
+        else:
+            score = rng.choice((4, 5)) if first == second else rng.choice((0, 1))
+        rows.append(f"{review(rng, first)}\t{review(rng, second)}\t{score}\n")
+    path.write_text("".join(rows), encoding="utf-8")
+    return path

@@ -58,7 +58,7 @@ def hf_logits(folder, cls, ids):
         return model(input_ids=torch.tensor(ids)).logits.numpy()
 
 
-@pytest.mark.parametrize("objective", ["mlm", "lm"])
+@pytest.mark.parametrize("objective", ["mlm", pytest.param("lm", marks=pytest.mark.slow)])
 def test_pretrained_folder_loads_in_transformers_and_as_checkpoint(objective, tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS, encoding="utf-8")

@@ -116,7 +116,8 @@ def fit_task(ctx, model, train_items: list, dev: tuple[list, list], test: tuple[
     losses: list[float] = counters["losses"]  # the steps since the last curve row
     epoch, start, step = counters["epoch"], counters["batch"], counters["step"]
     while epoch < epochs:
-        bar = _progress_bar(num_batches, start, f"epoch {epoch + 1}/{epochs}", progress)
+        last = num_batches if not max_steps else min(num_batches, max_steps - epoch * num_batches)
+        bar = _progress_bar(last, start, f"epoch {epoch + 1}/{epochs}", progress)
         batches = ctx.batches(train_items, shuffle=True, epoch=epoch, start=start,
                               rng_step=epoch * num_batches)
         for position, (_, x, y) in enumerate(batches, start):

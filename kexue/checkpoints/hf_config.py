@@ -47,6 +47,16 @@ class ModelStructure:
     shared: bool = False
 
 
+# spec fields a TransformerBlock keeps as attributes (spec name, block attribute)
+_BLOCK_FIELDS = (("num_heads", "num_heads"), ("head_size", "head_size"),
+                 ("intermediate_size", "intermediate_size"), ("hidden_act", "hidden_act"),
+                 ("norm_position", "norm_position"), ("rotary_value", "rotary_value"),
+                 ("max_relative_position", "max_relative_position"), ("use_bias", "use_bias"),
+                 ("rms_norm", "rms_norm"), ("gated_feedforward", "gated"),
+                 ("scale_scores", "scale_scores"), ("dropout_rate", "dropout_rate"),
+                 ("attention_dropout_rate", "attention_dropout_rate"))
+
+
 def _layers(model) -> dict:
     found = {}
     for layer in model.layers:
@@ -93,31 +103,19 @@ def read_spec(model) -> ModelStructure:
         vocab_size=token.input_dim,
         hidden_size=hidden,
         num_layers=_calls(model, blocks[0]) if shared else len(blocks),
-        num_heads=block.num_heads,
-        intermediate_size=block.intermediate_size,
-        head_size=block.head_size,
-        hidden_act=block.hidden_act,
         embedding_size=token.output_dim if token.output_dim != hidden else None,
         max_position=position.input_dim if position is not None else 512,
         segment_vocab_size=segment.input_dim if segment is not None else 0,
         layer_norm_eps=float(getattr(norm, "epsilon", block.layer_norm_eps)),
-        norm_position=block.norm_position,
         position_type={"none": "learned"}.get(position_type, position_type),
-        rotary_value=block.rotary_value,
-        max_relative_position=block.max_relative_position,
         embedding_norm=f"{p}embedding_norm" in layers,
         final_norm=f"{p}final_norm" in layers,
         share_layers=shared,
-        use_bias=block.use_bias,
-        rms_norm=block.rms_norm,
-        gated_feedforward=block.gated,
-        scale_scores=block.scale_scores,
-        dropout_rate=block.dropout_rate,
-        attention_dropout_rate=block.attention_dropout_rate,
         pad_token_id=mask.pad_token_id if mask is not None else 0,
         mlm_bias=f"{p}mlm_bias" in layers,
         mlm_transform=mlm_dense is not None,
         mlm_activation=_activation(mlm_dense) if mlm_dense is not None else None,
+        **{name: getattr(block, attribute) for name, attribute in _BLOCK_FIELDS},
     )
     has = {"mlm": f"{p}mlm_bias" in layers or f"{p}mlm_dense" in layers, "pooler": f"{p}pooler" in layers,
            "nsp": f"{p}nsp" in layers}

@@ -256,16 +256,37 @@ def report(name: str, work: Path, fresh: bool, results: dict) -> None:
           + (f"; target {target}" if target else ""), flush=True)
 
 
+def markdown_table(results: dict, names: list[str]) -> str:
+    """The docs' table: one row per run (test figure, dev figure, baseline, budget, time)."""
+    lines = ["| run | test | dev | TF-IDF + LR (test) | steps | wall time |", "| --- | --- | --- | --- | --- | --- |"]
+    for name in names or list(results):
+        row = results[name]
+        metric = row["metric"]
+        extra = {"accuracy": "macro_f1"}.get(metric)
+        test = "—" if row["test"] is None else f"{metric} {row['test']:.4f}"
+        if extra and row.get("test_all"):
+            test += f", {extra.replace('_', '-')} {row['test_all'][extra]:.4f}"
+        base = row.get("baseline")
+        base_text = f"{base[metric]:.4f}" + (f" (macro-F1 {base['macro_f1']:.4f})" if extra else "") if base else "—"
+        lines.append(f"| `{name}` | {test} | {metric} {row['dev']:.4f} (epoch {row['epoch']}) | {base_text} "
+                     f"| {row['steps']} | {row['seconds'] / 60:.0f} min |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="runs to do (default: all)")
     parser.add_argument("--work", type=Path, default=Path("recipe-runs"), help="data and runs folder")
     parser.add_argument("--fresh", action="store_true", help="train again even if finished")
     parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    parser.add_argument("--table", action="store_true", help="print WORK/results.json as a Markdown table")
     args = parser.parse_args()
     if args.list:
         for name, spec in RUNS.items():
             print(f"{name:<22} kexue task {spec['task']} {spec.get('action', 'train')} ... {' '.join(spec['args'])}")
+        return
+    if args.table:
+        print(markdown_table(json.loads((args.work / "results.json").read_text()), args.names))
         return
     unknown = set(args.names) - set(RUNS)
     if unknown:

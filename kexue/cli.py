@@ -32,6 +32,7 @@ COMMAND_MODULES: dict[str, str] = {
     "words": "kexue.text.cli",
     "gen": "kexue.generative.cli",
     "sim": "kexue.sim.cli",
+    "task": "kexue.tasks.cli",
 }
 
 

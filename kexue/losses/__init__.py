@@ -1,5 +1,7 @@
-"""Losses: margin softmax (AM-Softmax, A-Softmax) and multilabel categorical cross-entropy."""
+"""Losses: margin softmax (AM-Softmax, A-Softmax), label-smoothed sparse cross-entropy and
+multilabel categorical cross-entropy."""
 
+from kexue.losses.classification import SparseAMSoftmax, SparseSmoothedCrossentropy
 from kexue.losses.margins import (
     a_softmax_loss,
     am_softmax_loss,
@@ -12,6 +14,8 @@ from kexue.losses.multilabel import (
 )
 
 __all__ = [
+    "SparseAMSoftmax",
+    "SparseSmoothedCrossentropy",
     "a_softmax_loss",
     "am_softmax_loss",
     "multilabel_categorical_crossentropy",

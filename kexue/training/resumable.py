@@ -13,7 +13,7 @@ import numpy as np
 from kexue.files import prepare_output_dir
 from kexue.training.state import load_training_state, save_training_state
 
-__all__ = ["epoch_order", "fit_resumable"]
+__all__ = ["epoch_order", "fit_resumable", "reseed"]
 
 
 def epoch_order(num_examples: int, seed: int, epoch: int) -> np.ndarray:
@@ -24,6 +24,19 @@ def epoch_order(num_examples: int, seed: int, epoch: int) -> np.ndarray:
     True
     """
     return np.random.default_rng([seed, epoch]).permutation(num_examples)
+
+
+def reseed(seed: int, step: int) -> None:
+    """Restart Python's, NumPy's and the backend's global generators from ``(seed, step)``
+    (``keras.utils.set_random_seed``), so that a step replayed after a resume draws what the
+    original step drew (torch's unseeded dropout draws from them).
+
+    >>> import numpy as np
+    >>> reseed(1, 7); a = np.random.rand()
+    >>> reseed(1, 7); bool(a == np.random.rand())
+    True
+    """
+    keras.utils.set_random_seed((seed * 1_000_003 + step) % 2**32)
 
 
 def _take(data, index):
@@ -152,9 +165,7 @@ def fit_resumable(
         order = epoch_order(n, seed, epoch)
         for b in range(start, num_batches):
             index = order[b * batch_size : (b + 1) * batch_size]
-            # Global generators (torch's unseeded dropout draws from them) restart from a
-            # function of (seed, step), so a resumed step draws what the original one drew.
-            keras.utils.set_random_seed((seed * 1_000_003 + step) % 2**32)
+            reseed(seed, step)
             loss = model.train_on_batch(_take(x, index), _take(y, index))
             losses.append(float(np.asarray(loss if np.ndim(loss) == 0 else loss[0])))
             step += 1

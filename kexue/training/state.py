@@ -34,9 +34,15 @@ from typing import Callable
 import keras
 import numpy as np
 
-from kexue.files import atomic_open
+from kexue.files import atomic_path
 
-__all__ = ["save_training_state", "load_training_state", "STATE_FILE"]
+__all__ = [
+    "save_training_state",
+    "load_training_state",
+    "write_training_state",
+    "read_training_state",
+    "STATE_FILE",
+]
 
 STATE_FILE = "state.npz"
 _GROUPS = ("model", "optimizer")
@@ -69,11 +75,11 @@ def _as_bytes(obj) -> np.ndarray:
     return np.frombuffer(json.dumps(obj).encode(), dtype=np.uint8)
 
 
-def save_training_state(directory: str | os.PathLike, model: keras.Model, counters: dict) -> Path:
-    """Write ``directory/state.npz`` atomically (a kill mid-write leaves the previous one)."""
+def write_training_state(path: str | os.PathLike, model: keras.Model, counters: dict) -> None:
+    """Write the whole training state of ``model`` and the JSON-able ``counters`` to the file
+    ``path`` (``.npz``). Not atomic by itself: call it inside :func:`kexue.files.atomic_path` or
+    as a :func:`kexue.files.commit_files` writer (as :func:`save_training_state` does)."""
     _sync(model)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     arrays = {
         f"{name}_{i}": keras.ops.convert_to_numpy(v.value)
         for name, variables in _variables(model).items()
@@ -81,9 +87,17 @@ def save_training_state(directory: str | os.PathLike, model: keras.Model, counte
     }
     arrays["counters"] = _as_bytes(counters)
     arrays["signature"] = _as_bytes(_signature(model))
-    path = directory / STATE_FILE
-    with atomic_open(path, "wb") as handle:
+    with open(path, "wb") as handle:
         np.savez(handle, **arrays)
+
+
+def save_training_state(directory: str | os.PathLike, model: keras.Model, counters: dict) -> Path:
+    """Write ``directory/state.npz`` atomically (a kill mid-write leaves the previous one)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / STATE_FILE
+    with atomic_path(path) as tmp:
+        write_training_state(tmp, model, counters)
     return path
 
 
@@ -139,6 +153,16 @@ def load_training_state(
     path = Path(directory) / STATE_FILE
     if not path.exists():
         return None
+    return read_training_state(path, model, check)
+
+
+def read_training_state(
+    path: str | os.PathLike, model: keras.Model, check: Callable[[dict], None] | None = None
+) -> dict:
+    """Restore every model and optimizer variable from the file ``path`` written by
+    :func:`write_training_state`, with the checks of :func:`load_training_state`; returns the
+    counters."""
+    path = Path(path)
     if getattr(model, "optimizer", None) is None:
         raise ValueError("load_training_state needs a compiled model (model.compile(optimizer, ...)).")
     if not model.optimizer.built:

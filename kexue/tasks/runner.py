@@ -241,7 +241,7 @@ def _compiled_model(recipe: Recipe, ctx: TaskContext, num_examples: int, setting
     total = settings["epochs"] * -(-num_examples // settings["batch_size"])
     schedule = linear_warmup_decay(settings["lr"], int(settings["warmup"] * total), max(total, 1))
     extra = {"use_ema": True, "ema_momentum": settings["ema"]} if settings["ema"] else {}
-    model.compile(optimizer=recipe.optimizer(ctx, schedule, **extra), loss=recipe.loss(ctx))
+    model.compile(optimizer=recipe.optimizer(ctx, schedule, **extra), loss=recipe.compile_loss(ctx, model))
     ema = None
     if settings["ema"]:
         from kexue.callbacks import EMAWeights

@@ -72,14 +72,18 @@ def cws(args) -> None:
     work = Path(args.work)
     corpus = peoples_daily_1998()
     rows = ["  ".join(words) for words in corpus.words]
-    train = _write_lines(work / "data" / "pd_train.txt", [r for i, r in enumerate(rows) if i % 50])
+    kept = [r for i, r in enumerate(rows) if i % 50]
+    if args.limit:  # a budget: every k-th training line
+        kept = kept[:: max(1, len(kept) // args.limit)][: args.limit]
+    train = _write_lines(work / "data" / f"pd_train{args.limit or ''}.txt", kept)
     dev = _write_lines(work / "data" / "pd_dev.txt", [r for i, r in enumerate(rows) if i % 50 == 0])
     gold_file = DATA / "pku_cws" / "pku_test_gold.utf8"
     gold = [line.split() for line in gold_file.read_text(encoding="utf-8").splitlines() if line.split()]
     seen = {"".join(w) for w in corpus.words}
     overlap = sum("".join(g) in seen for g in gold)
 
-    task, metrics = _train("cws", work / f"cws_{args.scratch}", train, dev, scratch=args.scratch,
+    name = f"cws_{args.scratch}" + (f"_{args.limit}" if args.limit else "")
+    task, metrics = _train("cws", work / name, train, dev, scratch=args.scratch,
                            epochs=args.epochs, batch_size=args.batch_size, maxlen=128, lr=args.lr,
                            progress=not args.quiet)
     started = time.time()
@@ -91,13 +95,95 @@ def cws(args) -> None:
     check = segmentation_f1(predicted, gold)
     jieba.setLogLevel(60)
     baseline = segmentation_f1([jieba.lcut(t) for t in texts], gold)
-    _report(work, "cws", {
-        "data": f"train {len(rows) - len(rows[::50])} People's Daily 1998-01 lines, dev {len(rows[::50])}; "
+    _report(work, name, {
+        "data": f"train {len(kept)} People's Daily 1998-01 lines, dev {len(rows[::50])}; "
                 f"test PKU gold {len(gold)} sentences ({overlap} also in the training text)",
         "model": f"scratch {args.scratch}, {metrics['steps']} steps, {metrics['train_seconds']:.0f} s",
         "kexue cws (BMES + CRF)": ours,
         "kexue.text.segmentation_f1 of the same predictions": check._asdict(),
         "jieba 0.42.1 lcut (default dictionary, HMM on)": baseline._asdict(),
+        "test seconds": round(seconds, 1),
+    })
+
+
+# -- named entities -----------------------------------------------------------------------------
+def _msra_split(work: Path) -> tuple[Path, Path, Path]:
+    import zipfile
+
+    with zipfile.ZipFile(DATA / "msra_ner" / "dh_msra.zip") as archive:
+        text = archive.read("dh_msra.txt").decode("utf-8")
+    sentences = [s.strip("\n") for s in text.split("\n\n") if s.strip()]
+    test = [s for i, s in enumerate(sentences) if i % 10 == 0]
+    rest = [s for i, s in enumerate(sentences) if i % 10]
+    dev = [s for i, s in enumerate(rest) if i % 10 == 0]
+    train = [s for i, s in enumerate(rest) if i % 10]
+    folder = work / "data"
+    return tuple(_write_lines(folder / f"msra_{name}.tsv", ["\n".join(part) + "\n" for part in rows])
+                 for name, rows in (("train", train), ("dev", dev), ("test", test)))
+
+
+def _ner_files(work: Path, data: str) -> tuple[Path, Path, Path]:
+    if data == "msra":
+        return _msra_split(work)
+    if data == "weibo":
+        stem = DATA / "weibo_ner" / "weiboNER_2nd_conll"
+        return Path(f"{stem}.train"), Path(f"{stem}.dev"), Path(f"{stem}.test")
+    folder = DATA / "resume_ner"
+    return tuple(folder / f"{split}.char.bio.tsv" for split in ("train", "dev", "test"))
+
+
+def dictionary_entities(train_examples, texts):
+    """Baseline: every training mention found in a text (longest first, no overlaps), with
+    the type it had most often in training."""
+    from collections import Counter
+
+    counts: dict[str, Counter] = {}
+    for example in train_examples:
+        for a, b, kind in example.entities:
+            counts.setdefault(example.text[a:b], Counter())[kind] += 1
+    mentions = sorted(counts, key=len, reverse=True)
+    out = []
+    for text in texts:
+        taken = [False] * len(text)
+        found = []
+        for mention in mentions:
+            start = text.find(mention)
+            while start >= 0:
+                end = start + len(mention)
+                if not any(taken[start:end]):
+                    found.append((start, end, counts[mention].most_common(1)[0][0]))
+                    taken[start:end] = [True] * len(mention)
+                start = text.find(mention, start + 1)
+        out.append(found)
+    return out
+
+
+def ner(args) -> None:
+    from kexue.tasks.prf import set_scores
+    from kexue.tasks.sequence_data import read_char_tags
+
+    work = Path(args.work)
+    train, dev, test = _ner_files(work, args.data)
+    if args.limit:
+        examples = train.read_text(encoding="utf-8").split("\n\n")[: args.limit]
+        train = _write_lines(work / "data" / f"{args.data}_train_{args.limit}.tsv",
+                             [e.strip("\n") + "\n" for e in examples])
+    name = f"ner_{args.data}_{args.head}_{args.scratch}" + (f"_{args.limit}" if args.limit else "")
+    task, metrics = _train("ner", work / name, train, dev, scratch=args.scratch, epochs=args.epochs,
+                           batch_size=args.batch_size, maxlen=args.maxlen, lr=args.lr,
+                           progress=not args.quiet, options={"head": args.head})
+    started = time.time()
+    ours = task.evaluate(test)
+    seconds = time.time() - started
+    gold = read_char_tags(test)
+    baseline = set_scores(dictionary_entities(read_char_tags(train), [g.text for g in gold]),
+                          [g.entities for g in gold], key=lambda span: span[2])
+    _report(work, name, {
+        "data": f"{args.data}: train {train.name}, dev {dev.name}, test {test.name} ({len(gold)} sentences)",
+        "model": f"scratch {args.scratch}, head {args.head}, {metrics['steps']} steps, "
+                 f"{metrics['train_seconds']:.0f} s, best epoch {metrics['best']['epoch']}",
+        "kexue ner": ours,
+        "dictionary baseline (training mentions, longest match)": baseline,
         "test seconds": round(seconds, 1),
     })
 
@@ -110,7 +196,11 @@ def _segmented(text: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("cws",))
+    parser.add_argument("what", choices=("cws", "ner"))
+    parser.add_argument("--data", choices=("msra", "weibo", "resume"), default="msra")
+    parser.add_argument("--head", choices=("crf", "globalpointer", "efficient_globalpointer"), default="crf")
+    parser.add_argument("--limit", type=int, default=0, help="use the first N training sentences")
+    parser.add_argument("--maxlen", type=int, default=128)
     parser.add_argument("--work", default="/tmp/kexue-extraction-bench")
     parser.add_argument("--scratch", default="tiny")
     parser.add_argument("--epochs", type=int, default=2)
@@ -118,7 +208,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
-    {"cws": cws}[args.what](args)
+    {"cws": cws, "ner": ner}[args.what](args)
 
 
 if __name__ == "__main__":

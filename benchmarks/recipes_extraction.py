@@ -188,6 +188,104 @@ def ner(args) -> None:
     })
 
 
+# -- triples ------------------------------------------------------------------------------------
+def triples(args) -> None:
+    from kexue.tasks.prf import set_scores
+    from kexue.tasks.recipes.triples import read_triples
+
+    work = Path(args.work)
+    rows = (DATA / "duie" / "train_data_5000.json").read_text(encoding="utf-8").splitlines()
+    rows = [r for r in rows if r.strip()]
+    fit, test_rows = rows[:-500], rows[-500:]
+    if args.limit:
+        fit = fit[: args.limit + 500]
+    train = _write_lines(work / "data" / f"duie_train{args.limit or ''}.jsonl", fit[:-500])
+    dev = _write_lines(work / "data" / f"duie_dev{args.limit or ''}.jsonl", fit[-500:])
+    test = _write_lines(work / "data" / "duie_test.jsonl", test_rows)
+    name = f"triples_{'add' if args.no_cln else 'cln'}_{args.scratch}" + (f"_{args.limit}" if args.limit else "")
+    task, metrics = _train("triples", work / name, train, dev, scratch=args.scratch, epochs=args.epochs,
+                           batch_size=args.batch_size, maxlen=args.maxlen, lr=args.lr, ema=args.ema,
+                           progress=not args.quiet,
+                           options={"schema": str(DATA / "duie" / "duie_schema.json"), "no_cln": args.no_cln})
+    ours = task.evaluate(test)
+    known = {}
+    for example in read_triples(train):
+        for s, p, o in example.triples:
+            known[(s, p, o)] = True
+    gold = read_triples(test)
+    baseline = set_scores([{t for t in known if t[0] in e.text and t[2] in e.text} for e in gold],
+                          [set(e.triples) for e in gold])
+    _report(work, name, {
+        "data": f"DuIE subset: train {len(fit) - 500}, dev 500, test the last 500 rows",
+        "model": f"scratch {args.scratch}, {'no CLN (added subject vector)' if args.no_cln else 'CLN'}, "
+                 f"EMA {args.ema}, {metrics['steps']} steps, {metrics['train_seconds']:.0f} s",
+        "kexue triples": ours,
+        "memorised-triples baseline": {k: baseline[k] for k in ("precision", "recall", "f1")},
+    })
+
+
+# -- reading comprehension ----------------------------------------------------------------------
+def _squad_subset(data: dict, keep) -> dict:
+    articles = []
+    for article in data["data"]:
+        paragraphs = []
+        for paragraph in article["paragraphs"]:
+            qas = [qa for qa in paragraph["qas"] if keep(qa["id"])]
+            if qas:
+                paragraphs.append({**paragraph, "qas": qas})
+        if paragraphs:
+            articles.append({**article, "paragraphs": paragraphs})
+    return {"version": data.get("version", ""), "data": articles}
+
+
+def overlap_baseline(question: str, context: str) -> str:
+    """The context sentence sharing most characters with the question."""
+    import re
+
+    sentences = [s for s in re.split(r"(?<=[。！？；])", context) if s.strip()] or [context]
+    chars = set(question)
+    return max(sentences, key=lambda s: len(chars & set(s))).strip()
+
+
+def mrc(args) -> None:
+    from kexue.tasks.cmrc_eval import evaluate
+    from kexue.tasks.mrc_data import read_questions
+
+    work = Path(args.work)
+    trial = json.loads((DATA / "cmrc2018" / "cmrc2018_trial.json").read_text(encoding="utf-8"))
+    dev_all = json.loads((DATA / "cmrc2018" / "cmrc2018_dev.json").read_text(encoding="utf-8"))
+    ids = sorted({qa["id"] for a in dev_all["data"] for p in a["paragraphs"] for qa in p["qas"]})
+    held = set(ids[::2])  # every other dev question is never trained on
+    watched = set(ids[1::2][::10])  # a tenth of the rest picks the best epoch
+    folder = work / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    train = folder / "cmrc_train.json"  # the trial set plus the other half of dev, less a dev slice
+    extra = _squad_subset(dev_all, lambda q: q not in held and q not in watched)
+    train.write_text(json.dumps({"version": "", "data": trial["data"] + extra["data"]}, ensure_ascii=False))
+    dev = folder / "cmrc_dev.json"
+    dev.write_text(json.dumps(_squad_subset(dev_all, lambda q: q in watched),
+                              ensure_ascii=False))
+    test = folder / "cmrc_test.json"
+    test.write_text(json.dumps(_squad_subset(dev_all, lambda q: q in held), ensure_ascii=False))
+    name = f"mrc_{args.method}_{args.scratch}"
+    task, metrics = _train("mrc", work / name, train, dev, scratch=args.scratch, epochs=args.epochs,
+                           batch_size=args.batch_size, maxlen=args.maxlen, lr=args.lr,
+                           progress=not args.quiet, options={"method": args.method})
+    questions = read_questions(test)[: args.limit or None]
+    items = [task.recipe.encode(q, task.ctx) for q in questions]
+    record = {"data": f"train: trial + half of dev ({train.name}), test: {len(questions)} held-out dev questions",
+              "model": f"scratch {args.scratch}, {args.method}, {metrics['steps']} steps, "
+                       f"{metrics['train_seconds']:.0f} s"}
+    for vote in (True, False):
+        task.ctx.options["no_vote"] = not vote
+        answers = task.recipe.predict(task.ctx, task.model, items)
+        record[f"kexue mrc {args.method}, {'vote' if vote else 'best window'}"] = evaluate(
+            answers, [q.answers for q in questions])
+    record["sentence-overlap baseline"] = evaluate([overlap_baseline(q.question, q.context) for q in questions],
+                                                   [q.answers for q in questions])
+    _report(work, name, record)
+
+
 def _segmented(text: str):
     from kexue.tasks.sequence_data import Segmented
 
@@ -196,7 +294,10 @@ def _segmented(text: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("cws", "ner"))
+    parser.add_argument("what", choices=("cws", "ner", "triples", "mrc"))
+    parser.add_argument("--no-cln", action="store_true", help="triples: without Conditional LayerNorm")
+    parser.add_argument("--ema", type=float, default=0.99, help="triples: EMA momentum")
+    parser.add_argument("--method", choices=("mlm", "seq2seq"), default="mlm", help="mrc method")
     parser.add_argument("--data", choices=("msra", "weibo", "resume"), default="msra")
     parser.add_argument("--head", choices=("crf", "globalpointer", "efficient_globalpointer"), default="crf")
     parser.add_argument("--limit", type=int, default=0, help="use the first N training sentences")
@@ -208,7 +309,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
-    {"cws": cws, "ner": ner}[args.what](args)
+    {"cws": cws, "ner": ner, "triples": triples, "mrc": mrc}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -51,14 +51,19 @@ def entity_text(rng: random.Random) -> tuple[str, list]:
     return text, entities
 
 
-def write_entity_lines(path: Path, count: int, seed: int) -> Path:
+def write_json_lines(path: Path, count: int, seed: int, make, field: str) -> Path:
+    """``count`` JSON lines ``{"text", field}`` from ``make(rng) -> (text, value)``."""
     rng = random.Random(seed)
     rows = []
     for _ in range(count):
-        text, entities = entity_text(rng)
-        rows.append(json.dumps({"text": text, "entities": entities}, ensure_ascii=False))
+        text, value = make(rng)
+        rows.append(json.dumps({"text": text, field: value}, ensure_ascii=False))
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def write_entity_lines(path: Path, count: int, seed: int) -> Path:
+    return write_json_lines(path, count, seed, entity_text, "entities")
 
 
 def model_weights(path: Path) -> list:
@@ -87,3 +92,61 @@ def assert_resume_equals(recipe: str, train: Path, dev: Path, reference: Path, o
     metrics = [json.loads((d / "metrics.json").read_text()) for d in (out, reference)]
     assert [e["dev"] for e in metrics[0]["epochs"]] == [e["dev"] for e in metrics[1]["epochs"]]
     assert not (out / "train_state.npz").exists()
+
+
+BOOKS = ["红楼梦", "水浒传", "Keras入门", "三国演义", "ＡＢＣ手册"]
+AUTHORS = ["曹雪芹", "施耐庵", "François Chollet", "罗贯中", "李 四"]
+COUNTRIES = ["中国", "法国", "日本", "Italy"]
+CAPITALS = ["北京", "巴黎", "东京", "Rome"]
+
+
+def triple_sentence(rng: random.Random) -> tuple[str, list]:
+    parts, triples = [], []
+    for _ in range(rng.randint(1, 2)):
+        if rng.random() < 0.5:
+            i = rng.randrange(len(BOOKS))
+            parts.append(f"《{BOOKS[i]}》的作者是{AUTHORS[i]}")
+            triples.append({"subject": BOOKS[i], "predicate": "作者", "object": {"@value": AUTHORS[i]}})
+        else:
+            i = rng.randrange(len(COUNTRIES))
+            parts.append(f"{COUNTRIES[i]}的首都是{CAPITALS[i]}")
+            triples.append([COUNTRIES[i], "首都", CAPITALS[i]])
+    return "，".join(parts) + "。", triples
+
+
+def write_triples(path: Path, count: int, seed: int) -> Path:
+    return write_json_lines(path, count, seed, triple_sentence, "spo_list")
+
+
+def write_squad(path: Path, count: int, seed: int) -> Path:
+    """SQuAD-style questions on short contexts (some longer than one window)."""
+    rng = random.Random(seed)
+    paragraphs = []
+    for n in range(count):
+        i = rng.randrange(len(COUNTRIES))
+        filler = "".join(rng.choice("这是一段很长的说明文字。") for _ in range(rng.randint(0, 60)))
+        context = f"{filler}{COUNTRIES[i]}的首都是{CAPITALS[i]}。{filler[:10]}"
+        start = context.index(f"首都是{CAPITALS[i]}") + 3
+        qa = {"id": f"q{n}", "question": f"{COUNTRIES[i]}的首都是哪里？",
+              "answers": [{"text": CAPITALS[i], "answer_start": start}]}
+        paragraphs.append({"id": f"p{n}", "context": context, "qas": [qa]})
+    path.write_text(json.dumps({"version": "test", "data": [{"title": "t", "paragraphs": paragraphs}]},
+                               ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+class RandomModel:
+    """Stands in for a trained model: ``predict_on_batch`` returns uniform random outputs of
+    the given shapes (``None`` axes take the batch and length of the input)."""
+
+    def __init__(self, *shapes, seed: int = 0, scale: float = 1.0):
+        self.shapes, self.scale = shapes, scale
+        self.rng = np.random.default_rng(seed)
+
+    def predict_on_batch(self, x):
+        batch, length = np.asarray(x[0]).shape
+        outputs = []
+        for shape in self.shapes:
+            concrete = [batch if i == 0 else length if s is None else s for i, s in enumerate(shape)]
+            outputs.append((self.rng.random(concrete) * self.scale).astype("float32"))
+        return outputs if len(outputs) > 1 else outputs[0]

@@ -176,6 +176,8 @@ class MachineReading(Recipe):
         return chosen[0]["inputs"], labelled, {"context": example.context, "windows": chosen}
 
     def length(self, item):
+        if len(item) < 3:  # a single window (prediction batches)
+            return len(item[0][0])
         return max(len(w["inputs"][0]) for w in item[2]["windows"])
 
     def collate(self, ctx, items, length, rng):

@@ -118,7 +118,7 @@ def _msra_split(work: Path) -> tuple[Path, Path, Path]:
     dev = [s for i, s in enumerate(rest) if i % 10 == 0]
     train = [s for i, s in enumerate(rest) if i % 10]
     folder = work / "data"
-    return tuple(_write_lines(folder / f"msra_{name}.tsv", ["\n".join(part) + "\n" for part in rows])
+    return tuple(_write_lines(folder / f"msra_{name}.tsv", [sentence + "\n" for sentence in rows])
                  for name, rows in (("train", train), ("dev", dev), ("test", test)))
 
 

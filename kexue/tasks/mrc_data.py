@@ -13,8 +13,8 @@ Example:
     {5, 6, 7}
     >>> next_tokens([5, 6, 5, 7], (5,))        # after 5 come 6 or 7
     {6, 7}
-    >>> vote([0.9, 0.2]), vote([0.6])
-    (0.3935483870967742, 0.225)
+    >>> round(vote([0.9, 0.2]), 4), round(vote([0.6]), 4)    # (0.81 + 0.04) / 2.1, 0.36 / 1.6
+    (0.4048, 0.225)
 """
 
 from __future__ import annotations

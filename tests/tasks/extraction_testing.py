@@ -78,7 +78,7 @@ def assert_resume_equals(recipe: str, train: Path, dev: Path, reference: Path, o
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     killed = subprocess.run([sys.executable, str(worker), recipe, str(train), str(dev), str(out),
                              str(kill_at), json.dumps(options)], env=env, capture_output=True,
-                            text=True, timeout=900)
+                            text=True, timeout=1800)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     assert (out / "train_state.npz").exists()
     code = main(["task", recipe, "train", "--train", str(train), "--dev", str(dev), "--out",

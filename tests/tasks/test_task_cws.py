@@ -20,7 +20,7 @@ def trained(tmp_path_factory):
     dev = write_segmented(folder / "dev.txt", 48, 2)
     out = folder / "run"
     result = run_kexue("task", "cws", "train", "--train", train, "--dev", dev, "--out", out,
-                       *EPOCHS, *TINY, timeout=900)
+                       *EPOCHS, *TINY, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     return train, dev, out
 
@@ -30,7 +30,7 @@ def test_train_predict_eval(trained, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["finished"] and metrics["best"]["dev"]["f1"] > 0.5
     texts = ["我们今天学习中文分词", "北京 天气很好Keras3", "人民日报发表文章。"]
-    predicted = run_kexue("task", "cws", "predict", "--model", out, input="\n".join(texts) + "\n")
+    predicted = run_kexue("task", "cws", "predict", "--model", out, input="\n".join(texts) + "\n", timeout=600)
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     lines = predicted.stdout.splitlines()
     assert len(lines) == 3

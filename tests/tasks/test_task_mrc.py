@@ -30,12 +30,12 @@ def test_mlm_train_predict_eval_through_the_cli(data, tmp_path, capsys):
     train_file, dev_file = data
     out = tmp_path / "run"
     result = run_kexue("task", "mrc", "train", "--train", train_file, "--dev", dev_file, "--out", out,
-                       "--epochs", "3", "--max-question", "12", "--max-answer", "6", *TINY, timeout=900)
+                       "--epochs", "3", "--max-question", "12", "--max-answer", "6", *TINY, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["finished"] and set(metrics["best"]["dev"]) >= {"em", "f1", "average"}
     predicted = run_kexue("task", "mrc", "predict", "--model", out,
-                          input="".join(f"{q}\t{c}\n" for q, c in PAIRS))
+                          input="".join(f"{q}\t{c}\n" for q, c in PAIRS), timeout=600)
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     answers = predicted.stdout.split("\n")[:-1]
     assert len(answers) == 2 and all(a in c for a, (_, c) in zip(answers, PAIRS))

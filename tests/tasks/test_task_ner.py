@@ -35,11 +35,11 @@ def test_crf_train_predict_eval_through_the_cli(data, tmp_path, capsys):
     train_file, dev_file = data
     out = tmp_path / "run"
     result = run_kexue("task", "ner", "train", "--train", train_file, "--dev", dev_file, "--out", out,
-                       "--epochs", "3", "--scheme", "BIOES", *TINY, timeout=900)
+                       "--epochs", "3", "--scheme", "BIOES", *TINY, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["best"]["dev"]["f1"] > 0.5 and set(metrics["best"]["dev"]["per_type"]) == {"PER", "LOC"}
-    predicted = run_kexue("task", "ner", "predict", "--model", out, input="\n".join(TEXTS) + "\n")
+    predicted = run_kexue("task", "ner", "predict", "--model", out, input="\n".join(TEXTS) + "\n", timeout=600)
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     check_lines(predicted.stdout.splitlines(), TEXTS)
     assert main(["task", "ner", "eval", "--model", str(out), str(dev_file)]) == 0

@@ -48,11 +48,11 @@ def test_train_predict_eval_through_the_cli(data, tmp_path, capsys):
     assert read_schema(schema) == ["作者", "首都"]
     out = tmp_path / "run"
     result = run_kexue("task", "triples", "train", "--train", train_file, "--dev", dev_file, "--out", out,
-                       "--schema", schema, "--epochs", "4", "--ema", "0.9", *TINY, timeout=900)
+                       "--schema", schema, "--epochs", "4", "--ema", "0.9", *TINY, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["finished"] and metrics["best"]["dev"]["f1"] > 0.3
-    predicted = run_kexue("task", "triples", "predict", "--model", out, input="\n".join(TEXTS) + "\n")
+    predicted = run_kexue("task", "triples", "predict", "--model", out, input="\n".join(TEXTS) + "\n", timeout=600)
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     check_lines(predicted.stdout.splitlines(), TEXTS)
     assert main(["task", "triples", "eval", "--model", str(out), str(dev_file)]) == 0

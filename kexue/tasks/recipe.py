@@ -213,6 +213,11 @@ class Recipe:
         ``add_loss``)."""
         return None
 
+    def compile_loss(self, ctx: TaskContext, model):
+        """The loss ``compile`` gets, with the built model at hand (a CRF's loss is a method
+        of its layer); by default :meth:`loss`."""
+        return self.loss(ctx)
+
     def optimizer(self, ctx: TaskContext, learning_rate, **kwargs):
         """The optimizer: AdamW with weight decay 0.01 on all but norms and biases.
         ``learning_rate`` is the run's schedule; ``kwargs`` are Keras optimizer options the

@@ -274,7 +274,7 @@ def _compiled_model(recipe: Recipe, ctx: TaskContext, total: int, settings: dict
         raise BackboneError(f"--checkpoint {ctx.backbone.checkpoint}: {error}") from None
     schedule = linear_warmup_decay(settings["lr"], int(settings["warmup"] * total), max(total, 1))
     extra = {"use_ema": True, "ema_momentum": settings["ema"]} if settings["ema"] else {}
-    model.compile(optimizer=recipe.optimizer(ctx, schedule, **extra), loss=recipe.loss(ctx))
+    model.compile(optimizer=recipe.optimizer(ctx, schedule, **extra), loss=recipe.compile_loss(ctx, model))
     ema = None
     if settings["ema"]:
         from kexue.callbacks import EMAWeights

@@ -1,0 +1,80 @@
+"""The ner recipe: CRF through the command line (JSON-lines data with Latin words, digits,
+full-width characters and spaces; predict prints entities whose offsets slice the input
+exactly), the GlobalPointer heads from Python, char-per-line data, and a SIGKILLed
+GlobalPointer run resumed to the weights of an uninterrupted one."""
+
+import json
+
+import pytest
+from extraction_testing import TINY, TINY_API, assert_resume_equals, write_entity_lines
+from helpers import run_kexue
+
+from kexue.cli import main
+from kexue.tasks import load_task, train
+
+EPOCHS = ["--epochs", "2", "--save-every", "4"]
+TEXTS = ["John Smith 2019年到 New York。", "ＡＬＩＣＥ住在ＴＯＫＹＯ 2号楼", "赵 四  喜欢 深圳湾。", "张伟在北京"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ner")
+    return write_entity_lines(folder / "train.jsonl", 256, 1), write_entity_lines(folder / "dev.jsonl", 48, 2)
+
+
+def check_lines(lines, texts):
+    assert len(lines) == len(texts)
+    for text, line in zip(texts, lines):
+        record = json.loads(line)
+        assert record["text"] == text
+        for start, end, kind, mention in record["entities"]:
+            assert 0 <= start < end <= len(text) and text[start:end] == mention and kind in ("PER", "LOC")
+
+
+def test_crf_train_predict_eval_through_the_cli(data, tmp_path, capsys):
+    train_file, dev_file = data
+    out = tmp_path / "run"
+    result = run_kexue("task", "ner", "train", "--train", train_file, "--dev", dev_file, "--out", out,
+                       "--epochs", "3", "--scheme", "BIOES", *TINY, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["best"]["dev"]["f1"] > 0.5 and set(metrics["best"]["dev"]["per_type"]) == {"PER", "LOC"}
+    predicted = run_kexue("task", "ner", "predict", "--model", out, input="\n".join(TEXTS) + "\n", timeout=600)
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    check_lines(predicted.stdout.splitlines(), TEXTS)
+    assert main(["task", "ner", "eval", "--model", str(out), str(dev_file)]) == 0
+    assert json.loads(capsys.readouterr().out)["f1"] == pytest.approx(metrics["best"]["dev"]["f1"])
+
+
+@pytest.mark.parametrize("head", ["globalpointer", "efficient_globalpointer"])
+def test_pointer_heads_on_char_per_line_data(head, data, tmp_path):
+    train_file, dev_file = data
+    rows = [json.loads(line) for line in train_file.read_text(encoding="utf-8").splitlines()]
+    tagged = tmp_path / "train.tsv"  # the same data as char<TAB>tag lines (spaces dropped)
+    lines = []
+    for row in rows:
+        tags = ["O"] * len(row["text"])
+        for start, end, kind in row["entities"]:
+            tags[start:end] = [f"B-{kind}"] + [f"I-{kind}"] * (end - start - 1)
+        lines += [f"{c}\t{t}" for c, t in zip(row["text"], tags) if not c.isspace()] + [""]
+    tagged.write_text("\n".join(lines), encoding="utf-8")
+    metrics = train("ner", train=tagged, dev=dev_file, out=tmp_path / "run", epochs=2,
+                    progress=False, options={"head": head}, **TINY_API)
+    assert metrics["finished"]
+    task = load_task(tmp_path / "run")
+    check_lines(_predict(task, TEXTS), TEXTS)
+
+
+def _predict(task, texts):
+    from kexue.tasks.sequence_data import Annotated
+
+    return [task.recipe.format(task.ctx, p) for p in task.predict([Annotated(t, None) for t in texts])]
+
+
+def test_resume_after_sigkill_equals_uninterrupted(data, tmp_path):
+    train_file, dev_file = data
+    reference = tmp_path / "reference"
+    options = {**TINY_API, "epochs": 2, "save_every": 4, "options": {"head": "globalpointer"}}
+    train("ner", train=train_file, dev=dev_file, out=reference, progress=False, **options)
+    assert_resume_equals("ner", train_file, dev_file, reference, tmp_path / "run", options,
+                         [*EPOCHS, *TINY, "--head", "globalpointer"], kill_at=22)

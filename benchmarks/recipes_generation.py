@@ -1,0 +1,215 @@
+"""Reproduce the generation figures of docs/tasks (seq2seq.md, cond-gen.md): each run is the
+documented `kexue task` command, next to a simple baseline computed in the same script.
+
+    nice -n 10 .venv/bin/python benchmarks/recipes_generation.py [NAME ...] [--work DIR] [--list]
+
+NAME picks runs (default: all, in the order of --list). Data come from ../shared/data and are
+split and written under WORK/data (never into the repository); runs go to WORK/runs. A
+finished run is not trained again (its metrics.json is read); an interrupted one continues
+with --resume. Results (and samples) are printed and written to WORK/results_generation.json.
+
+Splits:
+* CSL titles: the snapshot has no train split, so the model trains on dev.tsv — its first 900
+  rows train, the last 100 pick the best epoch — and is scored once on all 1,000 rows of
+  test.tsv. Baseline: the abstract's first characters, as many as the mean training title.
+* Couplets: 8,000 training pairs drawn with seed 0 from zh_couplet_train.tsv, 200 more for
+  dev; scored on the 42 pairs of zh_couplet_test.tsv. Baseline: the nearest training first
+  line (character-overlap F1) gives its second line.
+* Conditional generation: sentiment_b4k's train / valid splits; 100 texts sampled per class
+  are labelled by a separately trained classifier (`kexue task classify`, trained on the same
+  train split, its accuracy on the real test texts printed beside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+if not SHARED.is_dir():  # a worktree: the shared folder sits beside the checkouts
+    SHARED = Path("/work/shared/data")
+sys.path.insert(0, str(ROOT))
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\t", " ").split())
+
+
+def _write(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write("\t".join(_clean(str(v)) for v in row) + "\n")
+    return path
+
+
+def _tsv(path: Path) -> list[list[str]]:
+    return [line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8") if line.strip()]
+
+
+def data_csl(work: Path) -> dict:
+    rows = [(r[1], r[2]) for r in _tsv(SHARED / "csl_title" / "dev.tsv")]
+    test = [(r[1], r[2]) for r in _tsv(SHARED / "csl_title" / "test.tsv")]
+    folder = work / "data" / "csl"
+    return {"train": _write(folder / "train.tsv", rows[:900]), "dev": _write(folder / "dev.tsv", rows[900:]),
+            "test": _write(folder / "test.tsv", test)}
+
+
+def data_couplets(work: Path) -> dict:
+    rows = [tuple(r) for r in _tsv(SHARED / "couplets_zh" / "zh_couplet_train.tsv") if len(r) == 2]
+    random.Random(0).shuffle(rows)
+    test = [tuple(r) for r in _tsv(SHARED / "couplets_zh" / "zh_couplet_test.tsv")]
+    folder = work / "data" / "couplets"
+    return {"train": _write(folder / "train.tsv", rows[:8000]),
+            "dev": _write(folder / "dev.tsv", rows[8000:8200]), "test": _write(folder / "test.tsv", test)}
+
+
+def data_b4k(work: Path) -> dict:
+    folder = work / "data" / "b4k"
+    files = {}
+    with zipfile.ZipFile(SHARED / "sentiment_b4k" / "sentiment.zip") as archive:
+        for split, name in (("train", "train"), ("dev", "valid"), ("test", "test")):
+            lines = archive.read(f"sentiment/sentiment.{name}.data").decode("utf-8").splitlines()
+            rows = [line.rsplit("\t", 1) for line in lines if line.strip()]
+            files[split] = _write(folder / f"{split}.tsv", [(t[:120], y) for t, y in rows if t.strip()])
+    return files
+
+
+DATA = {"csl": data_csl, "couplets": data_couplets, "b4k": data_b4k}
+# name: (task, data, arguments)
+RUNS = {
+    "csl-lstm": ("seq2seq", "csl", ["--arch", "lstm", "--scratch", "1x128x8", "--maxlen", "256",
+                                    "--max-target", "40", "--epochs", "6", "--batch-size", "32"]),
+    "csl-lstm-nocopy": ("seq2seq", "csl", ["--arch", "lstm", "--no-copy-prior", "--scratch", "1x128x8",
+                                           "--maxlen", "256", "--max-target", "40", "--epochs", "6",
+                                           "--batch-size", "32"]),
+    "csl-unilm": ("seq2seq", "csl", ["--arch", "unilm", "--scratch", "2x128x2", "--maxlen", "256",
+                                     "--max-target", "40", "--epochs", "6", "--batch-size", "16",
+                                     "--lr", "1e-3"]),
+    "couplets-unilm": ("seq2seq", "couplets", ["--arch", "unilm", "--scratch", "2x128x2", "--maxlen", "80",
+                                               "--max-target", "40", "--epochs", "2", "--batch-size", "32",
+                                               "--lr", "1e-3"]),
+    "b4k-classify": ("classify", "b4k", ["--scratch", "2x128x2", "--pooling", "mean", "--maxlen", "64",
+                                         "--epochs", "1", "--batch-size", "32"]),
+    "b4k-cond-gen": ("cond-gen", "b4k", ["--scratch", "2x128x2", "--maxlen", "64", "--epochs", "2",
+                                         "--batch-size", "32", "--lr", "1e-3", "--max-new", "48"]),
+}
+
+
+def kexue(*argv) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    print("kexue " + " ".join(map(str, argv)), flush=True)
+    return subprocess.run([sys.executable, "-m", "kexue.cli", *map(str, argv)], check=True, env=env,
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+def train_run(name: str, work: Path) -> tuple[dict, dict, float]:
+    task, data, extra = RUNS[name]
+    files = DATA[data](work)
+    out = work / "runs" / name
+    metrics_file = out / "metrics.json"
+    started = time.perf_counter()
+    if not (metrics_file.exists() and json.loads(metrics_file.read_text())["finished"]):
+        argv = ["task", task, "train", "--train", files["train"], "--dev", files["dev"], "--out", out, *extra]
+        if (out / "task.json").exists():
+            argv.append("--resume")
+        kexue(*argv)
+    return json.loads(metrics_file.read_text()), files, time.perf_counter() - started
+
+
+def lead_baseline(files: dict) -> dict:
+    from kexue.tasks.generation_metrics import generation_scores
+
+    train, test = _tsv(files["train"]), _tsv(files["test"])
+    length = round(sum(len(t) for _, t in train) / len(train))
+    return generation_scores([s[:length] for s, _ in test], [t for _, t in test])
+
+
+def nearest_baseline(files: dict) -> dict:
+    from kexue.tasks.generation_metrics import generation_scores, rouge_n
+
+    train, test = _tsv(files["train"]), _tsv(files["test"])
+    picked = [max(train, key=lambda pair: rouge_n(list(pair[0]), list(s), 1))[1] for s, _ in test]
+    return generation_scores(picked, [t for _, t in test])
+
+
+def seq2seq_result(name: str, work: Path, baseline) -> dict:
+    metrics, files, seconds = train_run(name, work)
+    out = work / "runs" / name
+    scored = json.loads(kexue("task", "seq2seq", "eval", "--model", out, files["test"]).stdout)
+    beam = json.loads(kexue("task", "seq2seq", "eval", "--model", out, files["test"], "--beams", "3").stdout)
+    test = _tsv(files["test"])[:8]
+    sources = work / "data" / f"{name}-samples.txt"
+    sources.write_text("".join(s + "\n" for s, _ in test), encoding="utf-8")
+    predicted = kexue("task", "seq2seq", "predict", "--model", out, sources, "--beams", "3").stdout.splitlines()
+    return {"best_epoch": metrics["best"]["epoch"], "dev": metrics["best"]["dev"], "test_greedy": scored,
+            "test_beam3": beam, "baseline": baseline(files), "train_seconds": metrics["train_seconds"],
+            "seconds": round(seconds, 1),
+            "samples": [{"source": s[:60], "reference": t, "generated": p}
+                        for (s, t), p in zip(test, predicted)]}
+
+
+def cond_gen_result(work: Path) -> dict:
+    classifier, files, _ = train_run("b4k-classify", work)
+    metrics, _, seconds = train_run("b4k-cond-gen", work)
+    out = work / "runs" / "b4k-cond-gen"
+    requests = work / "data" / "cond-gen-requests.txt"
+    requests.write_text("1\n" * 100 + "0\n" * 100, encoding="utf-8")
+    texts = kexue("task", "cond-gen", "predict", "--model", out, requests).stdout.splitlines()
+    generated = work / "data" / "cond-gen-texts.txt"
+    generated.write_text("".join((t or "。") + "\n" for t in texts), encoding="utf-8")
+    labels = kexue("task", "classify", "predict", "--model", work / "runs" / "b4k-classify", generated).stdout
+    predicted = [line.split("\t")[0] for line in labels.splitlines()]
+    wanted = ["1"] * 100 + ["0"] * 100
+    real = json.loads(kexue("task", "classify", "eval", "--model", work / "runs" / "b4k-classify",
+                            files["test"]).stdout)
+    return {"class_accuracy_of_generated": sum(p == w for p, w in zip(predicted, wanted)) / len(wanted),
+            "per_class": {c: sum(p == w for p, w in zip(predicted, wanted) if w == c) / 100 for c in "10"},
+            "classifier_test_accuracy": real["accuracy"], "dev": metrics["best"]["dev"],
+            "train_seconds": metrics["train_seconds"], "seconds": round(seconds, 1),
+            "distinct_texts": len(set(texts)), "mean_length": sum(map(len, texts)) / len(texts),
+            "samples": {"1": texts[:5], "0": texts[100:105]},
+            "predicted_counts": dict(Counter(predicted))}
+
+
+RESULTS = {
+    "csl-lstm": lambda work: seq2seq_result("csl-lstm", work, lead_baseline),
+    "csl-lstm-nocopy": lambda work: seq2seq_result("csl-lstm-nocopy", work, lead_baseline),
+    "csl-unilm": lambda work: seq2seq_result("csl-unilm", work, lead_baseline),
+    "couplets-unilm": lambda work: seq2seq_result("couplets-unilm", work, nearest_baseline),
+    "cond-gen": cond_gen_result,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="runs to do (default: all)")
+    parser.add_argument("--work", type=Path, default=Path("recipe-runs"), help="data and runs folder")
+    parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(RESULTS))
+        return
+    work = args.work.resolve()
+    results_file = work / "results_generation.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    for name in args.names or list(RESULTS):
+        if name not in RESULTS:
+            raise SystemExit(f"unknown run {name!r}; the runs are: {', '.join(RESULTS)}")
+        results[name] = RESULTS[name](work)
+        print(json.dumps({name: results[name]}, ensure_ascii=False, indent=1), flush=True)
+        work.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

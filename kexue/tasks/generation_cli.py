@@ -20,7 +20,7 @@ import sys
 import weakref
 
 __all__ = ["declare_decoding", "add_decoding_overrides", "overrides", "decoding_options",
-           "add_generation_actions", "DecoderCache"]
+           "add_generation_actions", "DecoderCache", "GenerationRecipe"]
 
 DECODING = ("beams", "length_penalty", "top_k", "top_p", "temperature", "greedy", "decoder")
 
@@ -53,6 +53,7 @@ def declare_decoding(options, **defaults) -> None:
     """The decoding options of ``train`` (a recipe's :class:`~kexue.tasks.recipe.RecipeOptions`)."""
     base = {"beams": 1, "temperature": 1.0, "decoder": "auto", "greedy": False, **defaults}
     _flags(options.add, base)
+    options.add("--decoding-seed", type=int, default=0, help="seed of sampled decoding")
 
 
 def add_decoding_overrides(parser: argparse.ArgumentParser) -> None:
@@ -121,3 +122,22 @@ class DecoderCache:
         if model not in self._decoders:
             self._decoders[model] = make(model)
         return self._decoders[model]
+
+
+class GenerationRecipe:
+    """Mixed into the generation recipes: the predict/eval actions with decoding overrides,
+    a decoder cache, the next-token loss, and predictions printed as they are."""
+
+    def __init__(self):
+        self.decoders = DecoderCache()
+
+    def command_line(self, actions):
+        add_generation_actions(self, actions)
+
+    def loss(self, ctx):
+        from kexue.tasks.next_token_loss import NextTokenCrossentropy
+
+        return NextTokenCrossentropy()
+
+    def format(self, ctx, prediction):
+        return prediction

@@ -32,8 +32,7 @@ import keras
 import numpy as np
 
 from kexue.tasks.data import DataError, LabelledText, read_input_lines, read_labelled_texts
-from kexue.tasks.generation_cli import DecoderCache, add_generation_actions, declare_decoding, decoding_options
-from kexue.tasks.next_token_loss import NextTokenCrossentropy
+from kexue.tasks.generation_cli import GenerationRecipe, declare_decoding, decoding_options
 from kexue.tasks.recipe import Recipe
 from kexue.tasks.recipes.classify import ordered_labels
 from kexue.tasks.seq2seq_decoding import RecomputeDecoder, cached_generate, fixed_width
@@ -43,24 +42,17 @@ __all__ = ["ConditionalGeneration", "RECIPE"]
 ACTIVATION = "swish"  # of the condition's hidden layer, as bert4keras's example
 
 
-class ConditionalGeneration(Recipe):
+class ConditionalGeneration(GenerationRecipe, Recipe):
     name = "cond-gen"
     description = "class-conditional text generation with Conditional LayerNorm (7124)"
     metric = "log_likelihood"
     defaults = {**Recipe.defaults, "epochs": 5, "batch_size": 32, "maxlen": 128, "lr": 2e-5,
                 "scratch_lr": 1e-3}
 
-    def __init__(self):
-        self.decoders = DecoderCache()
-
-    def command_line(self, actions):
-        add_generation_actions(self, actions)
-
     def add_arguments(self, options):
         options.add("--condition-size", type=int, default=128,
                     help="width of the label embedding and of each norm's condition layer")
         options.add("--max-new", type=int, default=64, help="longest generated text in tokens")
-        options.add("--decoding-seed", type=int, default=0, help="seed of the sampled texts")
         declare_decoding(options, top_p=0.95)
 
     # -- data --------------------------------------------------------------------------------
@@ -102,9 +94,6 @@ class ConditionalGeneration(Recipe):
         return ctx.transformer(application="lm", with_mlm="linear", layer_norm_cond=condition,
                                layer_norm_cond_hidden_size=size, layer_norm_cond_hidden_act=ACTIVATION,
                                additional_input_layers=[label])
-
-    def loss(self, ctx):
-        return NextTokenCrossentropy()
 
     # -- scoring -----------------------------------------------------------------------------
     def evaluate(self, ctx, model, examples, items):
@@ -170,9 +159,6 @@ class ConditionalGeneration(Recipe):
     def predict(self, ctx, model, items):
         labels = [item[0][2] for item in items]
         return [ctx.tokenizer.decode(ids) for ids in self.generate_ids(ctx, model, labels)]
-
-    def format(self, ctx, prediction):
-        return prediction
 
 
 RECIPE = ConditionalGeneration()

@@ -33,10 +33,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import kexue.tasks.copy_prior  # noqa: F401  (registers the LSTM model's layers for loading)
 from kexue.tasks.backbone import BackboneError
-from kexue.tasks.generation_cli import DecoderCache, add_generation_actions, declare_decoding, decoding_options
+from kexue.tasks.generation_cli import GenerationRecipe, declare_decoding, decoding_options
 from kexue.tasks.generation_metrics import generation_scores
-from kexue.tasks.next_token_loss import NextTokenCrossentropy
 from kexue.tasks.pair_data import read_source_target, read_sources
 from kexue.tasks.recipe import Recipe
 from kexue.tasks.runner import RunError
@@ -52,18 +52,12 @@ def _bar(total: int, what: str):
     return tqdm(total=total, desc=what, disable=total < 200, file=sys.stderr, leave=False)
 
 
-class Seq2Seq(Recipe):
+class Seq2Seq(GenerationRecipe, Recipe):
     name = "seq2seq"
     description = "source -> target generation: UniLM, T5 or LSTM + copy prior (6933, 5861)"
     metric = "rouge_l"
     defaults = {**Recipe.defaults, "epochs": 10, "batch_size": 32, "maxlen": 256, "lr": 2e-5,
                 "scratch_lr": 1e-3}
-
-    def __init__(self):
-        self.decoders = DecoderCache()
-
-    def command_line(self, actions):
-        add_generation_actions(self, actions)
 
     def add_arguments(self, options):
         options.add("--arch", choices=sorted(ARCHS), default="unilm",
@@ -75,7 +69,6 @@ class Seq2Seq(Recipe):
         options.add("--copy-prior", action=argparse.BooleanOptionalAction, default=True,
                     help="lstm: average the logits with the scaled and shifted bag of source "
                          "characters (--no-copy-prior: leave it out)")
-        options.add("--decoding-seed", type=int, default=0, help="seed of sampled decoding")
         declare_decoding(options)
 
     # -- data --------------------------------------------------------------------------------
@@ -116,9 +109,6 @@ class Seq2Seq(Recipe):
     def build(self, ctx):
         return self._arch(ctx).build(ctx)
 
-    def loss(self, ctx):
-        return NextTokenCrossentropy()
-
     # -- decoding ----------------------------------------------------------------------------
     def use_cache(self, ctx) -> bool:
         """Whether decoding goes through the KV cache (``--decoder``)."""
@@ -155,9 +145,6 @@ class Seq2Seq(Recipe):
 
     def score(self, ctx, predictions, examples):
         return generation_scores(predictions, [e.target for e in examples])
-
-    def format(self, ctx, prediction):
-        return prediction
 
 
 RECIPE = Seq2Seq()

@@ -60,3 +60,18 @@ def test_scores_compare_characters_without_case_or_spaces():
     assert scores["exact_match"] == 0.5 and scores["rouge_1"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="as many predictions as references"):
         generation_scores(["a"], [])
+
+
+def test_corpus_bleu_equals_sacrebleu_on_chinese():
+    """sacrebleu's ``zh`` tokenizer splits Chinese into characters: on Chinese text its corpus
+    BLEU (no smoothing) is the standard definition we compute."""
+    import random
+
+    sacrebleu = pytest.importorskip("sacrebleu")  # in the test extras (pyproject.toml)
+    rng = random.Random(0)
+    refs = ["".join(rng.choice("天地人和日月山水") for _ in range(rng.randint(6, 14))) for _ in range(60)]
+    hyps = ["".join(c if rng.random() < 0.7 else rng.choice("天地人和") for c in r[: rng.randint(4, len(r))])
+            for r in refs]
+    ours = corpus_bleu([characters(h) for h in hyps], [characters(r) for r in refs])
+    theirs = sacrebleu.corpus_bleu(hyps, [refs], tokenize="zh", smooth_method="none").score / 100
+    assert 0.05 < ours < 0.95 and ours == pytest.approx(theirs, abs=1e-9)

@@ -21,7 +21,8 @@ Example:
     ...     if "/condition_" in v.path:
     ...         _ = v.assign(np.random.default_rng(0).normal(size=v.shape) * 0.3)
     >>> plain = build_transformer_model(config, application="lm", with_mlm="linear")
-    >>> fold_condition(cond, plain, 1, activation="swish")
+    >>> c = keras.ops.convert_to_numpy(cond.get_layer("label_embedding").embeddings)[1]
+    >>> fold_condition(cond, plain, c, activation="swish")
     >>> ids = np.array([[2, 5, 7]])
     >>> a = cond.predict([ids, 0 * ids, np.array([1])], verbose=0)
     >>> b = plain.predict([ids, 0 * ids], verbose=0)
@@ -36,25 +37,21 @@ import numpy as np
 
 from kexue.ops import get_activation
 
-__all__ = ["fold_condition", "condition_vector"]
+__all__ = ["fold_condition"]
 
 
 def _values(model) -> dict[str, np.ndarray]:
     return {v.path: keras.ops.convert_to_numpy(v) for v in model.weights}
 
 
-def condition_vector(model, label: int, embedding: str = "label_embedding") -> np.ndarray:
-    """Row ``label`` of the conditional model's label embedding (the condition ``c``)."""
-    return _values(model)[f"{embedding}/embeddings"][int(label)]
-
-
-def fold_condition(conditional, plain, label: int, activation: str = "linear",
-                   embedding: str = "label_embedding") -> None:
+def fold_condition(conditional, plain, condition, activation: str = "linear") -> None:
     """Set ``plain`` (the backbone without the condition) to ``conditional`` with its condition
-    fixed to the label embedding's row ``label``. ``activation``: the condition's hidden
-    activation (``layer_norm_cond_hidden_act``)."""
+    fixed to the vector ``condition`` (what the model's condition input would compute, e.g. a
+    class's one-hot vector or embedding row). ``activation``: the condition's hidden activation
+    (``layer_norm_cond_hidden_act``). Weights of ``conditional`` outside the backbone (a label
+    embedding) are ignored."""
     values = _values(conditional)
-    c = values[f"{embedding}/embeddings"][int(label)].astype("float32")
+    c = np.asarray(condition, dtype="float32")
     act = get_activation(activation)
     folded = dict(values)
     for path in values:

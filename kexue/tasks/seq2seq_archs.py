@@ -100,7 +100,8 @@ class UniLM(Arch):
     def next_logits(self, model, max_new_tokens, maxlen, start_id):
         def run(sources, output_ids):
             t = output_ids.shape[1]
-            width = bucket_length(max(len(s) for s in sources), maxlen) + max_new_tokens
+            longest = max(len(s) for s in sources)
+            width = max(longest, min(bucket_length(longest, maxlen), maxlen - max_new_tokens)) + max_new_tokens
             tokens = np.zeros((len(sources), width), "int32")
             segments = np.zeros_like(tokens)
             for row, (source, out) in enumerate(zip(sources, output_ids)):

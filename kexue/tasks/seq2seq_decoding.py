@@ -110,11 +110,13 @@ def cached_generate(decoder, sources: Sequence[Sequence[int]], options: Decoding
                     batch_size: int = 32, maxlen: int = 512, progress=None) -> list[list[int]]:
     """Decode every source with ``decoder`` (a :class:`~kexue.decoding.CachedDecoder`),
     ``batch_size`` at a time in fixed shapes (see the module docstring); returns the tokens
-    of each output without the end token. ``progress(n)`` is called after each batch."""
+    of each output without the end token. Filler rows are never longer than ``maxlen`` minus
+    the new tokens (the positions a model has). ``progress(n)`` is called after each batch."""
     outputs: list[list[int]] = []
     for start in range(0, len(sources), batch_size):
         batch = [list(map(int, s)) for s in sources[start : start + batch_size]]
-        width = bucket_length(max(len(s) for s in batch), maxlen)
+        longest = max(len(s) for s in batch)
+        width = max(longest, min(bucket_length(longest, maxlen), maxlen - options.max_new_tokens))
         filler = [[batch[0][0]] * width] + [[batch[0][0]]] * (batch_size - len(batch))
         result = decoder.generate(batch + filler, **options.generate_kwargs())
         outputs += [strip_end(result.sequences[i][0], options.end_id) for i in range(len(batch))]

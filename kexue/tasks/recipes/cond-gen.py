@@ -2,7 +2,7 @@
 
 科学空间 7124 ("基于Conditional Layer Normalization的条件文本生成", bert4keras
 ``task_conditional_language_model.py``): a BERT-family Transformer with the left-to-right LM
-mask, whose every LayerNorm takes its gain and bias from a label embedding
+mask, whose every LayerNorm takes its gain and bias from the class
 (``build_transformer_model(..., layer_norm_cond=...)``; the condition projections start at
 zero, so a pretrained checkpoint loads unchanged). Trained as a language model on labelled
 texts, it then writes text of a requested class.
@@ -51,7 +51,7 @@ class ConditionalGeneration(GenerationRecipe, Recipe):
 
     def add_arguments(self, options):
         options.add("--condition-size", type=int, default=128,
-                    help="width of the label embedding and of each norm's condition layer")
+                    help="width of each norm's condition layer (its input: the class as one-hot)")
         options.add("--max-new", type=int, default=64, help="longest generated text in tokens")
         declare_decoding(options, top_p=0.95)
 
@@ -90,7 +90,12 @@ class ConditionalGeneration(GenerationRecipe, Recipe):
     def build(self, ctx):
         size = ctx.options["condition_size"]
         label = keras.Input((), dtype="int32", name="label")
-        condition = keras.layers.Embedding(len(ctx.settings["labels"]), size, name="label_embedding")(label)
+        # the class as a one-hot vector; each norm's bias-free condition layer then holds one
+        # learned vector per class (bert4keras's shared label embedding followed by that layer
+        # is the same family of functions), and no weight lies outside the backbone's norms,
+        # so a checkpoint still loads strictly
+        condition = keras.layers.CategoryEncoding(len(ctx.settings["labels"]), output_mode="one_hot",
+                                                  name="label_one_hot")(label)
         return ctx.transformer(application="lm", with_mlm="linear", layer_norm_cond=condition,
                                layer_norm_cond_hidden_size=size, layer_norm_cond_hidden_act=ACTIVATION,
                                additional_input_layers=[label])
@@ -147,7 +152,7 @@ class ConditionalGeneration(GenerationRecipe, Recipe):
             return decoder.decode([[label] for label in labels], ctx.batch_size)
         plain, decoder = self.decoders.get(model, self._plain(ctx))
         for label in sorted(set(labels)):
-            fold_condition(model, plain, label, activation=ACTIVATION)
+            fold_condition(model, plain, np.eye(len(ctx.settings["labels"]))[label], activation=ACTIVATION)
             rows = [i for i, wanted in enumerate(labels) if wanted == label]
             # one seed per class, so the classes' samples differ
             per_label = dataclasses.replace(options, seed=options.seed * 1000 + label)

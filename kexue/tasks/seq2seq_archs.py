@@ -17,7 +17,7 @@ Example:
     >>> tokenizer = scratch_backbone("2x32x4", ["一二三四"]).tokenizer()
     >>> (token_ids, segment_ids), y = ARCHS["unilm"].encode(tokenizer, "一二", "三", 16, 8)
     >>> token_ids, segment_ids, y
-    ([2, 5, 6, 3, 7, 3], [0, 0, 0, 1, 1, 1], [0, 0, 0, 7, 3, 0])
+    ([2, 5, 6, 3, 7, 3], [0, 0, 0, 0, 1, 1], [0, 0, 0, 7, 3, 0])
     >>> ARCHS["lstm"].encode(tokenizer, "一二", "三", 16, 8)
     (([2, 5, 6, 3], [2, 7]), [7, 3])
 """

@@ -5,6 +5,7 @@ Each lives in a module named for what it holds; import from here or from the mod
 
 from kexue.layers.activations import XMinExp, x_min_exp
 from kexue.layers.attention import MultiHeadAttention
+from kexue.layers.capsule import Capsule, CapsuleLength, squash
 from kexue.layers.crf import ConditionalRandomField
 from kexue.layers.embedding import Bias, TiedEmbedding
 from kexue.layers.feedforward import FeedForward
@@ -24,6 +25,8 @@ LayerNormalization = LayerNorm
 
 __all__ = [
     "Bias",
+    "Capsule",
+    "CapsuleLength",
     "CenterLoss",
     "ConditionalRandomField",
     "CosineDense",
@@ -44,5 +47,6 @@ __all__ = [
     "XMinExp",
     "apply_rotary",
     "rotary_sin_cos",
+    "squash",
     "x_min_exp",
 ]

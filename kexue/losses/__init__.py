@@ -1,5 +1,7 @@
-"""Losses: margin softmax (AM-Softmax, A-Softmax) and multilabel categorical cross-entropy."""
+"""Losses: margin softmax (AM-Softmax, A-Softmax), multilabel categorical cross-entropy and the
+capsule margin loss."""
 
+from kexue.losses.capsule import capsule_margin_loss
 from kexue.losses.margins import (
     a_softmax_loss,
     am_softmax_loss,
@@ -14,6 +16,7 @@ from kexue.losses.multilabel import (
 __all__ = [
     "a_softmax_loss",
     "am_softmax_loss",
+    "capsule_margin_loss",
     "multilabel_categorical_crossentropy",
     "sparse_a_softmax_loss",
     "sparse_am_softmax_loss",

@@ -18,6 +18,7 @@ from kexue.layers.pointers import EfficientGlobalPointer, GlobalPointer
 from kexue.layers.pooling import MaskedMeanPooling
 from kexue.layers.positions import PositionEmbedding, apply_rotary, rotary_sin_cos
 from kexue.layers.regularizers import SelfOrthogonality
+from kexue.layers.sinusoidal import SinusoidalPositionEmbedding
 from kexue.layers.relative_bias import RelativePositionBias
 
 # bert4keras's name for the (optionally conditional) layer norm
@@ -43,6 +44,7 @@ __all__ = [
     "PositionEmbedding",
     "RelativePositionBias",
     "SelfOrthogonality",
+    "SinusoidalPositionEmbedding",
     "TiedEmbedding",
     "XMinExp",
     "apply_rotary",

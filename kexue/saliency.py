@@ -104,8 +104,16 @@ def rnn_saliency(model, inputs, mask=None, rnn: str | None = None, batch_size: i
         layer, vectors = model, inputs
     elif isinstance(model, keras.Model):
         layer = find_rnn(model, rnn)
-        vectors = keras.Model(model.inputs, layer.input).predict(inputs, batch_size=batch_size,
-                                                                 verbose=0)
+        feeds = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+        masks = [t for t in feeds[1:] if t.dtype == "bool" and len(t.shape) == 2]
+        if len(feeds) - 1 != len(masks) or len(masks) > 1:
+            raise ValueError(f"{layer.name} is called with more than its sequence and mask (an "
+                             "initial_state?); saliency starts from the zero state.")
+        outputs = keras.Model(model.inputs, feeds[:1] + masks).predict(
+            inputs, batch_size=batch_size, verbose=0)
+        vectors = outputs[0] if masks else outputs
+        if masks and mask is None:  # the model's own mask (e.g. Embedding(mask_zero=True))
+            mask = outputs[1]
     else:
         raise TypeError(f"model must be a Keras RNN layer or a Keras model; got {type(model).__name__}.")
     states = rnn_states(layer, vectors, mask=mask, batch_size=batch_size)

@@ -55,6 +55,17 @@ def test_model_through_its_rnn_layer():
     model = keras.Model(inputs, keras.layers.Dense(1)(lstm(embedded)))
     vectors = keras.ops.convert_to_numpy(model.get_layer("embed")(ids))
     np.testing.assert_allclose(rnn_saliency(model, ids), rnn_saliency(lstm, vectors), rtol=1e-5, atol=1e-6)
+    # a masking embedding hands its mask to the RNN, and saliency takes it from there
+    masked_in = keras.Input((None,), dtype="int32")
+    masked_lstm = keras.layers.LSTM(5)
+    masked_embed = keras.layers.Embedding(30, 6, mask_zero=True)
+    masked = keras.Model(masked_in, masked_lstm(masked_embed(masked_in)))
+    padded = ids.copy()
+    padded[1, 4:] = 0
+    vectors = keras.ops.convert_to_numpy(masked_embed(padded))
+    np.testing.assert_allclose(rnn_saliency(masked, padded),
+                               rnn_saliency(masked_lstm, vectors, mask=padded != 0), rtol=1e-5, atol=1e-6)
+    assert np.all(rnn_saliency(masked, padded)[1, 4:] == 0)
 
 
 def test_errors_name_the_problem():

@@ -60,12 +60,12 @@ def dynamic_routing(predictions, routings: int = 3, initial_logits=None):
     """
     if routings < 1:
         raise ValueError(f"routings must be >= 1, got {routings}.")
-    if initial_logits is None:
-        logits = ops.zeros_like(predictions[..., 0])
-    else:
-        logits = ops.cast(initial_logits, predictions.dtype)
+    logits = None if initial_logits is None else ops.cast(initial_logits, predictions.dtype)
     for round_ in range(routings):
-        coupling = ops.softmax(logits, axis=1)  # each input shares itself among the outputs
+        if logits is None:  # softmax of all-zero logits, written out (no constant softmax to fold)
+            coupling = ops.ones_like(predictions[..., 0]) / predictions.shape[1]
+        else:  # each input shares itself among the outputs
+            coupling = ops.softmax(logits, axis=1)
         s = ops.einsum("bji,bjid->bjd", coupling, predictions)
         if round_ < routings - 1:
             centres = s / ops.sqrt(ops.maximum(ops.sum(ops.square(s), -1, keepdims=True), 1e-12))

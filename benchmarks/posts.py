@@ -263,9 +263,9 @@ def report(claim: str, result, figures: Path | None) -> str:
             final, per_seed = _mean(result, "final", position=position)
             lines.append(f"| {position} | {final:.3f} | {', '.join(f'{v:.3f}' for v in per_seed)} |")
         if figures:
-            styles = {"sinusoidal": "-", "learned": "--", "none": ":"}
-            curves = {f"{r['position']} (seed {r['seed']})": (r["val_accuracy"], styles[r["position"]])
-                      for r in result}
+            styles = {"sinusoidal": "C0-", "learned": "C1--", "none": "C7:"}
+            curves = {(r["position"] if r["seed"] == result[0]["seed"] else f"_{r['position']}{r['seed']}"):
+                      (r["val_accuracy"], styles[r["position"]]) for r in result}  # one legend entry each
             _save_curves(figures / "attention_order_task.png", curves, "validation accuracy",
                          "A before B: attention + average pooling")
     elif claim == "mixup":
@@ -276,15 +276,13 @@ def report(claim: str, result, figures: Path | None) -> str:
                          f"{_mean(result, 'val_final', method=method)[0]:.3f} | {gap:.3f} | "
                          f"{', '.join(f'{v:.3f}' for v in per_seed)} |")
         if figures:
-            first = [r for r in result if r["seed"] == result[0]["seed"]]
-            colours = {"plain": "tab:red", "mixup": "tab:blue", "sample_pairing": "tab:green"}
+            colours = {"plain": "C3", "mixup": "C0", "sample_pairing": "C2"}
             curves = {}
-            for r in first:
-                curves[f"{r['method']} train"] = (r["train"], "-")
-                curves[f"{r['method']} val"] = (r["val"], "--")
+            for r in (r for r in result if r["seed"] == result[0]["seed"]):
+                curves[f"{r['method']} train"] = (r["train"], colours[r["method"]] + "-")
+                curves[f"{r['method']} val"] = (r["val"], colours[r["method"]] + "--")
             _save_curves(figures / "mixup_gap.png", curves, "accuracy",
                          f"300 digits, small CNN (seed {result[0]['seed']}); solid train, dashed val")
-            del colours
     elif claim == "finetune":
         keys = [k for k in result[0] if k not in ("seed", "seconds")]
         lines += ["| model | test accuracy (mean) | per seed |", "| --- | --- | --- |"]

@@ -16,11 +16,11 @@ an input coincide (``û_{j|i} = x_i``) and their norms are large, ``softmax`` be
 argmax and the rounds are spherical K-Means (:func:`dynamic_routing` with ``initial_logits``).
 
 Example:
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from kexue.layers.capsule import Capsule, capsule_length
     >>> u = np.random.default_rng(0).normal(size=(2, 6, 8)).astype("float32")
-    >>> v = Capsule(num_capsule=3, dim_capsule=4)(u)
-    >>> tuple(v.shape), bool(np.all(np.asarray(capsule_length(v)) < 1.0))
+    >>> v = keras.ops.convert_to_numpy(Capsule(num_capsule=3, dim_capsule=4)(u))
+    >>> v.shape, bool(np.all(keras.ops.convert_to_numpy(capsule_length(v)) < 1.0))
     ((2, 3, 4), True)
 """
 

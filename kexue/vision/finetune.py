@@ -7,7 +7,9 @@ A pretrained convolutional backbone, then
 - **center loss** on the GLU features (:class:`kexue.layers.CenterLoss`) and an **auxiliary
   softmax** straight on the backbone features, both acting as regularisers;
 - **staged unfreezing**: (1) backbone frozen, head trained with Adam; (2) the last block(s)
-  unfrozen, SGD; (3) most augmentation removed, SGD continues;
+  unfrozen; (3) most augmentation removed, training continues (the post used SGD for 2 and 3;
+  :func:`default_stages` uses Adam, which did better on the small digits task, and
+  ``optimizer="sgd"`` gives the post's choice);
 - **augmentation** (random shifts and small rotations, new ones every epoch);
 - one round of **pseudo-labelling**: unlabelled images the model is confident about are added
   with their predicted labels, and stage 3 runs again on the union.

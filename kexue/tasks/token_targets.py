@@ -27,8 +27,13 @@ def unilm_targets(token_ids: Sequence[int], segment_ids: Sequence[int]) -> list[
 
 @keras.saving.register_keras_serializable(package="kexue")
 class MaskedSparseCrossentropy(keras.losses.Loss):
-    """Sparse cross-entropy of logits ``(batch, length, vocab)``, averaged over the positions
-    whose target is not negative (per sequence).
+    """Sparse cross-entropy of logits ``(batch, length, vocab)``, averaged over every position
+    of the batch whose target is not negative (as bert4keras' reading-comprehension example:
+    ``sum(loss * mask) / sum(mask)``).
+
+    The per-position values are returned already divided by the batch's count of targets and
+    summed (``reduction="sum"``), so a Keras padding mask on the logits, which only ever covers
+    positions whose target is negative too, changes nothing.
 
     >>> import numpy as np
     >>> logits = np.log(np.array([[[0.5, 0.5], [0.9, 0.1]]], "float32"))
@@ -39,6 +44,7 @@ class MaskedSparseCrossentropy(keras.losses.Loss):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("name", "masked_sparse_crossentropy")
+        kwargs.setdefault("reduction", "sum")
         super().__init__(**kwargs)
 
     def call(self, y_true, y_pred):
@@ -46,4 +52,4 @@ class MaskedSparseCrossentropy(keras.losses.Loss):
         valid = ops.cast(y_true >= 0, "float32")
         losses = keras.losses.sparse_categorical_crossentropy(
             ops.maximum(y_true, 0), ops.cast(y_pred, "float32"), from_logits=True)
-        return ops.sum(losses * valid, axis=-1) / ops.maximum(ops.sum(valid, axis=-1), 1.0)
+        return losses * valid / ops.maximum(ops.sum(valid), 1.0)

@@ -1,7 +1,7 @@
 """Bad inputs and faults for `kexue words` and `kexue gen`: every case ends in one clear line
 (exit 2 for a bad option, 1 for a failure), never a traceback, mojibake or a lost file.
 
-The counts of docs/reliability-words-gen.md come from these tables."""
+The counts of the `kexue words`/`kexue gen` section of docs/reliability.md come from these tables."""
 
 from __future__ import annotations
 

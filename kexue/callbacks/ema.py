@@ -20,7 +20,7 @@ import contextlib
 import keras
 from keras import ops
 
-from kexue.callbacks._state import attach_state
+from kexue.backend import sync_training_state
 
 __all__ = ["EMAOptimizer", "EMAWeights"]
 
@@ -112,7 +112,7 @@ class EMAWeights(keras.callbacks.Callback):
 
     def _swap(self) -> None:
         optimizer = _ema_optimizer(self.model)
-        attach_state(self.model)
+        sync_training_state(self.model)
         for var, average in zip(
             optimizer._trainable_variables, optimizer._model_variables_moving_average
         ):
@@ -150,7 +150,7 @@ class EMAWeights(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         # Keras replaces the weights by their average after the last epoch (finalize);
         # remember the trained ones so on_train_end can put them back.
-        attach_state(self.model)
+        sync_training_state(self.model)
         optimizer = _ema_optimizer(self.model)
         self._trained = [ops.convert_to_numpy(v.value) for v in optimizer._trainable_variables]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from kexue.callbacks._state import attach_state
+from kexue.backend import sync_training_state
 
 __all__ = ["LinearWarmup"]
 
@@ -49,7 +49,7 @@ class LinearWarmup(keras.callbacks.Callback):
         if self.step > self.warmup_steps:
             return
         rate = self.learning_rate * min(1.0, self.step / self.warmup_steps)
-        attach_state(self.model)
+        sync_training_state(self.model)
         self.model.optimizer.learning_rate.assign(rate)
         if self.step < self.warmup_steps:
             self.rates.append(rate)

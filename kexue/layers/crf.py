@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from kexue.backend import Tensor
+from kexue.layers.viterbi import viterbi_decode
 
 #: Score written at padded positions; anything below ``MASK_THRESHOLD`` counts as padding.
 NEG_INF = -1e12
@@ -152,8 +153,6 @@ class TransitionHead(keras.layers.Layer):
 
     def decode(self, y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
         """Best paths of Σ h + Σ trans (int32, 0 at padding) by the in-graph Viterbi algorithm."""
-        from kexue.decoding.viterbi import viterbi_decode
-
         y_pred = ops.cast(y_pred, "float32")
         mask = mask_from_potentials(y_pred, mask)
         return viterbi_decode(y_pred, self.trans, mask)[0]

@@ -16,6 +16,7 @@ import numpy as np
 from keras import ops
 
 from kexue.layers.viterbi import viterbi_decode
+from kexue.masking import MASK_THRESHOLD
 
 __all__ = ["ViterbiDecoder", "viterbi_decode"]
 
@@ -78,11 +79,9 @@ class ViterbiDecoder:
         """Best label path for ``nodes`` of shape (length, num_labels); returns int64 (length,).
 
         Trailing rows a CRF or MEMM layer marked as padding (every score below
-        ``kexue.layers.crf.MASK_THRESHOLD``, e.g. from inputs padded to a bucket length) are
+        ``kexue.masking.MASK_THRESHOLD``, e.g. from inputs padded to a bucket length) are
         dropped: the path covers the real tokens only.
         """
-        from kexue.layers.crf import MASK_THRESHOLD
-
         nodes = np.array(
             nodes, dtype=np.float64
         )  # a copy: the caller's array is left alone

@@ -15,10 +15,11 @@ from keras import ops
 
 from kexue.backend import Tensor
 from kexue.layers.viterbi import viterbi_decode
+from kexue.masking import LARGE_NEGATIVE, MASK_THRESHOLD
 
-#: Score written at padded positions; anything below ``MASK_THRESHOLD`` counts as padding.
-NEG_INF = -1e12
-MASK_THRESHOLD = -1e6
+#: Score written at padded positions; anything below ``MASK_THRESHOLD`` counts as padding
+#: (both from :mod:`kexue.masking`, kept here under their old names).
+NEG_INF = LARGE_NEGATIVE
 
 
 def mask_from_potentials(y_pred: Tensor, mask: Tensor | None = None) -> Tensor:

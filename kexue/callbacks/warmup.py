@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from kexue.backend import sync_training_state
+from kexue.backend.keras_internals import learning_rate_source
 
 __all__ = ["LinearWarmup"]
 
@@ -37,7 +38,7 @@ class LinearWarmup(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         optimizer = self.model.optimizer
-        if not isinstance(optimizer._learning_rate, keras.Variable):
+        if not isinstance(learning_rate_source(optimizer), keras.Variable):
             raise ValueError(
                 "LinearWarmup needs an optimizer with a float learning rate; with a "
                 "schedule use kexue.optimizers.PiecewiseLinear({steps: 1}) instead."

@@ -121,7 +121,8 @@ def test_optimizer_hooks_route_every_keras_hook():
     # the defaults are Keras' own: same step as a plain AdamW
     ours, theirs = _variables(), _variables()
     grads = _tensors(np.full((2, 3), 0.3), np.full(3, -0.2))
-    hooked = type("HookedAdamW", (OptimizerHooks, ki.instantiated_optimizer_class(keras.optimizers.AdamW)), {})
+    base = ki.instantiated_optimizer_class(keras.optimizers.AdamW)
+    hooked = type("HookedAdamW", (OptimizerHooks, base), {})
     hooked(learning_rate=0.1, weight_decay=0.5).apply(grads, ours)
     keras.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5).apply(grads, theirs)
     for a, b in zip(ours, theirs):

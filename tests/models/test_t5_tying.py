@@ -85,8 +85,10 @@ def test_mt5_tied_by_transformers_4_is_scaled(tmp_path):
     ({"tie_word_embeddings": False}, "1.1", (False, False)),  # published v1.1 / mT5 (transformers 4)
     ({"tie_word_embeddings": True}, "1.1", (True, True)),
     ({"tie_word_embeddings": True, "scale_decoder_outputs": False, "model_type": "t5"}, "1.0", (True, False)),
-    ({"tie_word_embeddings": True, "model_type": "mt5", "transformers_version": "5.0.0"}, "1.1", (True, False)),
-    ({"tie_word_embeddings": True, "model_type": "mt5", "transformers_version": "4.40.0"}, "1.1", (True, True)),
+    ({"tie_word_embeddings": True, "model_type": "mt5", "transformers_version": "5.0.0"}, "1.1",
+     (True, False)),
+    ({"tie_word_embeddings": True, "model_type": "mt5", "transformers_version": "4.40.0"}, "1.1",
+     (True, True)),
 ])
 def test_output_tying_reads_the_config(config, version, expected):
     assert output_tying(config, version) == expected

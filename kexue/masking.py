@@ -2,8 +2,9 @@
 
 Masked attention scores, padded CRF potentials, padded multilabel scores, forbidden tokens in
 sampling and beam search, and the target column of a margin softmax all take
-:data:`LARGE_NEGATIVE`. It is finite on purpose: a sum or a difference of two masked scores
-stays finite (``-inf - -inf`` would be NaN), and ``exp`` of it is exactly 0 in every float type.
+:data:`LARGE_NEGATIVE`. It is finite on purpose: ``score - max(score)`` over a fully masked row
+is 0, not NaN (``-inf - -inf`` would be), float32 sums of masked scores (beam search) stay
+finite, and ``exp`` of it is exactly 0 in every float type.
 
 ``-1e12`` does not fit in float16 (largest 65504); :func:`large_negative` gives the value for a
 dtype, ``-0.7 * finfo(dtype).max`` where that is closer to 0, leaving headroom for a score added

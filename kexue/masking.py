@@ -45,6 +45,15 @@ def large_negative(dtype: Any = "float32") -> float:
         -1000000000000.0
     """
     name = keras.backend.standardize_dtype(dtype)
-    if "float" not in name:
-        raise ValueError(f"a masking value needs a floating dtype, got {name!r}.")
-    return max(LARGE_NEGATIVE, -0.7 * float(ml_dtypes.finfo(name).max))
+    if name not in _BY_DTYPE:
+        raise ValueError(
+            f"a masking value needs a floating dtype ({', '.join(_BY_DTYPE)}), got {name!r}."
+        )
+    return _BY_DTYPE[name]
+
+
+# A fixed table, so that the lookup traces into compiled code (torch.compile) without a break.
+_BY_DTYPE = {
+    name: max(LARGE_NEGATIVE, -0.7 * float(ml_dtypes.finfo(name).max))
+    for name in ("float16", "bfloat16", "float32", "float64")
+}

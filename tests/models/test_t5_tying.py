@@ -89,6 +89,8 @@ def test_mt5_tied_by_transformers_4_is_scaled(tmp_path):
      (True, False)),
     ({"tie_word_embeddings": True, "model_type": "mt5", "transformers_version": "4.40.0"}, "1.1",
      (True, True)),
+    ({"tie_word_embeddings": False, "model_type": "mt5", "transformers_version": "5.0.0"}, "1.1",
+     (False, False)),  # an untied head written out by hand (tests/models/test_t5.py does)
 ])
 def test_output_tying_reads_the_config(config, version, expected):
     assert output_tying(config, version) == expected

@@ -60,8 +60,8 @@ def output_tying(config: dict, version: str) -> tuple[bool, bool]:
 
     - ``scale_decoder_outputs`` (written by ``transformers`` 5 for ``model_type: t5``) decides
       the scaling; transformers 5 always ties (it stores ``shared.weight`` only).
-    - ``model_type: mt5`` saved by ``transformers`` 5 or later: tied, never scaled (transformers
-      5 forces ``tie_word_embeddings: true`` for mT5 and dropped its scaling).
+    - ``model_type: mt5`` saved by ``transformers`` 5 or later with ``tie_word_embeddings: true``
+      (which transformers 5 always writes for mT5): tied, never scaled (5 dropped mT5's scaling).
     - Otherwise (transformers 4, bert4keras and Mesh TensorFlow configs)
       ``tie_word_embeddings`` decides both: tied checkpoints scale, untied ones do not.
     - A config without any of these: the version's default (v1.0 ties and scales; v1.1 and
@@ -80,7 +80,7 @@ def output_tying(config: dict, version: str) -> tuple[bool, bool]:
     if scale is not None:
         return tied, bool(scale)
     written_by = _major_version(config.get("transformers_version", ""))
-    if config.get("model_type") == "mt5" and written_by is not None and written_by >= 5:
+    if config.get("model_type") == "mt5" and (written_by or 0) >= 5 and tie is not False:
         return True, False
     return tied, tied
 

@@ -8,6 +8,10 @@
   ``write_positions`` (faster kernels on torch, ``keras.ops`` elsewhere).
 - :mod:`kexue.backend.host` -- ``is_concrete``, ``keep_variables_on_error`` (checking inputs on
   the host; a JAX ``fit``/``predict`` that fails half-way keeps the model's weights).
+- :mod:`kexue.backend.keras_internals` -- every Keras private name kexue reads (a tensor's
+  producing layer, nested layers, optimizer slots and EMA pairs), one named function each.
+- :mod:`kexue.backend.optimizer_hooks` -- ``OptimizerHooks``: public names for the private Keras
+  optimizer hooks kexue overrides.
 
 Import them from here: ``from kexue.backend import grad``. docs/backends.md says why each is
 backend-specific.

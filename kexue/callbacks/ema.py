@@ -20,7 +20,8 @@ import contextlib
 import keras
 from keras import ops
 
-from kexue.callbacks._state import attach_state
+from kexue.backend import sync_training_state
+from kexue.backend.keras_internals import ema_variable_pairs, optimizer_trainable_variables
 
 __all__ = ["EMAOptimizer", "EMAWeights"]
 
@@ -64,7 +65,7 @@ class EMAOptimizer:
         """Put the moving averages into the model, keeping the current weights for
         :meth:`reset_old_weights`. (Keras starts the average from the weights themselves, so
         it has no start-up bias; ``bias_correction`` is accepted and has nothing to do.)"""
-        pairs = _ema_pairs(self)
+        pairs = ema_variable_pairs(self)
         self._kexue_old_weights = [ops.convert_to_numpy(var.value) for var, _ in pairs]
         for var, average in pairs:
             var.assign(average.value)
@@ -74,17 +75,8 @@ class EMAOptimizer:
         old = getattr(self, "_kexue_old_weights", None)
         if old is None:
             raise ValueError("reset_old_weights() needs a previous apply_ema_weights().")
-        for (var, _), value in zip(_ema_pairs(self), old):
+        for (var, _), value in zip(ema_variable_pairs(self), old):
             var.assign(value)
-
-
-def _ema_pairs(optimizer) -> list:
-    if not getattr(optimizer, "use_ema", False) or not optimizer.built:
-        raise ValueError(
-            "the EMA weights exist once the optimizer (built with use_ema=True) has trained "
-            "the model: call this after fit has started."
-        )
-    return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))
 
 
 class EMAWeights(keras.callbacks.Callback):
@@ -112,10 +104,8 @@ class EMAWeights(keras.callbacks.Callback):
 
     def _swap(self) -> None:
         optimizer = _ema_optimizer(self.model)
-        attach_state(self.model)
-        for var, average in zip(
-            optimizer._trainable_variables, optimizer._model_variables_moving_average
-        ):
+        sync_training_state(self.model)
+        for var, average in ema_variable_pairs(optimizer):
             current = ops.convert_to_numpy(var.value)
             var.assign(average.value)
             average.assign(current)
@@ -150,9 +140,11 @@ class EMAWeights(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         # Keras replaces the weights by their average after the last epoch (finalize);
         # remember the trained ones so on_train_end can put them back.
-        attach_state(self.model)
+        sync_training_state(self.model)
         optimizer = _ema_optimizer(self.model)
-        self._trained = [ops.convert_to_numpy(v.value) for v in optimizer._trainable_variables]
+        self._trained = [
+            ops.convert_to_numpy(v.value) for v in optimizer_trainable_variables(optimizer)
+        ]
 
     def on_train_end(self, logs=None):
         optimizer = _ema_optimizer(self.model)
@@ -162,6 +154,6 @@ class EMAWeights(keras.callbacks.Callback):
             return
         if self._trained is None:
             return
-        for var, value in zip(optimizer._trainable_variables, self._trained):
+        for var, value in zip(optimizer_trainable_variables(optimizer), self._trained):
             var.assign(value)
         self._trained = None

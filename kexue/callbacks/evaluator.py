@@ -8,7 +8,7 @@ from typing import Callable
 
 import keras
 
-from kexue.callbacks._state import attach_state
+from kexue.backend import sync_training_state
 from kexue.files import save_weights
 
 __all__ = ["Evaluator"]
@@ -57,7 +57,7 @@ class Evaluator(keras.callbacks.Callback):
         return float(logs[self.monitor])
 
     def on_epoch_end(self, epoch, logs=None):
-        attach_state(self.model)
+        sync_training_state(self.model)
         context = self.ema.swapped() if self.ema is not None else contextlib.nullcontext()
         with context:
             score = self._score(logs)

@@ -8,7 +8,7 @@ from typing import Callable
 import keras
 from keras import ops
 
-from kexue.callbacks._state import attach_state
+from kexue.backend import sync_training_state
 
 __all__ = ["WeightedLoss", "LossWeightScheduler"]
 
@@ -74,7 +74,7 @@ class LossWeightScheduler(keras.callbacks.Callback):
 
     def _set(self, t: int) -> None:
         value = float(self.schedule(t))
-        attach_state(self.model)
+        sync_training_state(self.model)
         self._variable().assign(value)
         self.values.append(value)
 

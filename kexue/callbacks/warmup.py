@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from kexue.callbacks._state import attach_state
+from kexue.backend import sync_training_state
+from kexue.backend.keras_internals import learning_rate_source
 
 __all__ = ["LinearWarmup"]
 
@@ -37,7 +38,7 @@ class LinearWarmup(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         optimizer = self.model.optimizer
-        if not isinstance(optimizer._learning_rate, keras.Variable):
+        if not isinstance(learning_rate_source(optimizer), keras.Variable):
             raise ValueError(
                 "LinearWarmup needs an optimizer with a float learning rate; with a "
                 "schedule use kexue.optimizers.PiecewiseLinear({steps: 1}) instead."
@@ -49,7 +50,7 @@ class LinearWarmup(keras.callbacks.Callback):
         if self.step > self.warmup_steps:
             return
         rate = self.learning_rate * min(1.0, self.step / self.warmup_steps)
-        attach_state(self.model)
+        sync_training_state(self.model)
         self.model.optimizer.learning_rate.assign(rate)
         if self.step < self.warmup_steps:
             self.rates.append(rate)

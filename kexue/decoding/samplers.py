@@ -1,6 +1,7 @@
 """Next-token score processors and samplers, written with ``keras.ops`` so they run inside a
 compiled decoding loop. Scores are log-probabilities ``(..., vocab)``; a forbidden token gets
-:data:`NEG` (finite, so sums and differences never produce NaN).
+:data:`NEG`, kexue's one masking value :data:`kexue.masking.LARGE_NEGATIVE` (finite, so sums
+and differences never produce NaN; scores in float16 get :func:`kexue.masking.large_negative`).
 
 Example:
     >>> import keras, numpy as np
@@ -19,12 +20,15 @@ from collections.abc import Sequence
 import keras
 from keras import ops
 
-NEG = -1e9
+from kexue.masking import LARGE_NEGATIVE, large_negative
+
+NEG = LARGE_NEGATIVE
 
 
 def forbid(scores, mask):
-    """Set ``scores`` to :data:`NEG` where ``mask`` is True."""
-    return ops.where(mask, ops.full_like(scores, NEG), scores)
+    """Set ``scores`` to :data:`NEG` (its float16-safe value for float16 scores) where ``mask``
+    is True."""
+    return ops.where(mask, ops.full_like(scores, large_negative(scores.dtype)), scores)
 
 
 def token_mask(ids: Sequence[int], vocab_size: int):

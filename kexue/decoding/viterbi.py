@@ -2,7 +2,8 @@
 
 `ViterbiDecoder` keeps bert4keras's interface (`ViterbiDecoder(trans, starts, ends).decode(nodes)`)
 for decoding one sequence on the host. `viterbi_decode` does the same for a padded batch with
-`keras.ops` only, so it runs inside a compiled model on every backend.
+`keras.ops` only, so it runs inside a compiled model on every backend; it lives beside the CRF
+layer in :mod:`kexue.layers.viterbi` and is re-exported here.
 
 A path y₁…yₙ scores Σₜ nodes[t, yₜ] + Σₜ trans[yₜ₋₁, yₜ]; both return the highest-scoring path.
 """
@@ -14,7 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 from keras import ops
 
-from kexue.backend import Tensor
+from kexue.layers.viterbi import viterbi_decode
+from kexue.masking import MASK_THRESHOLD
+
+__all__ = ["ViterbiDecoder", "viterbi_decode"]
 
 
 class ViterbiDecoder:
@@ -75,11 +79,9 @@ class ViterbiDecoder:
         """Best label path for ``nodes`` of shape (length, num_labels); returns int64 (length,).
 
         Trailing rows a CRF or MEMM layer marked as padding (every score below
-        ``kexue.layers.crf.MASK_THRESHOLD``, e.g. from inputs padded to a bucket length) are
+        ``kexue.masking.MASK_THRESHOLD``, e.g. from inputs padded to a bucket length) are
         dropped: the path covers the real tokens only.
         """
-        from kexue.layers.crf import MASK_THRESHOLD
-
         nodes = np.array(
             nodes, dtype=np.float64
         )  # a copy: the caller's array is left alone
@@ -105,83 +107,3 @@ class ViterbiDecoder:
         for t in range(length - 1, 0, -1):
             path[t - 1] = backpointers[t, path[t]]
         return path
-
-
-def viterbi_decode(
-    potentials: Tensor, trans: Tensor, mask: Tensor | None = None
-) -> Tensor:
-    """Batched in-graph Viterbi: best label path for every sequence of a padded batch.
-
-    Positions where ``mask`` is false are skipped (transitions join consecutive valid positions,
-    so left, right or interior padding all work) and get label 0 in the output.
-
-    Args:
-        potentials: (batch, length, num_labels) unary scores.
-        trans: (num_labels, num_labels) transition scores.
-        mask: optional (batch, length) booleans or 0/1, true at real tokens. ``None``: all real.
-
-    Returns:
-        ``(tags, scores)``: int32 (batch, length) best paths and (batch,) their scores
-        (0 for a sequence with no valid position).
-
-    Example:
-        >>> import keras, numpy as np
-        >>> trans = np.array([[0.0, -5.0], [0.0, 0.0]], "float32")
-        >>> nodes = np.array([[[1.0, 0.0], [0.0, 0.5], [0.0, 0.2]]], "float32")
-        >>> tags, score = viterbi_decode(nodes, trans, mask=np.array([[1, 1, 0]]))
-        >>> keras.ops.convert_to_numpy(tags).tolist()
-        [[0, 0, 0]]
-        >>> float(keras.ops.convert_to_numpy(score)[0])
-        1.0
-    """
-    potentials = ops.convert_to_tensor(potentials)
-    if len(potentials.shape) != 3:
-        raise ValueError(
-            "`potentials` must have shape (batch, length, num_labels); "
-            f"got {tuple(potentials.shape)}."
-        )
-    dtype = potentials.dtype if "float" in str(potentials.dtype) else "float32"
-    potentials = ops.cast(potentials, dtype)
-    trans = ops.cast(ops.convert_to_tensor(trans), dtype)
-    num_labels = potentials.shape[-1]
-    if tuple(trans.shape) != (num_labels, num_labels):
-        raise ValueError(
-            f"`trans` must have shape ({num_labels}, {num_labels}) to match the potentials; "
-            f"got {tuple(trans.shape)}."
-        )
-    if mask is None:
-        mask = ops.ones(ops.shape(potentials)[:2], dtype="bool")
-    else:
-        mask = ops.cast(ops.convert_to_tensor(mask), "bool")
-    # Masked positions may hold -inf; neutralise them so no inf - inf appears.
-    potentials = ops.where(mask[..., None], potentials, ops.zeros_like(potentials))
-    identity = ops.arange(num_labels, dtype="int32")[None, :] + ops.zeros_like(
-        ops.cast(potentials[:, 0], "int32")
-    )
-
-    def forward(carry, inputs):
-        score, started = carry
-        node, valid = inputs
-        candidates = score[:, :, None] + trans[None]  # (batch, previous, current)
-        best_previous = ops.cast(ops.argmax(candidates, axis=1), "int32")
-        extended = ops.max(candidates, axis=1) + node
-        new_score = ops.where(started[:, None], extended, node)
-        new_score = ops.where(valid[:, None], new_score, score)
-        pointer = ops.where((valid & started)[:, None], best_previous, identity)
-        return (new_score, started | valid), pointer
-
-    init = (ops.zeros_like(potentials[:, 0]), ops.zeros_like(mask[:, 0]))
-    time_major = (ops.transpose(potentials, (1, 0, 2)), ops.transpose(mask, (1, 0)))
-    (score, started), pointers = ops.scan(forward, init, time_major)
-    last = ops.cast(ops.argmax(score, axis=-1), "int32")
-
-    def backward(label, pointer):
-        previous = ops.squeeze(ops.take_along_axis(pointer, label[:, None], axis=1), 1)
-        return previous, label
-
-    # pointers[t] maps the label at t to the label at t - 1; walk them from the end.
-    _, tags = ops.scan(backward, last, pointers, reverse=True)
-    tags = ops.transpose(tags, (1, 0))
-    tags = ops.where(mask, tags, ops.zeros_like(tags))
-    best = ops.where(started, ops.max(score, axis=-1), ops.zeros_like(score[:, 0]))
-    return tags, best

@@ -20,12 +20,12 @@ Example:
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from kexue import backend
 from kexue.layers.linear import Linear
 from kexue.layers.positions import apply_rotary, nezha_relative_table, rotary_sin_cos
+from kexue.masking import LARGE_NEGATIVE, large_negative
 
 POSITION_TYPES = ("none", "rotary", "nezha")
 
@@ -141,7 +141,7 @@ class MultiHeadAttention(keras.layers.Layer):
             if bias is not None:
                 bias = ops.cast(bias, q.dtype)
                 if mask is not None:  # some backends take a bias or a mask, not both
-                    floor = -0.7 * float(np.finfo(keras.backend.standardize_dtype(q.dtype)).max)
+                    floor = large_negative(q.dtype)
                     bias, mask = ops.where(mask, bias, ops.cast(floor, q.dtype)), None
             return backend.dot_product_attention(q, k, v, mask=mask, bias=bias, scale=scale)
         # Explicit path: NEZHA relative terms or attention dropout.
@@ -159,7 +159,7 @@ class MultiHeadAttention(keras.layers.Layer):
         if bias is not None:
             scores = scores + ops.cast(bias, "float32")
         if mask is not None:
-            scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
+            scores = ops.where(mask, scores, ops.full_like(scores, LARGE_NEGATIVE))
         probs = ops.cast(ops.softmax(scores, axis=-1), q.dtype)
         probs = self.dropout(probs, training=training)
         out = ops.einsum("bhts,bshd->bthd", probs, v)

@@ -14,10 +14,12 @@ import keras
 from keras import ops
 
 from kexue.backend import Tensor
+from kexue.layers.viterbi import viterbi_decode
+from kexue.masking import LARGE_NEGATIVE, MASK_THRESHOLD
 
-#: Score written at padded positions; anything below ``MASK_THRESHOLD`` counts as padding.
-NEG_INF = -1e12
-MASK_THRESHOLD = -1e6
+#: Score written at padded positions; anything below ``MASK_THRESHOLD`` counts as padding
+#: (both from :mod:`kexue.masking`, kept here under their old names).
+NEG_INF = LARGE_NEGATIVE
 
 
 def mask_from_potentials(y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -152,8 +154,6 @@ class TransitionHead(keras.layers.Layer):
 
     def decode(self, y_pred: Tensor, mask: Tensor | None = None) -> Tensor:
         """Best paths of Σ h + Σ trans (int32, 0 at padding) by the in-graph Viterbi algorithm."""
-        from kexue.decoding.viterbi import viterbi_decode
-
         y_pred = ops.cast(y_pred, "float32")
         mask = mask_from_potentials(y_pred, mask)
         return viterbi_decode(y_pred, self.trans, mask)[0]

@@ -18,8 +18,8 @@ import keras
 from keras import ops
 
 from kexue.backend import Tensor
-from kexue.layers.crf import NEG_INF
 from kexue.layers.positions import apply_rotary, rotary_sin_cos_at
+from kexue.masking import large_negative
 
 
 def rotary_interleaved(
@@ -44,7 +44,7 @@ def rotary_interleaved(
 
 
 def _mask_spans(logits, mask, tril_mask: bool):
-    """Write NEG_INF at spans touching padding and, if asked, at spans with end < start."""
+    """Mask spans touching padding and, if asked, spans with end < start (kexue.masking)."""
     keep = None
     if mask is not None:
         mask = ops.cast(mask, "bool")
@@ -57,7 +57,7 @@ def _mask_spans(logits, mask, tril_mask: bool):
         keep = upper if keep is None else keep & upper
     if keep is None:
         return logits
-    return ops.where(keep, logits, ops.cast(NEG_INF, logits.dtype))
+    return ops.where(keep, logits, ops.cast(large_negative(logits.dtype), logits.dtype))
 
 
 class _PointerBase(keras.layers.Layer):

@@ -20,6 +20,8 @@ import math
 
 from keras import ops
 
+from kexue.masking import LARGE_NEGATIVE
+
 __all__ = [
     "am_softmax_loss",
     "sparse_am_softmax_loss",
@@ -64,7 +66,7 @@ def _sparse(y_true, cos, target_fn, scale):
     with_margin = scale * target_fn(target)
     # the other classes' logits: the target's column is masked out by comparing indices
     is_target = ops.equal(ops.arange(ops.shape(cos)[-1], dtype="int32")[None, :], labels)
-    others = ops.where(is_target, -1e30, scale * cos)
+    others = ops.where(is_target, LARGE_NEGATIVE, scale * cos)
     log_z = ops.logsumexp(ops.concatenate([others, with_margin], axis=-1), axis=-1)
     return log_z - ops.squeeze(with_margin, -1)
 

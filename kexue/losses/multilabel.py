@@ -7,7 +7,8 @@ For scores s over classes with positive set P and negative set N, the loss is
 which pushes every positive score above 0 and every negative below 0 (threshold 0 at test time)
 without the class-imbalance trouble of one sigmoid per class. The sparse form takes the indices
 of the positives instead of a dense 0/1 target, so the dense target (e.g. heads × length² for
-GlobalPointer) is never built. Scores of −1e12 (padding written by the heads) count for nothing.
+GlobalPointer) is never built. Scores of :data:`kexue.masking.LARGE_NEGATIVE` (−1e12, the padding
+written by the heads) count for nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from __future__ import annotations
 from keras import ops
 
 from kexue.backend import Tensor
+from kexue.masking import LARGE_NEGATIVE
 
-_BIG = 1e12
+_BIG = -LARGE_NEGATIVE
 
 
 def multilabel_categorical_crossentropy(y_true: Tensor, y_pred: Tensor) -> Tensor:

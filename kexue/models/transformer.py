@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import keras
 
+from kexue.backend.keras_internals import producing_layer
 from kexue.layers.embedding import Bias, TiedEmbedding
 from kexue.layers.normalization import LayerNorm
 from kexue.layers.positions import PositionEmbedding
@@ -276,5 +277,4 @@ def _mlm_transform_activation(spec: TransformerSpec):
 
 
 def _is_model_input(tensor) -> bool:
-    history = getattr(tensor, "_keras_history", None)
-    return history is not None and isinstance(history[0], keras.layers.InputLayer)
+    return isinstance(producing_layer(tensor), keras.layers.InputLayer)

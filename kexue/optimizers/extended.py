@@ -20,6 +20,14 @@ from typing import Any, Callable, Mapping
 import keras
 from keras.optimizers.schedules import LearningRateSchedule
 
+from kexue.backend.keras_internals import (
+    instantiated_optimizer_class,
+    learning_rate_source,
+    optimizer_variable_index,
+    optimizer_variable_key,
+    uses_weight_decay,
+)
+from kexue.backend.optimizer_hooks import OptimizerHooks
 from kexue.optimizers import transforms as _transforms
 from kexue.optimizers._control import snapshot
 from kexue.optimizers.adaptation import adapt_update
@@ -44,7 +52,7 @@ _EXTENSION_ARGS = (
 )
 
 
-class ExtendedOptimizer:
+class ExtendedOptimizer(OptimizerHooks):
     """Mixin placed before a Keras optimizer class by :func:`extend`.
 
     Extra keyword arguments (all off by default):
@@ -102,7 +110,8 @@ class ExtendedOptimizer:
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         variable = super().add_variable_from_reference(reference_variable, name, initializer)
         if name not in _NOT_SLOTS:
-            self._kexue_slots.setdefault(self._var_key(reference_variable), []).append(variable)
+            key = optimizer_variable_key(self, reference_variable)
+            self._kexue_slots.setdefault(key, []).append(variable)
         return variable
 
     def build(self, variables):
@@ -142,26 +151,27 @@ class ExtendedOptimizer:
                 self._kexue_slow.append(slow)
 
     # -- learning rate and weight decay ---------------------------------------------------
-    def _get_current_learning_rate(self):
-        if isinstance(self._learning_rate, LearningRateSchedule):
-            return self._learning_rate(self.iterations)
-        return super()._get_current_learning_rate()
+    def kexue_learning_rate(self):
+        schedule = learning_rate_source(self)
+        if isinstance(schedule, LearningRateSchedule):
+            return schedule(self.iterations)
+        return self.keras_learning_rate()
 
-    def _apply_weight_decay(self, variables):
+    def kexue_weight_decay(self, variables):
         """Deferred to the update step, where each variable's multiplier is known."""
 
     def _decay_weights(self, variables, plans, learning_rate) -> None:
         if self.weight_decay is None:
             return
         for variable, plan in zip(variables, plans):
-            if self._use_weight_decay(variable):
+            if uses_weight_decay(self, variable):
                 v = variable.value
                 factor = keras.ops.cast(self.weight_decay * learning_rate * plan["mult"], v.dtype)
                 variable.assign(v * (1.0 - factor))  # one pass
 
     # -- the update step --------------------------------------------------------------------
-    def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        indices = [self._get_variable_index(v) for v in trainable_variables]
+    def kexue_update_step(self, grads, trainable_variables, learning_rate):
+        indices = [optimizer_variable_index(self, v) for v in trainable_variables]
         plans = [self._kexue_plan[i] for i in indices]
         grads = [
             keras.ops.convert_to_tensor(g, v.dtype) for g, v in zip(grads, trainable_variables)
@@ -184,7 +194,7 @@ class ExtendedOptimizer:
             if mult == 0.0:
                 continue
             lr = learning_rate if mult == 1.0 else learning_rate * mult
-            super()._backend_update_step(
+            self.keras_update_step(
                 [grads[p] for p in positions], [trainable_variables[p] for p in positions], lr
             )
 
@@ -202,7 +212,7 @@ class ExtendedOptimizer:
             )
 
     def _slots(self, variable) -> list:
-        return self._kexue_slots.get(self._var_key(variable), [])
+        return self._kexue_slots.get(optimizer_variable_key(self, variable), [])
 
     # -- serialisation ------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -223,12 +233,6 @@ class ExtendedOptimizer:
             }
         )
         return config
-
-
-def _backend_class(base: type) -> type:
-    """The class Keras really instantiates for ``base`` on this backend (on torch,
-    ``keras.optimizers.Adam`` becomes its fused ``foreach`` variant)."""
-    return type(base.__new__(base))
 
 
 def extend(
@@ -273,7 +277,7 @@ def extend(
     if name is None and not defaults and not aliases and base in _REGISTERED:
         return _REGISTERED[base]
     return type(
-        name or f"Extended{base.__name__}", (ExtendedOptimizer, _backend_class(base)), attrs
+        name or f"Extended{base.__name__}", (ExtendedOptimizer, instantiated_optimizer_class(base)), attrs
     )
 
 
@@ -294,7 +298,7 @@ def _register_builtin_extensions() -> dict:
             try:
                 cls = type(
                     f"Extended{base.__name__}",
-                    (ExtendedOptimizer, _backend_class(base)),
+                    (ExtendedOptimizer, instantiated_optimizer_class(base)),
                     {"_kexue_defaults": {}, "_kexue_aliases": {}},
                 )
             except TypeError:  # wrappers that cannot be created without arguments

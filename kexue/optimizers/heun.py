@@ -12,6 +12,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kexue.backend.keras_internals import optimizer_variable_index
+
 __all__ = ["Heun"]
 
 
@@ -40,7 +42,7 @@ class Heun(keras.optimizers.Optimizer):
         self._first_gradients = self.add_optimizer_variables(variables, "first_gradient")
 
     def update_step(self, gradient, variable, learning_rate):
-        index = self._get_variable_index(variable)
+        index = optimizer_variable_index(self, variable)
         anchor, first = self._anchors[index], self._first_gradients[index]
         x = variable.value
         lr = ops.cast(learning_rate, x.dtype)

@@ -34,6 +34,7 @@ from typing import Callable
 import keras
 import numpy as np
 
+from kexue.backend import sync_training_state
 from kexue.files import atomic_path
 
 __all__ = [
@@ -46,12 +47,6 @@ __all__ = [
 
 STATE_FILE = "state.npz"
 _GROUPS = ("model", "optimizer")
-
-
-def _sync(model) -> None:
-    sync = getattr(model, "jax_state_sync", None)
-    if sync is not None:
-        sync()
 
 
 def _variables(model: keras.Model) -> dict[str, list]:
@@ -79,7 +74,7 @@ def write_training_state(path: str | os.PathLike, model: keras.Model, counters: 
     """Write the whole training state of ``model`` and the JSON-able ``counters`` to the file
     ``path`` (``.npz``). Not atomic by itself: call it inside :func:`kexue.files.atomic_path` or
     as a :func:`kexue.files.commit_files` writer (as :func:`save_training_state` does)."""
-    _sync(model)
+    sync_training_state(model)
     arrays = {
         f"{name}_{i}": keras.ops.convert_to_numpy(v.value)
         for name, variables in _variables(model).items()
@@ -167,7 +162,7 @@ def read_training_state(
         raise ValueError("load_training_state needs a compiled model (model.compile(optimizer, ...)).")
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    _sync(model)
+    sync_training_state(model)
     arrays = _read_all(path)
     if "counters" not in arrays:
         raise ValueError(f"{path} has no counters: it was not written by save_training_state.")

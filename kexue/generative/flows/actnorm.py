@@ -22,6 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kexue.backend.keras_internals import all_sublayers
 from kexue.generative.flows.base import FlowLayer, check_rank, spatial_size
 
 
@@ -82,7 +83,7 @@ def data_dependent_init(flow: keras.layers.Layer, x, **call_kwargs):
     if not flow.built:
         flow(x, **call_kwargs)  # build the variables first (they start at identity)
     pending = []
-    for layer in flow._flatten_layers(include_self=True, recursive=True):
+    for layer in all_sublayers(flow):
         if (isinstance(layer, Actnorm) and layer.data_init
                 and float(np.asarray(ops.convert_to_numpy(layer.initialized))) == 0.0):
             layer.init_pending = True

@@ -6,8 +6,11 @@ biases learned in each stack's first block and shared by the others.
   scaled by ``d_model ** -0.5``.
 - v1.1 / mT5: gated-GELU feed-forward (tanh GELU); no output scaling; the LM head is a
   separate ``lm_head`` when the config says ``tie_word_embeddings: false`` (checkpoints saved
-  by transformers 4), tied to the embedding otherwise (transformers 5 always ties and records
-  the scaling as ``scale_decoder_outputs``).
+  by transformers 4), tied to the embedding otherwise.
+
+Tying and scaling follow the checkpoint's config, not the version name: :func:`output_tying`
+reads ``tie_word_embeddings``, ``scale_decoder_outputs`` (transformers 5's T5) and, for mT5, the
+``transformers_version`` that wrote it (transformers 5 ties mT5 and never scales it).
 
 The version names set defaults for what a config leaves out (``feed_forward_proj``, tying);
 a config that contradicts the chosen version is an error. Checkpoints: Hugging Face
@@ -44,6 +47,44 @@ def _feedforward(config: dict, version: str) -> tuple[bool, str]:
     return gated, activation
 
 
+def _major_version(text) -> int | None:
+    try:
+        return int(str(text).split(".")[0])
+    except ValueError:
+        return None
+
+
+def output_tying(config: dict, version: str) -> tuple[bool, bool]:
+    """``(tied, scaled)``: whether the LM head is the token embedding, and whether the decoder
+    output is scaled by ``d_model ** -0.5`` before it, as the checkpoint's config says.
+
+    - ``scale_decoder_outputs`` (written by ``transformers`` 5 for ``model_type: t5``) decides
+      the scaling; transformers 5 always ties (it stores ``shared.weight`` only).
+    - ``model_type: mt5`` saved by ``transformers`` 5 or later with ``tie_word_embeddings: true``
+      (which transformers 5 always writes for mT5): tied, never scaled (5 dropped mT5's scaling).
+    - Otherwise (transformers 4, bert4keras and Mesh TensorFlow configs)
+      ``tie_word_embeddings`` decides both: tied checkpoints scale, untied ones do not.
+    - A config without any of these: the version's default (v1.0 ties and scales; v1.1 and
+      mT5 untie and do not scale).
+
+    Example:
+        >>> output_tying({"model_type": "mt5", "tie_word_embeddings": True,
+        ...               "transformers_version": "5.2.0"}, "1.1")
+        (True, False)
+        >>> output_tying({"tie_word_embeddings": True}, "1.1"), output_tying({}, "1.0")
+        ((True, True), (True, True))
+    """
+    tie = config.get("tie_word_embeddings")
+    tied = bool(tie) if tie is not None else version == "1.0"
+    scale = config.get("scale_decoder_outputs")
+    if scale is not None:
+        return tied, bool(scale)
+    written_by = _major_version(config.get("transformers_version", ""))
+    if config.get("model_type") == "mt5" and (written_by or 0) >= 5 and tie is not False:
+        return True, False
+    return tied, tied
+
+
 def t5_spec(config: dict, version: str) -> TransformerSpec:
     try:
         hidden = config_value(config, "d_model", "hidden_size")
@@ -60,11 +101,7 @@ def t5_spec(config: dict, version: str) -> TransformerSpec:
     except (KeyError, TypeError) as error:
         raise ValueError(f"the config lacks T5 fields (d_model, num_heads, d_ff, ...): {error}") from None
     gated, activation = _feedforward(config, version)
-    tie = config.get("tie_word_embeddings")
-    tied = tie if tie is not None else version == "1.0"
-    scale = config.get("scale_decoder_outputs")
-    if scale is None:
-        scale = tied if tie is not None else version == "1.0"
+    tied, scale = output_tying(config, version)
     return TransformerSpec(
         **values,
         num_decoder_layers=config_value(config, "num_decoder_layers", default=layers),

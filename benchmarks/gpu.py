@@ -81,7 +81,7 @@ def _emit(record: dict) -> dict:
     return record
 
 
-def worker_transformers(shape, folder) -> list[dict]:
+def worker_transformers(shape, folder, torch_compile: bool = False) -> list[dict]:
     import torch
     import transformers
 
@@ -140,7 +140,7 @@ def worker_transformers(shape, folder) -> list[dict]:
     return records
 
 
-def worker_kexue(shape, folder) -> list[dict]:
+def worker_kexue(shape, folder, torch_compile: bool = False) -> list[dict]:
     import keras
 
     from kexue.decoding import CachedDecoder
@@ -162,14 +162,17 @@ def worker_kexue(shape, folder) -> list[dict]:
         first = keras.layers.Lambda(lambda h: h[:, 0], name="cls")(encoder.output)
         forward_model = keras.Model(encoder.inputs, keras.layers.Activation("linear", dtype="float32")(first))
         forward_model.compile()
-        inputs = [ids, keras.ops.convert_to_numpy(keras.ops.zeros_like(ids))]
+        # device tensors, as transformers gets (numpy batches would also break torch.compile graphs)
+        inputs = [keras.ops.convert_to_tensor(ids), keras.ops.zeros_like(keras.ops.convert_to_tensor(ids))]
         seconds = _median_seconds(lambda: forward_model.predict_on_batch(inputs), shape["warmup"], shape["steps"], sync)
         records.append(_emit(dict(task="forward", precision=precision, tokens_per_s=tokens / seconds)))
         logits = keras.layers.Dense(2, dtype="float32", name="head")(first)
         model = keras.Model(encoder.inputs, logits)
         model.compile(optimizer=keras.optimizers.AdamW(1e-5),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        seconds = _median_seconds(lambda: model.train_on_batch(inputs, labels), shape["warmup"], shape["steps"], sync)
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      jit_compile=True if torch_compile else "auto")
+        targets = keras.ops.convert_to_tensor(labels)
+        seconds = _median_seconds(lambda: model.train_on_batch(inputs, targets), shape["warmup"], shape["steps"], sync)
         records.append(_emit(dict(task="train", precision=precision, tokens_per_s=tokens / seconds)))
     keras.mixed_precision.set_dtype_policy("float32")
     gpt2 = build_transformer_model(None, os.path.join(folder, "gpt2"), model="gpt2", with_mlm="linear")
@@ -185,7 +188,7 @@ def worker_kexue(shape, folder) -> list[dict]:
     return records
 
 
-def run_contender(name: str, mode: str, folder: str) -> list[dict]:
+def run_contender(name: str, mode: str, folder: str, torch_compile: bool = False) -> list[dict]:
     env = dict(os.environ)
     backend = CONTENDERS[name]
     if backend:
@@ -193,6 +196,7 @@ def run_contender(name: str, mode: str, folder: str) -> list[dict]:
     env["JAX_DEFAULT_MATMUL_PRECISION"] = "highest"  # fp32 without TF32 (bf16 matmuls are unaffected)
     worker = "kexue" if backend else "transformers"
     command = [sys.executable, os.path.abspath(__file__), "--worker", worker, "--mode", mode, "--folder", folder]
+    command += ["--torch-compile"] if torch_compile else []
     out = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{name} failed (exit {out.returncode}); its log is above.")
@@ -229,13 +233,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny shapes: a CPU smoke test in under a minute")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset (transformers always runs first: it saves the weights)")
     parser.add_argument("--jsonl", help="also write the records as JSON lines to this file")
+    parser.add_argument("--torch-compile", action="store_true",
+                        help="kexue torch: train with compile(jit_compile=True) (torch.compile of the step; "
+                        "adds minutes of compilation per precision)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="full", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         shape = SHAPES[args.mode]
-        records = globals()[f"worker_{args.worker}"](shape, args.folder)
+        records = globals()[f"worker_{args.worker}"](shape, args.folder, args.torch_compile)
         print(json.dumps(records))
         return
     mode = "quick" if args.quick else "full"
@@ -248,7 +255,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for name in ["transformers"] + [n for n in names if n != "transformers"]:
             print(f"running {name} ({mode}) ...", file=sys.stderr, flush=True)
-            records += run_contender(name, mode, folder)
+            records += run_contender(name, mode, folder, args.torch_compile)
     if args.jsonl:
         from kexue.files import write_text
 

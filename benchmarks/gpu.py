@@ -159,7 +159,7 @@ def worker_kexue(shape, folder, torch_compile: bool = False) -> list[dict]:
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32")
         keras.utils.set_random_seed(0)
         encoder = build_transformer_model(None, os.path.join(folder, "bert"))  # the config's dropout 0.1
-        first = keras.layers.Lambda(lambda h: h[:, 0], name="cls")(encoder.output)
+        first = _first_token_layer()(encoder.output)
         forward_model = keras.Model(encoder.inputs, keras.layers.Activation("linear", dtype="float32")(first))
         forward_model.compile()
         # device tensors, as transformers gets (numpy batches would also break torch.compile graphs)
@@ -186,6 +186,25 @@ def worker_kexue(shape, folder, torch_compile: bool = False) -> list[dict]:
         records.append(_emit(dict(task=f"generate {batch}x{beams}", precision="fp32",
                                   tokens_per_s=batch * shape["new_tokens"] / seconds)))
     return records
+
+
+def _first_token_layer():
+    """The [CLS] state, taking the encoder's padding mask without a warning (a Keras warning
+    inside a traced call breaks a torch.compile graph)."""
+    import keras
+
+    class FirstToken(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            return inputs[:, 0]
+
+        def compute_mask(self, inputs, mask=None):
+            return None
+
+    return FirstToken(name="cls")
 
 
 def run_contender(name: str, mode: str, folder: str, torch_compile: bool = False) -> list[dict]:

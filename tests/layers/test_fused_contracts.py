@@ -17,7 +17,7 @@ from kexue.backend.fused_attention import cudnn_arguments, sdpa_mask
 from kexue.layers.attention import MultiHeadAttention
 from kexue.models import build_transformer_model
 from kexue.models.masks import attention_mask
-from tests.helpers import backend
+from tests.helpers import attention_reference, backend
 
 B, T, N, H = 2, 8, 4, 16
 CASES = ("padding", "lm", "unilm", "bias")
@@ -35,17 +35,6 @@ def _mask_and_bias(case):
     return None, np.where(mask, bias, -1e9).astype("float32")  # T5: relative bias with padding folded in
 
 
-def _reference(q, k, v, mask, bias, scale):
-    scores = np.einsum("bthd,bshd->bhts", q, k) * scale
-    if bias is not None:
-        scores = scores + bias
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    probs = np.exp(scores - scores.max(-1, keepdims=True))
-    probs /= probs.sum(-1, keepdims=True)
-    return np.einsum("bhts,bshd->bthd", probs, v)
-
-
 def _qkv(dtype="float32"):
     rng = np.random.default_rng(0)
     return [rng.normal(size=(B, T, N, H)).astype(dtype) for _ in range(3)]
@@ -56,7 +45,7 @@ def test_fused_attention_equals_reference(case):
     q, k, v = _qkv()
     mask, bias = _mask_and_bias(case)
     out = keras.ops.convert_to_numpy(dot_product_attention(q, k, v, mask=mask, bias=bias, scale=H**-0.5))
-    np.testing.assert_allclose(out, _reference(q, k, v, mask, bias, H**-0.5), atol=2e-5)
+    np.testing.assert_allclose(out, attention_reference(q, k, v, mask, bias, H**-0.5), atol=2e-5)
 
 
 @pytest.mark.skipif(backend() != "jax", reason="cuDNN contract of jax.nn.dot_product_attention")
@@ -83,7 +72,7 @@ def test_cudnn_arguments_pass_jax_checks(case):
 
     q32, k32, v32 = _qkv()
     out = jax.nn.dot_product_attention(q32, k32, v32, **cudnn_arguments(q32, mask, bias), scale=H**-0.5, implementation="xla")
-    np.testing.assert_allclose(np.asarray(out), _reference(q32, k32, v32, mask, bias, H**-0.5), atol=2e-5)
+    np.testing.assert_allclose(np.asarray(out), attention_reference(q32, k32, v32, mask, bias, H**-0.5), atol=2e-5)
 
 
 def _record_kernel_calls(monkeypatch):
@@ -156,15 +145,6 @@ def test_attention_dropout_unbiased():
     assert not np.allclose(draws[0], plain, atol=1e-3)  # dropout is active in training
     spread = np.std(draws, axis=0) / np.sqrt(len(draws))
     assert np.all(np.abs(np.mean(draws, axis=0) - plain) < 5 * spread + 1e-4)
-
-
-@pytest.fixture
-def mixed_bfloat16():
-    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
 
 
 def test_bf16_policy_trains_tiny_bert(monkeypatch, mixed_bfloat16):

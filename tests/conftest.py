@@ -20,3 +20,15 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"needs the shared fixtures folder at {SHARED}")
     return SHARED
+
+
+@pytest.fixture
+def mixed_bfloat16():
+    """Keras' global dtype policy set to mixed_bfloat16 for one test, float32 afterwards."""
+    import keras
+
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")

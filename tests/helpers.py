@@ -70,3 +70,16 @@ def run_kexue(*args: str, input: str | None = None, timeout: int = 120):
         env=env,
         timeout=timeout,
     )
+
+
+def attention_reference(q, k, v, mask, bias, scale):
+    """Softmax attention in NumPy: q ``(b, t, h, d)``, k and v ``(b, s, h, d)``, a boolean mask
+    and/or an additive bias broadcastable to ``(b, h, t, s)``."""
+    scores = np.einsum("bthd,bshd->bhts", q, k) * scale
+    if bias is not None:
+        scores = scores + bias
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    probs = np.exp(scores - scores.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    return np.einsum("bhts,bshd->bthd", probs, v)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from kexue.backend import TransposedWeight, dot_product_attention, write_positions
+from tests.helpers import attention_reference
 
 TORCH = keras.backend.backend() == "torch"
 
@@ -54,17 +55,6 @@ def test_write_positions_writes_the_slot_and_keeps_the_rest():
         assert out is cache
 
 
-def _attention_reference(q, k, v, mask, bias, scale):
-    scores = np.einsum("bthd,bshd->bhts", q, k) * scale
-    if bias is not None:
-        scores = scores + bias
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    probs = np.exp(scores - scores.max(-1, keepdims=True))
-    probs /= probs.sum(-1, keepdims=True)
-    return np.einsum("bhts,bshd->bthd", probs, v)
-
-
 @pytest.mark.parametrize("kind", ["plain", "mask", "bias"])
 def test_dot_product_attention_equals_numpy(kind):
     rng = np.random.default_rng(0)
@@ -77,7 +67,7 @@ def test_dot_product_attention_equals_numpy(kind):
     if kind == "bias":
         bias = rng.normal(size=(1, 3, 5, 7)).astype("float32")
     got = dot_product_attention(q, k, v, mask=mask, bias=bias, scale=0.5)
-    expected = _attention_reference(q, k, v, mask, bias, 0.5)
+    expected = attention_reference(q, k, v, mask, bias, 0.5)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-5)
 
 

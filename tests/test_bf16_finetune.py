@@ -12,15 +12,6 @@ CONFIG = dict(
 )
 
 
-@pytest.fixture
-def mixed_bfloat16():
-    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-
-
 @pytest.mark.slow  # bf16 is emulated on CPU: ~1.5 min per backend here
 def test_bf16_finetune_finite_and_masked(mixed_bfloat16):
     keras.mixed_precision.set_dtype_policy("float32")

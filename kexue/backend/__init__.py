@@ -6,6 +6,8 @@
   ``loop_seed``, ``sync_training_state`` (compiling whole decoding loops; JAX's training state).
 - :mod:`kexue.backend.kernels` -- ``linear``, ``dot_product_attention``, ``TransposedWeight``,
   ``write_positions`` (faster kernels on torch, ``keras.ops`` elsewhere).
+- :mod:`kexue.backend.fused_attention` -- ``fuses_attention_dropout`` and the layouts the fused
+  GPU attention kernels accept (cuDNN on JAX, SDPA on torch).
 - :mod:`kexue.backend.host` -- ``is_concrete``, ``keep_variables_on_error`` (checking inputs on
   the host; a JAX ``fit``/``predict`` that fails half-way keeps the model's weights).
 - :mod:`kexue.backend.keras_internals` -- every Keras private name kexue reads (a tensor's
@@ -26,6 +28,7 @@ Example:
 from kexue.backend._active import Tensor
 from kexue.backend.compiling import jit, jit_with_variables, loop_seed, sync_training_state, while_loop
 from kexue.backend.gradients import grad, value_and_grad, variable_grads
+from kexue.backend.fused_attention import fuses_attention_dropout
 from kexue.backend.host import is_concrete, keep_variables_on_error
 from kexue.backend.kernels import TransposedWeight, dot_product_attention, linear, write_positions
 
@@ -33,6 +36,7 @@ __all__ = [
     "Tensor",
     "TransposedWeight",
     "dot_product_attention",
+    "fuses_attention_dropout",
     "grad",
     "is_concrete",
     "jit",

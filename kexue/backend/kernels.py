@@ -137,14 +137,20 @@ def write_positions(cache: Tensor, index, update: Tensor) -> Tensor:
     return keras.ops.slice_update(cache, start, keras.ops.cast(update, cache.dtype))
 
 
-def dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, bias=None, scale: float = 1.0) -> Tensor:
+def dot_product_attention(
+    q: Tensor, k: Tensor, v: Tensor, mask=None, bias=None, scale: float = 1.0, dropout_rate: float = 0.0
+) -> Tensor:
     """Softmax attention, ``q`` ``(batch, t, heads, size)`` over ``k``, ``v`` ``(batch, s,
     heads, size)``, with a boolean ``mask`` (True = attend) or an additive ``bias`` (not both),
     broadcastable to ``(batch, heads, t, s)``; returns ``(batch, t, heads, size)``.
 
-    On torch, ``scaled_dot_product_attention`` is called on transposed *views*: Keras' version
-    makes q, k and v contiguous first, four copies per layer that cost 3-4% of a BERT forward
-    on CPU. Elsewhere ``keras.ops.dot_product_attention``.
+    The arguments go to each backend's fused kernel in the layout it accepts
+    (:mod:`kexue.backend.fused_attention`): on torch ``scaled_dot_product_attention`` on
+    transposed *views* (Keras' version makes q, k and v contiguous first, four copies per layer
+    that cost 3-4% of a BERT forward on CPU), with ``dropout_rate`` applied inside the kernel;
+    on JAX ``jax.nn.dot_product_attention``, through cuDNN on a GPU when its checks pass (the
+    mask broadcast to a full query axis), else XLA. ``dropout_rate > 0`` only where
+    ``fuses_attention_dropout()``.
 
     Example:
         >>> import numpy as np
@@ -153,15 +159,6 @@ def dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, bias=None,
         >>> tuple(dot_product_attention(q, q, q, scale=8 ** -0.5).shape)
         (2, 3, 4, 8)
     """
-    if mask is not None and bias is not None:
-        raise ValueError("pass a boolean mask or an additive bias, not both (fold the mask into the bias).")
-    if _backend() != "torch":
-        return keras.ops.dot_product_attention(q, k, v, bias=bias, mask=mask, scale=scale)
-    import torch
+    from kexue.backend.fused_attention import attention
 
-    q, k, v = (keras.ops.convert_to_tensor(x).transpose(1, 2) for x in (q, k, v))
-    attn_mask = bias if bias is not None else mask
-    if attn_mask is not None:
-        attn_mask = keras.ops.convert_to_tensor(attn_mask)
-    out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=scale)
-    return out.transpose(1, 2)
+    return attention(q, k, v, mask=mask, bias=bias, scale=scale, dropout_rate=dropout_rate)

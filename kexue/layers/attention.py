@@ -136,15 +136,15 @@ class MultiHeadAttention(keras.layers.Layer):
     def _attend(self, q, k, v, mask, bias, training):
         """q (b, t, h, d), k and v (b, s, h, d) -> (b, t, h, d)."""
         scale = 1.0 / self.head_size**0.5 if self.scale_scores else 1.0
-        dropout_active = training and self.attention_dropout > 0
-        if self.position != "nezha" and not dropout_active:
+        dropout = self.attention_dropout if training else 0.0
+        if self.position != "nezha" and (not dropout or backend.fuses_attention_dropout()):
             if bias is not None:
                 bias = ops.cast(bias, q.dtype)
                 if mask is not None:  # some backends take a bias or a mask, not both
                     floor = large_negative(q.dtype)
                     bias, mask = ops.where(mask, bias, ops.cast(floor, q.dtype)), None
-            return backend.dot_product_attention(q, k, v, mask=mask, bias=bias, scale=scale)
-        # Explicit path: NEZHA relative terms or attention dropout.
+            return backend.dot_product_attention(q, k, v, mask=mask, bias=bias, scale=scale, dropout_rate=dropout)
+        # Explicit path: NEZHA relative terms, or attention dropout where no kernel fuses it.
         scores = ops.einsum("bthd,bshd->bhts", q, k)
         relative = None
         if self.position == "nezha":

@@ -22,6 +22,7 @@ import keras
 from kexue.layers.attention import MultiHeadAttention
 from kexue.layers.feedforward import FeedForward
 from kexue.layers.normalization import LayerNorm
+from kexue.layers.sublayer import call_sublayer
 from kexue.ops import activation_name
 
 
@@ -30,12 +31,15 @@ class TransformerBlock(keras.layers.Layer):
     """Self-attention + feed-forward with residuals, pre- or post-norm.
 
     ``call(x, attention_mask=None, bias=None, context=None, context_mask=None, condition=None,
-    cache=None, cache_index=None)``: the mask is a boolean attention mask broadcastable to
+    cache=None, cache_index=None, context_cache=None)``: the mask is a boolean attention mask broadcastable to
     ``(batch, heads, q_len, k_len)``; ``bias`` is added to the self-attention scores (T5's
     relative positions); ``context`` ``(batch, source_len, width)`` and its boolean
     ``context_mask`` feed the cross-attention (``cross_attention=True``); ``condition`` feeds
-    conditional LayerNorms; with ``cache`` the block returns ``(x, new_cache)`` (the
-    self-attention cache).
+    conditional LayerNorms. Decoding (:mod:`kexue.decoding`) passes the self-attention's
+    ``cache=(k, v)`` and ``cache_index`` (see :class:`~kexue.layers.attention.
+    MultiHeadAttention`), and a decoder block's ``context_cache``, the cross-attention's keys and
+    values of the encoded source (``cross_attention_layer.key_value(context)``) in place of
+    ``context``; with ``cache`` the block returns ``(x, new_cache)``.
     """
 
     def __init__(
@@ -137,7 +141,7 @@ class TransformerBlock(keras.layers.Layer):
         self.built = True
 
     def _norm(self, layer, x, condition):
-        return layer(x, condition=condition) if self.conditional else layer(x)
+        return call_sublayer(layer, x, condition=condition) if self.conditional else call_sublayer(layer, x)
 
     def call(
         self,
@@ -149,45 +153,40 @@ class TransformerBlock(keras.layers.Layer):
         condition=None,
         cache=None,
         cache_index=None,
+        context_cache=None,
         training=None,
     ):
-        if self.cross_attention and context is None:
+        if self.cross_attention and context is None and context_cache is None:
             raise ValueError(f"{self.name}: cross_attention=True needs `context`.")
 
         def sublayer(x, norm, fn):  # residual around fn, with the norm before or after
             if self.norm_position == "pre":
-                return x + self.dropout(fn(self._norm(norm, x, condition)), training=training)
-            return self._norm(norm, x + self.dropout(fn(x), training=training), condition)
+                return x + call_sublayer(self.dropout, fn(self._norm(norm, x, condition)), training=training)
+            return self._norm(norm, x + call_sublayer(self.dropout, fn(x), training=training), condition)
 
-        new_cache = []
+        new_cache = [cache]
 
         def attend(h):
-            out = self.attention(
-                h,
-                attention_mask=attention_mask,
-                bias=bias,
-                cache=cache,
-                cache_index=cache_index,
+            out = call_sublayer(
+                self.attention,
+                h, attention_mask=attention_mask, bias=bias, cache=cache, cache_index=cache_index,
                 training=training,
             )
             if cache is None:
                 return out
-            new_cache.append(out[1])
-            return out[0]
+            out, new_cache[0] = out
+            return out
+
+        def cross_attend(h):
+            if context_cache is None:
+                return call_sublayer(self.cross_attention_layer, h, context, attention_mask=context_mask, training=training)
+            return call_sublayer(self.cross_attention_layer, h, attention_mask=context_mask, cache=context_cache)[0]
 
         x = sublayer(inputs, self.attention_norm, attend)
         if self.cross_attention:
-            x = sublayer(
-                x,
-                self.cross_attention_norm,
-                lambda h: self.cross_attention_layer(
-                    h, context, attention_mask=context_mask, training=training
-                ),
-            )
-        x = sublayer(x, self.feedforward_norm, lambda h: self.feedforward(h, training=training))
-        if cache is not None:
-            return x, new_cache[0]
-        return x
+            x = sublayer(x, self.cross_attention_norm, cross_attend)
+        x = sublayer(x, self.feedforward_norm, lambda h: call_sublayer(self.feedforward, h, training=training))
+        return x if cache is None else (x, new_cache[0])
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -41,7 +41,27 @@ from kexue.models.inputs import check_range, host_ids
 
 @dataclasses.dataclass(frozen=True)
 class GenerationConfig:
-    """All decoding options (see :meth:`CachedDecoder.generate`)."""
+    """All decoding options, the keyword arguments of :meth:`CachedDecoder.generate`.
+
+    Attributes:
+        max_new_tokens, min_new_tokens: bounds on the generated length (end id included);
+            before ``min_new_tokens`` the end ids are forbidden.
+        end_ids: one id or several; any of them finishes a sequence.
+        num_beams: >1 selects beam search; ``length_penalty`` is the exponent ``a`` of
+            ``score / length**a`` for finished hypotheses.
+        do_sample: sample instead of taking the argmax; with ``temperature``, ``top_k``,
+            ``top_p``; ``num_return_sequences`` independent samples per input.
+        repetition_penalty: CTRL's penalty on tokens already in the prompt or output.
+        no_repeat_ngram_size: forbid repeating any n-gram of the prompt and output.
+        banned_ids: tokens never generated.
+        constraint: ``f(generated, step) -> allowed``: ``generated`` is ``(batch, beams,
+            passages, max_new)`` (valid up to ``step``), ``allowed`` a boolean mask
+            ``(batch, beams, passages, vocab)``, e.g. :class:`~kexue.decoding.samplers.
+            SubstringConstraint`.
+        passages: rows per input whose next-token distributions are combined by the vote
+            ``Σp² / (Σp + 1)``.
+        seed: sampling seed.
+    """
 
     max_new_tokens: int = 32
     min_new_tokens: int = 0
@@ -59,6 +79,25 @@ class GenerationConfig:
     constraint: Callable | None = None
     passages: int = 1
     seed: int = 0
+
+    @classmethod
+    def from_options(cls, vocab_size: int, base: "GenerationConfig | None" = None, **options) -> "GenerationConfig":
+        """``base`` (default: the defaults) with ``options`` replacing fields, each converted
+        to its field's type; ``end_ids`` / ``banned_ids`` (one id or several) must lie in
+        ``[0, vocab_size)``. An unknown option raises a ``TypeError`` listing the valid ones."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise TypeError(f"generate() got unknown options {unknown}; the options are: {', '.join(names)}.")
+        values = {name: getattr(base or cls(), name) for name in names}  # no copies: a
+        values.update(options)  # constraint's identity keys the compiled loops
+        for field in dataclasses.fields(cls):
+            value = values[field.name]
+            if field.name in ("end_ids", "banned_ids"):
+                values[field.name] = _id_list(value, field.name, vocab_size)
+            elif field.type in _CONVERT:
+                values[field.name] = _CONVERT[field.type](value)
+        return cls(**values)
 
     def __post_init__(self):
         if self.max_new_tokens < 1:
@@ -94,6 +133,9 @@ class GenerationConfig:
         if self.num_beams > 1:
             return self.num_beams
         return self.num_return_sequences if self.do_sample else 1
+
+
+_CONVERT = {"int": int, "float": float, "bool": bool}  # field type -> conversion of a given value
 
 
 @dataclasses.dataclass
@@ -134,70 +176,24 @@ class CachedDecoder:
         self._compiled: dict = {}
 
     def generate(
-        self,
-        inputs,
-        segment_ids=None,
-        *,
-        max_new_tokens: int = 32,
-        min_new_tokens: int = 0,
-        end_ids: Sequence[int] | int = (),
-        num_beams: int = 1,
-        do_sample: bool = False,
-        num_return_sequences: int = 1,
-        length_penalty: float = 1.0,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        repetition_penalty: float = 1.0,
-        no_repeat_ngram_size: int = 0,
-        banned_ids: Sequence[int] = (),
-        constraint: Callable | None = None,
-        passages: int = 1,
-        seed: int = 0,
+        self, inputs, segment_ids=None, config: GenerationConfig | None = None, **options
     ) -> GenerationOutput:
         """Generate continuations of ``inputs``.
 
         Args:
-            inputs: prompts (``lm``) or sources (``unilm``): a list of token-id lists of any
-                lengths (left-padded internally) or a 2-D array. With ``passages=P``, each
-                group of ``P`` consecutive rows is one input decoded jointly.
+            inputs: prompts (``lm``) or sources (``unilm``, encoder-decoders): a list of
+                token-id lists of any lengths (left-padded internally) or a 2-D array. With
+                ``passages=P``, each group of ``P`` consecutive rows is one input decoded
+                jointly.
             segment_ids: optional, same shapes as ``inputs`` (default zeros).
-            max_new_tokens, min_new_tokens: bounds on the generated length (end id included);
-                before ``min_new_tokens`` the end ids are forbidden.
-            end_ids: one id or several; any of them finishes a sequence.
-            num_beams: >1 selects beam search; ``length_penalty`` is the exponent ``a`` of
-                ``score / length**a`` for finished hypotheses.
-            do_sample: sample instead of taking the argmax; with ``temperature``, ``top_k``,
-                ``top_p``; ``num_return_sequences`` independent samples per input.
-            repetition_penalty: CTRL's penalty on tokens already in the prompt or output.
-            no_repeat_ngram_size: forbid repeating any n-gram of the prompt and output.
-            banned_ids: tokens never generated.
-            constraint: ``f(generated, step) -> allowed``: ``generated`` is ``(batch, beams,
-                passages, max_new)`` (valid up to ``step``), ``allowed`` a boolean mask
-                ``(batch, beams, passages, vocab)``, e.g. :class:`~kexue.decoding.samplers.
-                SubstringConstraint`.
-            passages: rows per input whose next-token distributions are combined by the vote
-                ``Σp² / (Σp + 1)``.
-            seed: sampling seed.
+            config: a :class:`GenerationConfig` (default: its defaults).
+            **options: fields of :class:`GenerationConfig` replacing those of ``config``:
+                ``max_new_tokens``, ``min_new_tokens``, ``end_ids``, ``num_beams``,
+                ``do_sample``, ``num_return_sequences``, ``length_penalty``, ``temperature``,
+                ``top_k``, ``top_p``, ``repetition_penalty``, ``no_repeat_ngram_size``,
+                ``banned_ids``, ``constraint``, ``passages``, ``seed`` (meanings there).
         """
-        config = GenerationConfig(
-            max_new_tokens=int(max_new_tokens),
-            min_new_tokens=int(min_new_tokens),
-            end_ids=_id_list(end_ids, "end_ids", self.net.vocab_size),
-            num_beams=int(num_beams),
-            do_sample=bool(do_sample),
-            num_return_sequences=int(num_return_sequences),
-            length_penalty=float(length_penalty),
-            temperature=float(temperature),
-            top_k=top_k,
-            top_p=top_p,
-            repetition_penalty=float(repetition_penalty),
-            no_repeat_ngram_size=int(no_repeat_ngram_size),
-            banned_ids=_id_list(banned_ids, "banned_ids", self.net.vocab_size),
-            constraint=constraint,
-            passages=int(passages),
-            seed=int(seed),
-        )
+        config = GenerationConfig.from_options(self.net.vocab_size, config, **options)
         if isinstance(self.net, CachedSeq2Seq):  # inputs are sources; the decoder starts afresh
             if segment_ids is not None:
                 raise ValueError("an encoder-decoder takes no segment_ids.")
@@ -216,7 +212,7 @@ class CachedDecoder:
             args = _left_pad(rows, segment_ids, self.net.pad_token_id)
         rows = len(args[0])
         if rows % config.passages:
-            raise ValueError(f"{rows} input rows do not split into groups of {passages}.")
+            raise ValueError(f"{rows} input rows do not split into groups of {config.passages}.")
         key = (config,) + tuple(a.shape for a in args)
         if key not in self._compiled:
             compiled = self.compile and not config.do_sample

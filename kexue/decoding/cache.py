@@ -31,6 +31,7 @@ import keras
 from keras import ops
 
 from kexue.backend import TransposedWeight
+from kexue.models.transformer import applied_blocks
 
 
 class CachedTransformer:
@@ -81,11 +82,13 @@ class CachedTransformer:
             raise ValueError(
                 "the model has no LM head: build it with with_mlm=True (or with_mlm='linear')."
             )
-        self.blocks = self._block_sequence(model, find)
-        first = self.blocks[0]
+        self.blocks = applied_blocks(model, prefix)
+        if not self.blocks:
+            raise ValueError("the model has no blocks named layer_0, layer_1, ...")
+        first = self.blocks[0].config
         if first.conditional:
             raise ValueError("cached decoding does not support Conditional LayerNorm models.")
-        if first.position == "nezha":
+        if first.position_type == "nezha":
             raise ValueError(
                 "NEZHA's relative positions need the whole sequence; decode NEZHA with "
                 "AutoRegressiveDecoder instead."
@@ -94,21 +97,6 @@ class CachedTransformer:
         self.head_size = first.head_size
         self.variables = list(model.weights)
         self._head = None  # the prepared output embedding, reused while it is current
-
-    def _block_sequence(self, model, find) -> list:
-        """The blocks in the order the model applies them: ``layer_0``, ``layer_1``, ..., and
-        ALBERT's one shared block once per application (the model's config lists them)."""
-        blocks, i = [], 0
-        while (block := find(f"layer_{i}")) is not None:
-            blocks.append(block)
-            i += 1
-        if not blocks:
-            raise ValueError("the model has no blocks named layer_0, layer_1, ...")
-        if len(blocks) == 1:
-            layers = model.get_config().get("layers", [])
-            calls = [len(entry.get("inbound_nodes", [])) for entry in layers if entry.get("name") == blocks[0].name]
-            blocks = blocks * max([1] + calls)
-        return blocks
 
     def init_cache(self, batch: int, max_len: int, dtype: str | None = None) -> tuple:
         """Zero ``(k, v)`` pairs, one per block application."""

@@ -78,8 +78,8 @@ class CachedSeq2Seq:
         self.vocab_size = int(self.token_embedding.input_dim)
         if not any(out.shape[-1] == self.vocab_size for out in model.outputs):
             raise ValueError("the model has no LM head: build it with with_lm=True or 'linear'.")
-        self.num_heads = self.blocks[0].num_heads
-        self.head_size = self.blocks[0].head_size
+        self.num_heads = self.blocks[0].config.num_heads
+        self.head_size = self.blocks[0].config.head_size
         self.variables = list(model.weights)
         self._head = None  # the prepared output projection, reused while it is current
 

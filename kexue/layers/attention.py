@@ -29,8 +29,8 @@ from keras import ops
 
 from kexue import backend
 from kexue.layers.linear import Linear
-from kexue.layers.sublayer import call_sublayer
 from kexue.layers.positions import apply_rotary, nezha_relative_table, rotary_sin_cos
+from kexue.layers.sublayer import call_sublayer
 
 POSITION_TYPES = ("none", "rotary", "nezha")
 
@@ -122,14 +122,16 @@ class MultiHeadAttention(keras.layers.Layer):
                 k = backend.write_positions(cache[0], cache_index, k)
                 v = backend.write_positions(cache[1], cache_index, v)
         out = self._attend(q, k, v, attention_mask, bias, training)
-        out = call_sublayer(self.output_dense, ops.reshape(out, ops.shape(out)[:-2] + (self.heads * self.head_size,)))
+        out = ops.reshape(out, ops.shape(out)[:-2] + (self.heads * self.head_size,))
+        out = call_sublayer(self.output_dense, out)
         return out if cache is None else (out, (k, v))
 
     def key_value(self, context):
         """The keys and values of ``context`` ``(batch, length, width)``, each ``(batch,
         length, heads, head_size)``: pass them as ``cache`` (without ``cache_index``) to attend
         to a fixed source many times, as cross-attention does in every decoding step."""
-        return self._split_heads(call_sublayer(self.key, context)), self._split_heads(call_sublayer(self.value, context))
+        k, v = call_sublayer(self.key, context), call_sublayer(self.value, context)
+        return self._split_heads(k), self._split_heads(v)
 
     def _project(self, query, key, value, offset):
         """Queries, keys and values split into heads, rotated from position ``offset``."""
@@ -138,7 +140,8 @@ class MultiHeadAttention(keras.layers.Layer):
         k = self._split_heads(call_sublayer(self.key, key))
         v = self._split_heads(call_sublayer(self.value, value))
         if self.position == "rotary":
-            sin, cos = rotary_sin_cos(ops.shape(q)[1], self.head_size, offset=0 if offset is None else offset)
+            offset = 0 if offset is None else offset
+            sin, cos = rotary_sin_cos(ops.shape(q)[1], self.head_size, offset=offset)
             q, k = apply_rotary(q, sin, cos), apply_rotary(k, sin, cos)
             if self.rotary_value:
                 v = apply_rotary(v, sin, cos)

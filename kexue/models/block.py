@@ -10,7 +10,7 @@ Variable paths are stable: ``layer_3/attention/query/kernel``, ``layer_3/attenti
 Example:
     >>> import numpy as np
     >>> from kexue.models.block import TransformerBlock
-    >>> from kexue.models.block_config import ARGUMENT_NAMES, BlockConfig
+    >>> from kexue.models.block_config import BlockConfig
     >>> config = BlockConfig(num_heads=4, head_size=8, intermediate_size=64)
     >>> block = TransformerBlock(config, name="layer_0")
     >>> tuple(block(np.random.rand(2, 5, 32).astype("float32")).shape)
@@ -34,8 +34,8 @@ class TransformerBlock(keras.layers.Layer):
     :class:`~kexue.models.block_config.BlockConfig`, or its fields as keyword arguments) says.
 
     ``call(x, attention_mask=None, bias=None, context=None, context_mask=None, condition=None,
-    cache=None, cache_index=None, context_cache=None)``: the mask is a boolean attention mask broadcastable to
-    ``(batch, heads, q_len, k_len)``; ``bias`` is added to the self-attention scores (T5's
+    cache=None, cache_index=None, context_cache=None)``: the mask is a boolean attention mask
+    broadcastable to ``(batch, heads, q_len, k_len)``; ``bias`` is added to the self-attention scores (T5's
     relative positions); ``context`` ``(batch, source_len, width)`` and its boolean
     ``context_mask`` feed the cross-attention (``cross_attention=True``); ``condition`` feeds
     conditional LayerNorms. Decoding (:mod:`kexue.decoding`) passes the self-attention's
@@ -45,7 +45,9 @@ class TransformerBlock(keras.layers.Layer):
     ``context``; with ``cache`` the block returns ``(x, new_cache)``.
     """
 
-    def __init__(self, config: BlockConfig | dict | None = None, kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(
+        self, config: BlockConfig | dict | None = None, kernel_initializer="glorot_uniform", **kwargs
+    ):
         settings = {name: kwargs.pop(name) for name in list(kwargs) if name in ARGUMENT_NAMES}
         super().__init__(**kwargs)
         self.supports_masking = True  # the padding mask passes through to the output
@@ -54,7 +56,9 @@ class TransformerBlock(keras.layers.Layer):
         if config is None:  # the settings as keyword arguments (and .keras files saved so)
             config = BlockConfig.from_arguments(settings)
         elif settings:
-            raise TypeError(f"{self.name}: give a BlockConfig or keyword settings, not both ({sorted(settings)}).")
+            raise TypeError(
+                f"{self.name}: give a BlockConfig or keyword settings, not both ({sorted(settings)})."
+            )
         self.config = c = config
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         attention = dict(
@@ -107,7 +111,9 @@ class TransformerBlock(keras.layers.Layer):
         self.built = True
 
     def _norm(self, layer, x, condition):
-        return call_sublayer(layer, x, condition=condition) if self.config.conditional else call_sublayer(layer, x)
+        if self.config.conditional:
+            return call_sublayer(layer, x, condition=condition)
+        return call_sublayer(layer, x)
 
     def call(
         self,
@@ -145,8 +151,11 @@ class TransformerBlock(keras.layers.Layer):
 
         def cross_attend(h):
             if context_cache is None:
-                return call_sublayer(self.cross_attention_layer, h, context, attention_mask=context_mask, training=training)
-            return call_sublayer(self.cross_attention_layer, h, attention_mask=context_mask, cache=context_cache)[0]
+                return call_sublayer(
+                    self.cross_attention_layer, h, context, attention_mask=context_mask, training=training
+                )
+            out, _ = call_sublayer(self.cross_attention_layer, h, attention_mask=context_mask, cache=context_cache)
+            return out
 
         x = sublayer(inputs, self.attention_norm, attend)
         if self.config.cross_attention:

@@ -114,7 +114,10 @@ def build_seq2seq(
 
     def stack(kind: str, count: int, cross: bool):
         blocks = [
-            TransformerBlock(BlockConfig.from_spec(spec, cross_attention=cross), kernel_initializer=init, name=f"{p}{kind}_layer_{i}")
+            TransformerBlock(
+                BlockConfig.from_spec(spec, cross_attention=cross), kernel_initializer=init,
+                name=f"{p}{kind}_layer_{i}",
+            )
             for i in range(count)
         ]
         bias = None

@@ -12,6 +12,7 @@ from scipy import stats
 
 from kexue.decoding import (
     CachedDecoder,
+    GenerationConfig,
     SubstringConstraint,
     restrict_support,
     samplers,
@@ -142,8 +143,6 @@ def test_repetition_penalty_formula():
 def test_options_are_the_config_fields(gpt2):
     """One definition: generate's keywords are GenerationConfig's fields; a config object
     plus keyword overrides gives the same output; an unknown option names the valid ones."""
-    from kexue.decoding.generate import GenerationConfig
-
     _, decoder = gpt2
     by_keywords = decoder.generate([PROMPT], max_new_tokens=3, num_beams=2, end_ids=0)
     config = GenerationConfig(max_new_tokens=9, num_beams=2, end_ids=(0,))

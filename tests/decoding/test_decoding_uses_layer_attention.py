@@ -46,7 +46,7 @@ def _blocks_of(model) -> list:
 
 def _attention_layers(blocks) -> set:
     layers = {id(block.attention) for block in blocks}
-    return layers | {id(block.cross_attention_layer) for block in blocks if block.cross_attention}
+    return layers | {id(block.cross_attention_layer) for block in blocks if block.config.cross_attention}
 
 
 FAST = {("gpt2", "greedy"), ("gpt2", "beam"), ("t5", "sampling"), ("bert-unilm", "greedy")}

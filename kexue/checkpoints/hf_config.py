@@ -47,16 +47,6 @@ class ModelStructure:
     shared: bool = False
 
 
-# spec fields a TransformerBlock keeps as attributes (spec name, block attribute)
-_BLOCK_FIELDS = (("num_heads", "num_heads"), ("head_size", "head_size"),
-                 ("intermediate_size", "intermediate_size"), ("hidden_act", "hidden_act"),
-                 ("norm_position", "norm_position"), ("rotary_value", "rotary_value"),
-                 ("max_relative_position", "max_relative_position"), ("use_bias", "use_bias"),
-                 ("rms_norm", "rms_norm"), ("gated_feedforward", "gated"),
-                 ("scale_scores", "scale_scores"), ("dropout_rate", "dropout_rate"),
-                 ("attention_dropout_rate", "attention_dropout_rate"))
-
-
 def _layers(model) -> dict:
     found = {}
     for layer in model.layers:
@@ -66,16 +56,12 @@ def _layers(model) -> dict:
     return found
 
 
-def _calls(model, name: str) -> int:
-    for entry in model.get_config()["layers"]:
-        if entry["name"] == name:
-            return len(entry["inbound_nodes"])
-    return 1
-
-
 def read_spec(model) -> ModelStructure:
     """The spec of a (BERT-family or GPT-2) model built by ``build_transformer_model``."""
+    import dataclasses
+
     from kexue.models.spec import TransformerSpec
+    from kexue.models.transformer import applied_blocks
 
     layers = _layers(model)
     embedding = next((n for n in layers if n.endswith("token_embedding")), None)
@@ -90,23 +76,25 @@ def read_spec(model) -> ModelStructure:
     if any(n.startswith(f"{p}decoder_layer_") for n in layers) or f"{p}relative_position" in layers:
         raise ValueError("encoder-decoders (T5) are not exported by save_pretrained.")
     block = layers[blocks[0]]
-    shared = len(blocks) == 1 and _calls(model, blocks[0]) > 1
+    applied = applied_blocks(model, p)  # empty when the blocks sit in a nested model
+    shared = len(blocks) == 1 and len(applied) > 1
     token = layers[embedding]
     hidden = layers[f"{p}embedding_projection"].units if f"{p}embedding_projection" in layers else token.output_dim
     position = layers.get(f"{p}position_embedding")
     segment = layers.get(f"{p}segment_embedding")
     mask = layers.get(f"{p}attention_mask")
     norm = layers.get(f"{p}embedding_norm") or layers.get(f"{p}final_norm") or block.attention_norm
-    position_type = "learned" if position is not None else block.position
+    spec_fields = {f.name for f in dataclasses.fields(TransformerSpec)}
+    position_type = "learned" if position is not None else block.config.attention_position
     mlm_dense = layers.get(f"{p}mlm_dense")
     spec = TransformerSpec(
         vocab_size=token.input_dim,
         hidden_size=hidden,
-        num_layers=_calls(model, blocks[0]) if shared else len(blocks),
+        num_layers=len(applied) if shared else len(blocks),
         embedding_size=token.output_dim if token.output_dim != hidden else None,
         max_position=position.input_dim if position is not None else 512,
         segment_vocab_size=segment.input_dim if segment is not None else 0,
-        layer_norm_eps=float(getattr(norm, "epsilon", block.layer_norm_eps)),
+        layer_norm_eps=float(getattr(norm, "epsilon", block.config.layer_norm_eps)),
         position_type={"none": "learned"}.get(position_type, position_type),
         embedding_norm=f"{p}embedding_norm" in layers,
         final_norm=f"{p}final_norm" in layers,
@@ -115,7 +103,8 @@ def read_spec(model) -> ModelStructure:
         mlm_bias=f"{p}mlm_bias" in layers,
         mlm_transform=mlm_dense is not None,
         mlm_activation=_activation(mlm_dense) if mlm_dense is not None else None,
-        **{name: getattr(block, attribute) for name, attribute in _BLOCK_FIELDS},
+        **{name: value for name, value in dataclasses.asdict(block.config).items()  # shared settings
+           if name in spec_fields and name not in ("position_type", "layer_norm_eps")},
     )
     has = {"mlm": f"{p}mlm_bias" in layers or f"{p}mlm_dense" in layers, "pooler": f"{p}pooler" in layers,
            "nsp": f"{p}nsp" in layers}

@@ -1,5 +1,7 @@
 """Run a model built by :func:`kexue.models.build_transformer_model` one step at a time with
-a preallocated key/value cache, by walking its layers by name (no second model definition).
+a preallocated key/value cache, by walking its layers by name: each step calls the model's own
+embeddings, blocks (their attention takes the cache as an argument) and head, so there is no
+second model definition.
 
 The cache is a tuple with one ``(k, v)`` pair per block application, each of shape
 ``(batch, max_len, heads, head_size)``. :meth:`CachedTransformer.step` embeds ``t`` new tokens
@@ -28,9 +30,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kexue.backend import TransposedWeight, write_positions
-from kexue.decoding.samplers import NEG
-from kexue.layers.positions import apply_rotary, rotary_sin_cos
+from kexue.backend import TransposedWeight
+from kexue.models.transformer import applied_blocks
 
 
 class CachedTransformer:
@@ -81,11 +82,13 @@ class CachedTransformer:
             raise ValueError(
                 "the model has no LM head: build it with with_mlm=True (or with_mlm='linear')."
             )
-        self.blocks = self._block_sequence(model, find)
-        first = self.blocks[0]
+        self.blocks = applied_blocks(model, prefix)
+        if not self.blocks:
+            raise ValueError("the model has no blocks named layer_0, layer_1, ...")
+        first = self.blocks[0].config
         if first.conditional:
             raise ValueError("cached decoding does not support Conditional LayerNorm models.")
-        if first.position == "nezha":
+        if first.position_type == "nezha":
             raise ValueError(
                 "NEZHA's relative positions need the whole sequence; decode NEZHA with "
                 "AutoRegressiveDecoder instead."
@@ -94,18 +97,6 @@ class CachedTransformer:
         self.head_size = first.head_size
         self.variables = list(model.weights)
         self._head = None  # the prepared output embedding, reused while it is current
-
-    @staticmethod
-    def _block_sequence(model, find) -> list:
-        blocks, i = [], 0
-        while (block := find(f"layer_{i}")) is not None:
-            blocks.append(block)
-            i += 1
-        if not blocks:
-            raise ValueError("the model has no blocks named layer_0, layer_1, ...")
-        if len(blocks) == 1:  # ALBERT shares one block: it is applied once per inbound node
-            blocks = blocks * max(1, len(getattr(blocks[0], "_inbound_nodes", [])))
-        return blocks
 
     def init_cache(self, batch: int, max_len: int, dtype: str | None = None) -> tuple:
         """Zero ``(k, v)`` pairs, one per block application."""
@@ -159,16 +150,12 @@ class CachedTransformer:
         return ops.cast(h, "float32")
 
     def weights(self, rows: int = 1) -> dict:
-        """The blocks' weights as plain tensors (query/key/value kernels fused), one entry per
-        block application, and the output embedding prepared for ``rows``-row steps; read once
-        per decoding call, outside the step loop."""
-        unique = {}
-        for block in self.blocks:
-            if id(block) not in unique:
-                unique[id(block)] = _block_weights(block)
+        """The output embedding prepared for ``rows``-row steps (a
+        :class:`~kexue.backend.TransposedWeight`); read once per decoding call, outside the
+        step loop."""
         head = output_head(self._head, self.token_embedding.embeddings, rows, self.blocks[0].compute_dtype)
         self._head = head if head.packed is not None else None  # never keep a traced value
-        return {"blocks": [unique[id(block)] for block in self.blocks], "head": head}
+        return {"head": head}
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights=None):
         """Process ``t`` new tokens (``(batch, t)``) written at cache position ``index``.
@@ -176,21 +163,29 @@ class CachedTransformer:
         ``positions`` ``(batch, t)`` are the position-embedding rows (they differ from
         ``index`` for left-padded rows). Returns the logits at the last new position
         ``(batch, vocab)`` and the updated cache. ``weights`` (from :meth:`weights`) saves
-        re-reading the variables at every step.
-
-        The blocks follow the wiring of :class:`~kexue.models.block.TransformerBlock` on raw
-        weight tensors: Keras' per-layer bookkeeping would dominate a one-token step on eager
-        backends.
+        preparing the output embedding at every step. Each block runs its own
+        :class:`~kexue.models.block.TransformerBlock` computation with the cache as argument.
         """
         weights = weights or self.weights()
         x = self.embed(token_ids, segment_ids, positions)
-        new_cache = []
-        for w, layer_cache in zip(weights["blocks"], cache):
-            x, layer_cache = _block_step(w, x, mask, layer_cache, index)
-            new_cache.append(layer_cache)
+        x, cache = run_blocks(self.blocks, x, cache, index, mask)
         if self.final_norm is not None:
             x = self.final_norm.call(x)
-        return self.logits(x[:, -1], weights["head"]), tuple(new_cache)
+        return self.logits(x[:, -1], weights["head"]), cache
+
+
+def run_blocks(blocks, x, cache, index, mask, **arguments) -> tuple:
+    """``x`` through ``blocks`` (one per cache entry), each reading and writing its
+    ``(k, v)`` cache at ``index``; returns the output and the new cache. ``arguments`` go to
+    every block (``bias``, ``context_mask``; ``context_caches`` is split among them)."""
+    context_caches = arguments.pop("context_caches", None) or [None] * len(blocks)
+    new_cache = []
+    for block, layer_cache, context in zip(blocks, cache, context_caches):
+        x, layer_cache = block.call(
+            x, attention_mask=mask, cache=layer_cache, cache_index=index, context_cache=context, **arguments
+        )
+        new_cache.append(layer_cache)
+    return x, tuple(new_cache)
 
 
 def output_head(previous, variable, rows: int, dtype: str, transpose: bool = False) -> TransposedWeight:
@@ -209,123 +204,6 @@ def _dense(layer, x):
     if layer.use_bias:
         y = y + ops.cast(layer.bias, x.dtype)
     return layer.activation(y)
-
-
-def _block_weights(block) -> dict:
-    att, ff = block.attention, block.feedforward
-    dtype = block.compute_dtype
-
-    def tensor(v):
-        return None if v is None else ops.cast(ops.convert_to_tensor(v), dtype)
-
-    def bias(layer):
-        return tensor(layer.bias) if layer.use_bias else None
-
-    def norm(layer):  # the fused kernel for plain LayerNorm, the layer itself otherwise
-        if layer.rms or layer.conditional:
-            return layer
-        gamma = tensor(layer.gamma) if layer.scale else None
-        beta = tensor(layer.beta) if layer.center else None
-        return (gamma, beta, layer.epsilon)
-
-    qkv = (att.query, att.key, att.value)
-    return {
-        "pre": block.norm_position == "pre",
-        "attention": att,
-        "qkv": ops.concatenate([tensor(d.kernel) for d in qkv], axis=1),
-        "qkv_bias": ops.concatenate([bias(d) for d in qkv]) if att.use_bias else None,
-        "out": tensor(att.output_dense.kernel),
-        "out_bias": bias(att.output_dense),
-        "act": ff._act,
-        "inner": tensor(ff.inner.kernel),
-        "inner_bias": bias(ff.inner),
-        "gate": tensor(ff.gate.kernel) if ff.gated else None,
-        "gate_bias": bias(ff.gate) if ff.gated else None,
-        "outer": tensor(ff.outer.kernel),
-        "outer_bias": bias(ff.outer),
-        "attention_norm": norm(block.attention_norm),
-        "feedforward_norm": norm(block.feedforward_norm),
-    }
-
-
-def _linear(x, kernel, bias):
-    y = ops.matmul(x, kernel)
-    return y if bias is None else y + bias
-
-
-def _norm(w, x):
-    if isinstance(w, tuple):
-        return ops.layer_normalization(x, w[0], w[1], axis=-1, epsilon=w[2])
-    return w.call(x)
-
-
-def _attention_step(w, x, mask, cache, index, bias=None):
-    """Self-attention of the new positions over the cache, writing their keys and values;
-    ``bias``: an additive score bias (T5's relative positions)."""
-    att = w["attention"]
-    qkv = _linear(x, w["qkv"], w["qkv_bias"])
-    qkv = ops.reshape(qkv, ops.shape(qkv)[:-1] + (3, att.heads, att.head_size))
-    q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
-    if att.position == "rotary":
-        sin, cos = rotary_sin_cos(ops.shape(q)[1], att.head_size, offset=index)
-        q, k = apply_rotary(q, sin, cos), apply_rotary(k, sin, cos)
-        if att.rotary_value:
-            v = apply_rotary(v, sin, cos)
-    k, v = write_positions(cache[0], index, k), write_positions(cache[1], index, v)
-    scale = 1.0 / att.head_size**0.5 if att.scale_scores else 1.0
-    out = _attend(q, k, v, mask, scale, bias)
-    return _linear(out, w["out"], w["out_bias"]), (k, v)
-
-
-def _cross_attention_step(w, x, source_mask):
-    """Cross-attention of the new positions over the source keys and values that
-    :meth:`~kexue.decoding.seq2seq_cache.CachedSeq2Seq.weights` computed once."""
-    q = _linear(x, *w["cross_query"])
-    q = ops.reshape(q, ops.shape(q)[:-1] + tuple(ops.shape(w["cross_key"])[-2:]))
-    out = _attend(q, w["cross_key"], w["cross_value"], source_mask, w["cross_scale"])
-    return _linear(out, *w["cross_out"])
-
-
-def _attend(q, k, v, mask, scale: float, bias=None):
-    """Masked softmax attention of ``q`` ``(batch, t, heads, size)`` over ``k``, ``v``
-    ``(batch, keys, heads, size)``; ``mask`` (and the optional additive ``bias``) broadcast to
-    ``(batch, heads, t, keys)``. Returns ``(batch, t, heads * size)``. Written out rather than
-    ``ops.dot_product_attention``, whose torch version probes the fused kernels in Python at
-    every call (and so cannot be traced by ``torch.compile`` in one graph)."""
-    scores = ops.einsum("bthd,blhd->bhtl", q * ops.cast(scale, q.dtype), k)
-    scores = ops.cast(scores, "float32")
-    if bias is not None:
-        scores = scores + ops.cast(bias, "float32")
-    probs = ops.cast(ops.softmax(ops.where(mask, scores, NEG), axis=-1), v.dtype)
-    out = ops.einsum("bhtl,blhd->bthd", probs, v)
-    return ops.reshape(out, ops.shape(out)[:-2] + (ops.shape(out)[-2] * ops.shape(out)[-1],))
-
-
-def _feedforward(w, h):
-    inner = w["act"](_linear(h, w["inner"], w["inner_bias"]))
-    if w["gate"] is not None:
-        inner = inner * _linear(h, w["gate"], w["gate_bias"])
-    return _linear(inner, w["outer"], w["outer_bias"])
-
-
-def _block_step(w, x, mask, cache, index, bias=None, source_mask=None):
-    """One :class:`~kexue.models.block.TransformerBlock` (inference, no condition): each
-    sub-layer is a residual with its norm before (``pre``) or after it. A decoder block of an
-    encoder-decoder (weights with ``cross_*`` entries) attends to the source between
-    self-attention and feed-forward; ``bias`` is added to the self-attention scores."""
-
-    def into(norm):  # the sub-layer's input
-        return _norm(norm, x) if w["pre"] else x
-
-    def add(norm, h):  # the residual, then the post-norm
-        return x + h if w["pre"] else _norm(norm, x + h)
-
-    h, cache = _attention_step(w, into(w["attention_norm"]), mask, cache, index, bias)
-    x = add(w["attention_norm"], h)
-    if "cross_key" in w:
-        x = add(w["cross_norm"], _cross_attention_step(w, into(w["cross_norm"]), source_mask))
-    x = add(w["feedforward_norm"], _feedforward(w, into(w["feedforward_norm"])))
-    return x, cache
 
 
 def _last_dim(tensor) -> int | None:

@@ -24,8 +24,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -35,65 +33,11 @@ from kexue.backend import jit_with_variables, loop_seed, while_loop
 from kexue.decoding import beam as beam_search
 from kexue.decoding import samplers
 from kexue.decoding.cache import CachedTransformer
+from kexue.decoding.options import GenerationConfig
 from kexue.decoding.seq2seq_cache import CachedSeq2Seq
 from kexue.models.inputs import check_range, host_ids
 
-
-@dataclasses.dataclass(frozen=True)
-class GenerationConfig:
-    """All decoding options (see :meth:`CachedDecoder.generate`)."""
-
-    max_new_tokens: int = 32
-    min_new_tokens: int = 0
-    end_ids: tuple = ()
-    num_beams: int = 1
-    do_sample: bool = False
-    num_return_sequences: int = 1
-    length_penalty: float = 1.0
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-    repetition_penalty: float = 1.0
-    no_repeat_ngram_size: int = 0
-    banned_ids: tuple = ()
-    constraint: Callable | None = None
-    passages: int = 1
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}.")
-        if not 0 <= self.min_new_tokens <= self.max_new_tokens:
-            raise ValueError("min_new_tokens must be in 0..max_new_tokens.")
-        if self.num_beams < 1 or self.num_return_sequences < 1 or self.passages < 1:
-            raise ValueError("num_beams, num_return_sequences and passages must be at least 1.")
-        if self.do_sample and self.num_beams > 1:
-            raise ValueError("choose sampling (do_sample=True) or beam search (num_beams>1).")
-        if self.num_beams > 1 and self.num_return_sequences > self.num_beams:
-            raise ValueError("num_return_sequences cannot exceed num_beams.")
-        if not (self.do_sample or self.num_beams > 1) and self.num_return_sequences > 1:
-            raise ValueError("greedy search returns one sequence; sample or use beams.")
-        if not (math.isfinite(self.temperature) and self.temperature > 0):
-            raise ValueError(f"temperature must be a positive number, got {self.temperature}.")
-        if not (math.isfinite(self.repetition_penalty) and self.repetition_penalty > 0):
-            raise ValueError(f"repetition_penalty must be positive (1.0 = off), got {self.repetition_penalty}.")
-        if not math.isfinite(self.length_penalty):
-            raise ValueError(f"length_penalty must be a finite number, got {self.length_penalty}.")
-        if self.top_k is not None and (isinstance(self.top_k, bool) or int(self.top_k) != self.top_k or self.top_k < 1):
-            raise ValueError(f"top_k must be a positive integer or None, got {self.top_k!r}.")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must lie in (0, 1] or be None, got {self.top_p!r}.")
-        if self.no_repeat_ngram_size < 0:
-            raise ValueError(f"no_repeat_ngram_size must be >= 0 (0 = off), got {self.no_repeat_ngram_size}.")
-        if self.min_new_tokens > 0 and not self.end_ids:
-            raise ValueError("min_new_tokens only has an effect with end_ids.")
-
-    @property
-    def beams(self) -> int:
-        """Rows kept per input: beams, samples, or 1 for greedy."""
-        if self.num_beams > 1:
-            return self.num_beams
-        return self.num_return_sequences if self.do_sample else 1
+__all__ = ["CachedDecoder", "GenerationConfig", "GenerationOutput", "generate"]
 
 
 @dataclasses.dataclass
@@ -134,70 +78,24 @@ class CachedDecoder:
         self._compiled: dict = {}
 
     def generate(
-        self,
-        inputs,
-        segment_ids=None,
-        *,
-        max_new_tokens: int = 32,
-        min_new_tokens: int = 0,
-        end_ids: Sequence[int] | int = (),
-        num_beams: int = 1,
-        do_sample: bool = False,
-        num_return_sequences: int = 1,
-        length_penalty: float = 1.0,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        repetition_penalty: float = 1.0,
-        no_repeat_ngram_size: int = 0,
-        banned_ids: Sequence[int] = (),
-        constraint: Callable | None = None,
-        passages: int = 1,
-        seed: int = 0,
+        self, inputs, segment_ids=None, config: GenerationConfig | None = None, **options
     ) -> GenerationOutput:
         """Generate continuations of ``inputs``.
 
         Args:
-            inputs: prompts (``lm``) or sources (``unilm``): a list of token-id lists of any
-                lengths (left-padded internally) or a 2-D array. With ``passages=P``, each
-                group of ``P`` consecutive rows is one input decoded jointly.
+            inputs: prompts (``lm``) or sources (``unilm``, encoder-decoders): a list of
+                token-id lists of any lengths (left-padded internally) or a 2-D array. With
+                ``passages=P``, each group of ``P`` consecutive rows is one input decoded
+                jointly.
             segment_ids: optional, same shapes as ``inputs`` (default zeros).
-            max_new_tokens, min_new_tokens: bounds on the generated length (end id included);
-                before ``min_new_tokens`` the end ids are forbidden.
-            end_ids: one id or several; any of them finishes a sequence.
-            num_beams: >1 selects beam search; ``length_penalty`` is the exponent ``a`` of
-                ``score / length**a`` for finished hypotheses.
-            do_sample: sample instead of taking the argmax; with ``temperature``, ``top_k``,
-                ``top_p``; ``num_return_sequences`` independent samples per input.
-            repetition_penalty: CTRL's penalty on tokens already in the prompt or output.
-            no_repeat_ngram_size: forbid repeating any n-gram of the prompt and output.
-            banned_ids: tokens never generated.
-            constraint: ``f(generated, step) -> allowed``: ``generated`` is ``(batch, beams,
-                passages, max_new)`` (valid up to ``step``), ``allowed`` a boolean mask
-                ``(batch, beams, passages, vocab)``, e.g. :class:`~kexue.decoding.samplers.
-                SubstringConstraint`.
-            passages: rows per input whose next-token distributions are combined by the vote
-                ``Σp² / (Σp + 1)``.
-            seed: sampling seed.
+            config: a :class:`GenerationConfig` (default: its defaults).
+            **options: fields of :class:`GenerationConfig` replacing those of ``config``:
+                ``max_new_tokens``, ``min_new_tokens``, ``end_ids``, ``num_beams``,
+                ``do_sample``, ``num_return_sequences``, ``length_penalty``, ``temperature``,
+                ``top_k``, ``top_p``, ``repetition_penalty``, ``no_repeat_ngram_size``,
+                ``banned_ids``, ``constraint``, ``passages``, ``seed`` (meanings there).
         """
-        config = GenerationConfig(
-            max_new_tokens=int(max_new_tokens),
-            min_new_tokens=int(min_new_tokens),
-            end_ids=_id_list(end_ids, "end_ids", self.net.vocab_size),
-            num_beams=int(num_beams),
-            do_sample=bool(do_sample),
-            num_return_sequences=int(num_return_sequences),
-            length_penalty=float(length_penalty),
-            temperature=float(temperature),
-            top_k=top_k,
-            top_p=top_p,
-            repetition_penalty=float(repetition_penalty),
-            no_repeat_ngram_size=int(no_repeat_ngram_size),
-            banned_ids=_id_list(banned_ids, "banned_ids", self.net.vocab_size),
-            constraint=constraint,
-            passages=int(passages),
-            seed=int(seed),
-        )
+        config = GenerationConfig.from_options(self.net.vocab_size, config, **options)
         if isinstance(self.net, CachedSeq2Seq):  # inputs are sources; the decoder starts afresh
             if segment_ids is not None:
                 raise ValueError("an encoder-decoder takes no segment_ids.")
@@ -216,7 +114,7 @@ class CachedDecoder:
             args = _left_pad(rows, segment_ids, self.net.pad_token_id)
         rows = len(args[0])
         if rows % config.passages:
-            raise ValueError(f"{rows} input rows do not split into groups of {passages}.")
+            raise ValueError(f"{rows} input rows do not split into groups of {config.passages}.")
         key = (config,) + tuple(a.shape for a in args)
         if key not in self._compiled:
             compiled = self.compile and not config.do_sample
@@ -242,13 +140,6 @@ def _is_seq2seq(model, prefix: str) -> bool:
     """An encoder-decoder from ``build_transformer_model(model="t5...")`` (or its ``Seq2Seq``)."""
     model = getattr(model, "model", model)
     return any(layer.name == f"{prefix}decoder_layer_0" for layer in model.layers)
-
-
-def _id_list(ids, name: str, vocab_size: int) -> tuple:
-    """``end_ids`` / ``banned_ids``: one id or several, whole numbers inside the vocabulary."""
-    array = host_ids([ids] if np.isscalar(ids) else list(ids), name, ndim=1)
-    check_range(array, name, vocab_size, "vocab_size")
-    return tuple(int(i) for i in array)
 
 
 def _rows(values, name: str, upper: int, what: str = "vocab_size") -> list[np.ndarray]:

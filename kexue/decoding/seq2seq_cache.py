@@ -1,7 +1,7 @@
 """Step-wise decoding of an encoder-decoder (T5) built by
 :func:`kexue.models.build_transformer_model`: the source is encoded once, each decoder block's
-cross-attention keys and values are computed once from it, and the decoder's self-attention
-keeps a preallocated key/value cache, as :class:`~kexue.decoding.cache.CachedTransformer` does
+cross-attention keys and values are computed once from it (by the block's own attention layer),
+and the decoder's self-attention keeps a preallocated key/value cache, as :class:`~kexue.decoding.cache.CachedTransformer` does
 for decoder-only models (same interface, so the same generation loop drives both).
 
 Example:
@@ -27,7 +27,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kexue.decoding.cache import CachedTransformer, _block_step, _block_weights, _linear, output_head
+from kexue.decoding.cache import CachedTransformer, output_head, run_blocks
 
 
 class CachedSeq2Seq:
@@ -78,8 +78,8 @@ class CachedSeq2Seq:
         self.vocab_size = int(self.token_embedding.input_dim)
         if not any(out.shape[-1] == self.vocab_size for out in model.outputs):
             raise ValueError("the model has no LM head: build it with with_lm=True or 'linear'.")
-        self.num_heads = self.blocks[0].num_heads
-        self.head_size = self.blocks[0].head_size
+        self.num_heads = self.blocks[0].config.num_heads
+        self.head_size = self.blocks[0].config.head_size
         self.variables = list(model.weights)
         self._head = None  # the prepared output projection, reused while it is current
 
@@ -94,40 +94,18 @@ class CachedSeq2Seq:
         return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype)) for _ in self.blocks)
 
     def weights(self, encoded, source_valid, rows: int = 1) -> dict:
-        """Decoder weights as tensors plus each block's cross-attention keys and values over
-        ``encoded`` (rows as in the decoding batch) and the source mask; computed once per
-        generation call."""
-        dtype = self.blocks[0].compute_dtype
-        encoded = ops.cast(encoded, dtype)
-
-        def dense(layer):  # (kernel, bias or None) as tensors
-            kernel = ops.cast(ops.convert_to_tensor(layer.kernel), dtype)
-            return kernel, ops.cast(ops.convert_to_tensor(layer.bias), dtype) if layer.use_bias else None
-
-        def source_heads(layer, heads, size):  # keys or values of every source position
-            x = _linear(encoded, *dense(layer))
-            return ops.reshape(x, ops.shape(x)[:-1] + (heads, size))
-
-        blocks = []
-        for block in self.blocks:
-            cross = block.cross_attention_layer
-            w = _block_weights(block)
-            w.update(
-                cross_query=dense(cross.query),
-                cross_key=source_heads(cross.key, cross.heads, cross.head_size),
-                cross_value=source_heads(cross.value, cross.heads, cross.head_size),
-                cross_out=dense(cross.output_dense),
-                cross_norm=block.cross_attention_norm,
-                cross_scale=1.0 / cross.head_size**0.5 if cross.scale_scores else 1.0,
-            )
-            blocks.append(w)
+        """Each decoder block's cross-attention keys and values over ``encoded`` (rows as in
+        the decoding batch), the source mask and the prepared output projection; computed once
+        per generation call."""
+        encoded = ops.cast(encoded, self.blocks[0].compute_dtype)
+        context = [block.cross_attention_layer.key_value(encoded) for block in self.blocks]
         if self.lm_head is not None:
-            head = output_head(self._head, self.lm_head.kernel, rows, dtype, transpose=True)
+            head = output_head(self._head, self.lm_head.kernel, rows, self.blocks[0].compute_dtype, transpose=True)
         else:
-            head = output_head(self._head, self.token_embedding.embeddings, rows, dtype)
+            head = output_head(self._head, self.token_embedding.embeddings, rows, self.blocks[0].compute_dtype)
         self._head = head if head.packed is not None else None  # never keep a traced value
         source_mask = ops.cast(source_valid, "bool")[:, None, None, :]
-        return {"blocks": blocks, "head": head, "source_mask": source_mask}
+        return {"context": context, "head": head, "source_mask": source_mask}
 
     def step(self, token_ids, segment_ids, positions, cache, index, mask, weights):
         """Process ``t`` new decoder tokens written at cache position ``index``; returns the
@@ -138,11 +116,11 @@ class CachedSeq2Seq:
         if self.relative is not None:
             queries = ops.arange(ops.shape(token_ids)[1], dtype="int32") + ops.cast(index, "int32")
             bias = self.relative.bias_for(queries, ops.shape(cache[0][0])[1])
-        new_cache = []
-        for w, layer_cache in zip(weights["blocks"], cache):
-            x, layer_cache = _block_step(w, x, mask, layer_cache, index, bias, weights["source_mask"])
-            new_cache.append(layer_cache)
+        x, cache = run_blocks(
+            self.blocks, x, cache, index, mask, bias=bias, context_mask=weights["source_mask"],
+            context_caches=weights["context"],
+        )
         logits = weights["head"](self.final_norm.call(x[:, -1]))
         if self.output_scale is not None:  # tied output embedding, scaled (T5 v1.0)
             logits = logits * ops.cast(self.output_scale.scale, logits.dtype)
-        return ops.cast(logits, "float32"), tuple(new_cache)
+        return ops.cast(logits, "float32"), cache

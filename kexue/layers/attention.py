@@ -5,9 +5,13 @@ interleaved RoPE), ``"nezha"`` (functional relative positions added to keys and 
 additive ``bias`` argument (T5's relative buckets, ALiBi-style biases). the mask is boolean and
 broadcastable to ``(batch, heads, q_len, k_len)`` (argument ``attention_mask``); True means "may attend".
 
-An optional key/value cache supports incremental decoding: pass ``cache=(k, v)`` of shape
-``(batch, max_len, heads, head_size)`` and ``cache_index`` (where the new positions go); the
-layer returns ``(output, (k, v))``.
+A key/value cache serves incremental decoding (:mod:`kexue.decoding` runs every step through
+this layer): pass ``cache=(k, v)`` of shape ``(batch, max_len, heads, head_size)`` and
+``cache_index`` (where the new positions go, also the rotary offset); the layer writes the new
+keys and values there, attends over the whole cache (the mask says which positions count) and
+returns ``(output, (k, v))``. ``cache`` without ``cache_index`` holds fixed, already projected
+keys and values (:meth:`MultiHeadAttention.key_value` of an encoded source), attended as they
+are.
 
 Example:
     >>> import numpy as np
@@ -25,6 +29,7 @@ from keras import ops
 from kexue import backend
 from kexue.layers.linear import Linear
 from kexue.layers.positions import apply_rotary, nezha_relative_table, rotary_sin_cos
+from kexue.layers.sublayer import call_sublayer
 from kexue.masking import LARGE_NEGATIVE, large_negative
 
 POSITION_TYPES = ("none", "rotary", "nezha")
@@ -108,30 +113,39 @@ class MultiHeadAttention(keras.layers.Layer):
         cache_index=None,
         training=None,
     ):
-        key = query if key is None else key
-        value = key if value is None else value
-        q = self._split_heads(self.query(query))
-        k = self._split_heads(self.key(key))
-        v = self._split_heads(self.value(value))
-        offset = 0 if cache_index is None else cache_index
-        if self.position == "rotary":
-            sin, cos = rotary_sin_cos(ops.shape(q)[1], self.head_size, offset=offset)
-            q = apply_rotary(q, sin, cos)
-            k = apply_rotary(k, sin, cos)
-            if self.rotary_value:
-                v = apply_rotary(v, sin, cos)
-        if cache is not None:
-            if cache_index is None:
-                raise ValueError(f"{self.name}: `cache` needs `cache_index`.")
-            start = [0, cache_index, 0, 0]
-            k = ops.slice_update(cache[0], start, ops.cast(k, cache[0].dtype))
-            v = ops.slice_update(cache[1], start, ops.cast(v, cache[1].dtype))
+        if cache is not None and cache_index is None:  # keys and values given, already projected
+            q, (k, v) = self._split_heads(call_sublayer(self.query, query)), cache
+        else:
+            key = query if key is None else key
+            q, k, v = self._project(query, key, value, cache_index)
+            if cache is not None:  # write the new positions into the decoding cache
+                k = backend.write_positions(cache[0], cache_index, k)
+                v = backend.write_positions(cache[1], cache_index, v)
         out = self._attend(q, k, v, attention_mask, bias, training)
         out = ops.reshape(out, ops.shape(out)[:-2] + (self.heads * self.head_size,))
-        out = self.output_dense(out)
-        if cache is not None:
-            return out, (k, v)
-        return out
+        out = call_sublayer(self.output_dense, out)
+        return out if cache is None else (out, (k, v))
+
+    def key_value(self, context):
+        """The keys and values of ``context`` ``(batch, length, width)``, each ``(batch,
+        length, heads, head_size)``: pass them as ``cache`` (without ``cache_index``) to attend
+        to a fixed source many times, as cross-attention does in every decoding step."""
+        k, v = call_sublayer(self.key, context), call_sublayer(self.value, context)
+        return self._split_heads(k), self._split_heads(v)
+
+    def _project(self, query, key, value, offset):
+        """Queries, keys and values split into heads, rotated from position ``offset``."""
+        value = key if value is None else value
+        q = self._split_heads(call_sublayer(self.query, query))
+        k = self._split_heads(call_sublayer(self.key, key))
+        v = self._split_heads(call_sublayer(self.value, value))
+        if self.position == "rotary":
+            offset = 0 if offset is None else offset
+            sin, cos = rotary_sin_cos(ops.shape(q)[1], self.head_size, offset=offset)
+            q, k = apply_rotary(q, sin, cos), apply_rotary(k, sin, cos)
+            if self.rotary_value:
+                v = apply_rotary(v, sin, cos)
+        return q, k, v
 
     def _attend(self, q, k, v, mask, bias, training):
         """q (b, t, h, d), k and v (b, s, h, d) -> (b, t, h, d)."""
@@ -161,7 +175,7 @@ class MultiHeadAttention(keras.layers.Layer):
         if mask is not None:
             scores = ops.where(mask, scores, ops.full_like(scores, LARGE_NEGATIVE))
         probs = ops.cast(ops.softmax(scores, axis=-1), q.dtype)
-        probs = self.dropout(probs, training=training)
+        probs = call_sublayer(self.dropout, probs, training=training)
         out = ops.einsum("bhts,bshd->bthd", probs, v)
         if relative is not None:
             out = out + ops.einsum("bhts,tsd->bthd", probs, relative)

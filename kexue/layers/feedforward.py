@@ -13,6 +13,7 @@ from __future__ import annotations
 import keras
 
 from kexue.layers.linear import Linear
+from kexue.layers.sublayer import call_sublayer
 from kexue.ops import activation_name, get_activation
 
 
@@ -55,11 +56,11 @@ class FeedForward(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        hidden = self._act(self.inner(inputs))
+        hidden = self._act(call_sublayer(self.inner, inputs))
         if self.gated:
-            hidden = hidden * self.gate(inputs)
-        hidden = self.dropout(hidden, training=training)
-        return self.outer(hidden)
+            hidden = hidden * call_sublayer(self.gate, inputs)
+        hidden = call_sublayer(self.dropout, hidden, training=training)
+        return call_sublayer(self.outer, hidden)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -130,7 +130,7 @@ def _same_value(a: Any, b: Any) -> bool:
 
 
 # Spec fields that do not change what the weights compute.
-_FREE_FIELDS = ("dropout_rate", "attention_dropout_rate", "initializer_range", "extra")
+_FREE_FIELDS = ("dropout_rate", "attention_dropout_rate", "initializer_range")
 
 
 def check_against_checkpoint_config(config: dict, config_source: Any, checkpoint_path, make_spec) -> None:

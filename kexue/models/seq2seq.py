@@ -53,7 +53,8 @@ from kexue.models.handle import ModelHandle
 from kexue.models.inputs import seq2seq_checks
 from kexue.models.masks import AttentionMask, ContextMask, PaddingMask, SequenceMask
 from kexue.models.spec import TransformerSpec
-from kexue.models.transformer import block_arguments, relative_position_bias
+from kexue.models.block_config import BlockConfig
+from kexue.models.transformer import relative_position_bias
 
 
 @dataclass
@@ -113,7 +114,10 @@ def build_seq2seq(
 
     def stack(kind: str, count: int, cross: bool):
         blocks = [
-            TransformerBlock(name=f"{p}{kind}_layer_{i}", **block_arguments(spec, init, cross_attention=cross))
+            TransformerBlock(
+                BlockConfig.from_spec(spec, cross_attention=cross), kernel_initializer=init,
+                name=f"{p}{kind}_layer_{i}",
+            )
             for i in range(count)
         ]
         bias = None

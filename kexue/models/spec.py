@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 NORM_POSITIONS = ("post", "pre")
 POSITION_TYPES = ("learned", "rotary", "nezha", "t5", "none")
@@ -60,7 +60,6 @@ class TransformerSpec:
     mlm_transform: bool = True  # dense + act + LayerNorm before the tied output (BERT)
     mlm_activation: str | None = None  # activation of the MLM transform (defaults to hidden_act)
     initializer_range: float = 0.02
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.head_size is None:

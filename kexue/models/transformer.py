@@ -32,6 +32,7 @@ from kexue.layers.normalization import LayerNorm
 from kexue.layers.positions import PositionEmbedding
 from kexue.layers.relative_bias import RelativePositionBias
 from kexue.models.block import TransformerBlock
+from kexue.models.block_config import BlockConfig
 from kexue.models.checked import CheckedModel
 from kexue.models.inputs import transformer_checks
 from kexue.models.masks import AttentionMask, PaddingMask, PositionIds, SequenceMask
@@ -144,15 +145,14 @@ def build_transformer(
     mask = AttentionMask(application, spec.pad_token_id, name=f"{p}attention_mask")(
         valid, segment_ids
     )
-    block_kwargs = block_arguments(
+    block_config = BlockConfig.from_spec(
         spec,
-        init,
         conditional=conditional,
         condition_hidden_units=layer_norm_cond_hidden_size,
         condition_activation=layer_norm_cond_hidden_act,
     )
     blocks = [
-        TransformerBlock(name=f"{p}layer_{i}", **block_kwargs)
+        TransformerBlock(block_config, kernel_initializer=init, name=f"{p}layer_{i}")
         for i in range(1 if spec.share_layers else spec.num_layers)
     ]
     extras = {"condition": condition} if conditional else {}
@@ -248,28 +248,19 @@ def relative_position_bias(spec: TransformerSpec, bidirectional: bool, initializ
     )
 
 
-def block_arguments(spec: TransformerSpec, kernel_initializer, **extra) -> dict:
-    """:class:`TransformerBlock` arguments from a spec (``extra`` adds or overrides)."""
-    position = {"learned": "none", "none": "none", "t5": "none"}.get(spec.position_type, spec.position_type)
-    return dict(
-        num_heads=spec.num_heads,
-        head_size=spec.head_size,
-        intermediate_size=spec.intermediate_size,
-        hidden_act=spec.hidden_act,
-        norm_position=spec.norm_position,
-        position=position,
-        rotary_value=spec.rotary_value,
-        max_relative_position=spec.max_relative_position,
-        use_bias=spec.use_bias,
-        layer_norm_eps=spec.layer_norm_eps,
-        rms_norm=spec.rms_norm,
-        gated=spec.gated_feedforward,
-        scale_scores=spec.scale_scores,
-        dropout_rate=spec.dropout_rate,
-        attention_dropout_rate=spec.attention_dropout_rate,
-        kernel_initializer=kernel_initializer,
-        **extra,
-    )
+def applied_blocks(model: keras.Model, prefix: str = "") -> list:
+    """The blocks ``{prefix}layer_0``, ``layer_1``, ... of a model from
+    :func:`build_transformer`, in the order it applies them (ALBERT's one shared block once per
+    application, counted in the model's config); empty if it has none."""
+    names = {layer.name for layer in model.layers}
+    blocks = []
+    while f"{prefix}layer_{len(blocks)}" in names:
+        blocks.append(model.get_layer(f"{prefix}layer_{len(blocks)}"))
+    if len(blocks) == 1:
+        calls = [len(entry.get("inbound_nodes", [])) for entry in model.get_config().get("layers", [])
+                 if entry.get("name") == blocks[0].name]
+        blocks = blocks * max([1] + calls)
+    return blocks
 
 
 def _mlm_transform_activation(spec: TransformerSpec):

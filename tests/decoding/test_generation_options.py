@@ -12,6 +12,7 @@ from scipy import stats
 
 from kexue.decoding import (
     CachedDecoder,
+    GenerationConfig,
     SubstringConstraint,
     restrict_support,
     samplers,
@@ -137,3 +138,17 @@ def test_repetition_penalty_formula():
     seen = np.array([[True, True, False, False]])
     got = keras.ops.convert_to_numpy(samplers.repetition_penalty(logits, seen, 2.0))
     np.testing.assert_allclose(got, [[1.0, -2.0, 0.5, -3.0]])
+
+
+def test_options_are_the_config_fields(gpt2):
+    """One definition: generate's keywords are GenerationConfig's fields; a config object
+    plus keyword overrides gives the same output; an unknown option names the valid ones."""
+    _, decoder = gpt2
+    by_keywords = decoder.generate([PROMPT], max_new_tokens=3, num_beams=2, end_ids=0)
+    config = GenerationConfig(max_new_tokens=9, num_beams=2, end_ids=(0,))
+    by_config = decoder.generate([PROMPT], config=config, max_new_tokens=3)
+    assert [s.tolist() for s in by_config.sequences[0]] == [s.tolist() for s in by_keywords.sequences[0]]
+    with pytest.raises(TypeError, match=r"unknown options \['top_n'\].*max_new_tokens.*top_k.*seed"):
+        decoder.generate([PROMPT], top_n=3)
+    with pytest.raises(ValueError, match="end_ids"):
+        decoder.generate([PROMPT], end_ids=[99])

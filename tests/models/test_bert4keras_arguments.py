@@ -72,7 +72,7 @@ def test_refused_options_at_their_neutral_value_are_accepted():
         hierarchical_position=None, shared_segment_embeddings=False, attention_caches=None,
         attention_key_size=8, attention_head_size=8,
     )
-    assert model.get_layer("layer_0").head_size == 8
+    assert model.get_layer("layer_0").config.head_size == 8
 
 
 def test_family_and_application_combinations_bert4keras_refuses():
@@ -96,8 +96,8 @@ def test_family_and_application_combinations_bert4keras_refuses():
 def test_keywords_replace_config_entries_as_in_bert4keras():
     model = build_transformer_model(CONFIG, max_position_embeddings=16, hidden_size=32, num_attention_heads=4)
     assert model.get_layer("position_embedding").embeddings.shape == (16, 32)
-    assert (model.get_layer("layer_0").num_heads, model.get_layer("layer_0").head_size) == (4, 8)
-    assert build_transformer_model(CONFIG, hidden_size=32).get_layer("layer_0").head_size == 16
+    assert (model.get_layer("layer_0").config.num_heads, model.get_layer("layer_0").config.head_size) == (4, 8)
+    assert build_transformer_model(CONFIG, hidden_size=32).get_layer("layer_0").config.head_size == 16
     model = build_transformer_model(CONFIG, max_position=20, segment_vocab_size=0)
     assert len(model.inputs) == 1 and model.get_layer("position_embedding").input_dim == 20
 

@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from kexue.checkpoints.loader import Ref
@@ -38,8 +38,6 @@ class Family:
     ignore: tuple[str, ...] = ()
     formats: tuple[str, ...] = ("hf",)
     default_application: str | None = None
-    notes: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def config_value(config: dict, *keys, default=None):

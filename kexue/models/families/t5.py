@@ -125,10 +125,6 @@ def t5_spec(config: dict, version: str) -> TransformerSpec:
         tie_output=bool(tied),
         output_scale=hidden**-0.5 if scale else 1.0,
         initializer_range=config_value(config, "initializer_range", default=0.02),
-        extra={
-            "decoder_start_token_id": config_value(config, "decoder_start_token_id", default=0),
-            "eos_token_id": config_value(config, "eos_token_id", default=1),
-        },
     )
 
 
@@ -214,7 +210,6 @@ def _family(name: str, version: str) -> Family:
             r"^decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$",
             r"^lm_head\.weight$",  # a tied model's copy of `shared` (an untied one maps it)
         ),
-        notes=f"T5 {version} encoder-decoder",
     )
 
 

@@ -24,6 +24,7 @@ import keras
 
 __all__ = [
     "all_sublayers",
+    "compute_scope",
     "ema_variable_pairs",
     "instantiated_optimizer_class",
     "learning_rate_source",
@@ -111,3 +112,28 @@ def ema_variable_pairs(optimizer: keras.optimizers.Optimizer) -> list[tuple[Any,
             "the model: call this after fit has started."
         )
     return list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average))
+
+
+# --- mixed precision ----------------------------------------------------------------------------
+
+
+def compute_scope(layer: keras.layers.Layer):
+    """The context in which calling ``layer.call`` directly computes as ``layer(...)`` would
+    under a mixed policy: its variables read in its compute dtype (Keras' autocast scope), or a
+    no-op context when variable and compute dtypes agree. Uses ``keras.src``'s
+    ``AutocastScope``.
+
+    >>> import keras
+    >>> dense = keras.layers.Dense(2, dtype="mixed_bfloat16")
+    >>> dense.build((None, 3))
+    >>> with compute_scope(dense):
+    ...     str(keras.ops.convert_to_tensor(dense.kernel).dtype).split(".")[-1]
+    'bfloat16'
+    """
+    import contextlib
+
+    from keras.src.backend import AutocastScope
+
+    if layer.compute_dtype == layer.variable_dtype:
+        return contextlib.nullcontext()
+    return AutocastScope(layer.compute_dtype)

@@ -31,6 +31,7 @@ import keras
 from keras import ops
 
 from kexue.backend import TransposedWeight
+from kexue.backend.keras_internals import compute_scope
 from kexue.models.transformer import applied_blocks
 
 
@@ -181,9 +182,11 @@ def run_blocks(blocks, x, cache, index, mask, **arguments) -> tuple:
     context_caches = arguments.pop("context_caches", None) or [None] * len(blocks)
     new_cache = []
     for block, layer_cache, context in zip(blocks, cache, context_caches):
-        x, layer_cache = block.call(
-            x, attention_mask=mask, cache=layer_cache, cache_index=index, context_cache=context, **arguments
-        )
+        with compute_scope(block):  # as block(...) would: mixed precision reads bf16 weights
+            x, layer_cache = block.call(
+                ops.cast(x, block.compute_dtype), attention_mask=mask, cache=layer_cache,
+                cache_index=index, context_cache=context, **arguments,
+            )
         new_cache.append(layer_cache)
     return x, tuple(new_cache)
 

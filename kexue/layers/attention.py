@@ -81,12 +81,12 @@ class MultiHeadAttention(keras.layers.Layer):
         self.scale_scores = bool(scale_scores)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         width = self.heads * self.head_size
-        dense = dict(use_bias=self.use_bias, kernel_initializer=self.kernel_initializer)
+        dense = dict(use_bias=self.use_bias, kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy)
         self.query = Linear(width, name="query", **dense)
         self.key = Linear(width, name="key", **dense)
         self.value = Linear(width, name="value", **dense)
         self._output_dense_kwargs = dense
-        self.dropout = keras.layers.Dropout(self.attention_dropout)
+        self.dropout = keras.layers.Dropout(self.attention_dropout, dtype=self.dtype_policy)
 
     def build(self, query_shape, key_shape=None, value_shape=None):
         key_shape = key_shape or query_shape

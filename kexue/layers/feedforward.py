@@ -39,12 +39,12 @@ class FeedForward(keras.layers.Layer):
         self.gated = bool(gated)
         self.dropout_rate = float(dropout)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        dense = dict(use_bias=self.use_bias, kernel_initializer=self.kernel_initializer)
+        dense = dict(use_bias=self.use_bias, kernel_initializer=self.kernel_initializer, dtype=self.dtype_policy)
         self.inner = Linear(self.units, name="inner", **dense)
         if self.gated:
             self.gate = Linear(self.units, name="gate", **dense)
         self._dense_kwargs = dense
-        self.dropout = keras.layers.Dropout(self.dropout_rate)
+        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
         self._act = get_activation(activation)
 
     def build(self, input_shape):

@@ -68,6 +68,7 @@ class TransformerBlock(keras.layers.Layer):
             attention_dropout=c.attention_dropout_rate,
             scale_scores=c.scale_scores,
             kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
         )
         self.attention = MultiHeadAttention(
             position=c.attention_position,
@@ -82,9 +83,11 @@ class TransformerBlock(keras.layers.Layer):
             use_bias=c.use_bias,
             gated=c.gated_feedforward,
             kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
             name="feedforward",
         )
         norm = dict(
+            dtype=self.dtype_policy,
             epsilon=c.layer_norm_eps,
             rms=c.rms_norm,
             conditional=c.conditional,
@@ -96,7 +99,7 @@ class TransformerBlock(keras.layers.Layer):
         if c.cross_attention:
             self.cross_attention_layer = MultiHeadAttention(name="cross_attention", **attention)
             self.cross_attention_norm = LayerNorm(name="cross_attention_norm", **norm)
-        self.dropout = keras.layers.Dropout(c.dropout_rate)
+        self.dropout = keras.layers.Dropout(c.dropout_rate, dtype=self.dtype_policy)
 
     def build(self, inputs_shape, condition_shape=None, context_shape=None):
         self.attention.build(inputs_shape)

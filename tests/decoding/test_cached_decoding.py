@@ -125,3 +125,16 @@ def test_decoder_sees_weights_changed_between_calls():
     np.testing.assert_allclose(after.scores, fresh.scores, rtol=1e-5)
     assert [s[0].tolist() for s in after.sequences] == [s[0].tolist() for s in fresh.sequences]
     assert not np.allclose(before.scores, after.scores)
+
+
+def test_mixed_bfloat16_model_decodes_like_its_uncached_forward(mixed_bfloat16):
+    """The cached step runs the blocks' sublayers directly; under mixed_bfloat16 it must still
+    compute in bfloat16 with float32 variables and follow the model's own greedy choice."""
+    model = build_transformer_model(GPT2, model="gpt2", with_mlm="linear")
+    assert all(v.dtype == "float32" for v in model.weights)
+    out = CachedDecoder(model).generate([[5, 6, 7]], max_new_tokens=4)
+    tokens = [5, 6, 7]
+    for _ in range(4):  # greedy by the full forward pass
+        logits = keras.ops.convert_to_numpy(keras.ops.cast(model(np.array([tokens])), "float32"))
+        tokens.append(int(np.argmax(logits[0, -1])))
+    assert list(np.asarray(out.sequences[0][0]).ravel()[-4:]) == tokens[3:]

@@ -25,6 +25,7 @@ command is repeated; the data files are never copied into the repository.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -100,8 +101,8 @@ def cws(args) -> None:
                 f"test PKU gold {len(gold)} sentences ({overlap} also in the training text)",
         "model": f"scratch {args.scratch}, {metrics['steps']} steps, {metrics['train_seconds']:.0f} s",
         "kexue cws (BMES + CRF)": ours,
-        "kexue.text.segmentation_f1 of the same predictions": check._asdict(),
-        "jieba 0.42.1 lcut (default dictionary, HMM on)": baseline._asdict(),
+        "kexue.text.segmentation_f1 of the same predictions": dataclasses.asdict(check),
+        "jieba 0.42.1 lcut (default dictionary, HMM on)": dataclasses.asdict(baseline),
         "test seconds": round(seconds, 1),
     })
 

@@ -10,8 +10,9 @@ Example:
     >>> import numpy as np
     >>> from kexue.decoding.beam import init_beams
     >>> state = init_beams(batch=1, beams=2, max_new=3)
-    >>> np.asarray(state["scores"]).tolist()
-    [[0.0, -1000000000.0]]
+    >>> scores = np.asarray(state["scores"])   # only the first beam is alive at the start
+    >>> float(scores[0, 0]), bool(scores[0, 1] <= -1e11)
+    (0.0, True)
 """
 
 from __future__ import annotations

@@ -151,6 +151,30 @@ def tfidf_baseline(files: dict, analyzer: str, ngrams: tuple[int, int]) -> dict:
             "C": best[1], "seconds": round(time.perf_counter() - started, 1)}
 
 
+def tfidf_cosine_baseline(files: dict) -> dict:
+    """Untrained pair scorer: cosine of TF-IDF vectors (character 1-2-grams fitted on the
+    training sentences); Spearman against the gold scores of test (and dev)."""
+    from scipy.stats import spearmanr
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def rows(path):
+        parts = (line.rstrip("\n").split("\t") for line in open(path, encoding="utf-8"))
+        return [(p[0], p[1], float(p[2])) for p in parts if len(p) >= 3]
+
+    train = rows(files["train"])
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+    vectorizer.fit([a for a, _, _ in train] + [b for _, b, _ in train])
+    out = {}
+    for split in ("test", "dev"):
+        pairs = rows(files[split])
+        a = vectorizer.transform([p[0] for p in pairs])
+        b = vectorizer.transform([p[1] for p in pairs])
+        cosine = a.multiply(b).sum(axis=1).A.ravel()
+        key = "spearman" if split == "test" else "dev_spearman"
+        out[key] = float(spearmanr(cosine, [p[2] for p in pairs]).correlation)
+    return out
+
+
 def minilm() -> str:
     from kexue.resources import minilm_dir
 
@@ -248,6 +272,8 @@ def report(name: str, work: Path, fresh: bool, results: dict) -> None:
            "dev_all": best["dev"], "test_all": best.get("test")}
     if spec.get("baseline"):
         row["baseline"] = tfidf_baseline(DATA[spec["data"]](work), *spec["baseline"])
+    elif name == "stsb-cross":
+        row["baseline"] = tfidf_cosine_baseline(DATA["stsb"](work))
     results[name] = row
     shown = row["test"] if row["test"] is not None else row["dev"]
     base = row.get("baseline", {}).get(metric)

@@ -32,3 +32,19 @@ def mixed_bfloat16():
         yield
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+
+
+@__import__("pytest").hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """``slow_on_jax`` tests are ``slow`` on JAX: the recipe kill-and-resume tests run three
+    trainings in fresh subprocesses, and on JAX each compiles its steps again (tens of seconds
+    on 2 cores); torch runs them in ``make test``, JAX in ``make test-slow``."""
+    import os
+
+    import pytest
+
+    if os.environ.get("KERAS_BACKEND", "jax") != "jax":
+        return
+    for item in items:
+        if item.get_closest_marker("slow_on_jax"):
+            item.add_marker(pytest.mark.slow)

@@ -58,6 +58,7 @@ def test_train_predict_eval_through_the_cli(trained, capsys):
     assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(best, abs=1e-12)
 
 
+@pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(trained, tmp_path):
     train, dev, reference, _ = trained
     out = tmp_path / "run"

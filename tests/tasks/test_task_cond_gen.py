@@ -64,6 +64,7 @@ def test_cached_and_uncached_greedy_decoding_agree(trained):
     assert [word_class(t) for t in texts] == ["1", "0"], texts
 
 
+@pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(tmp_path):
     train_file, dev_file = reviews(tmp_path, train=64, dev=16)  # 4 steps an epoch: killed in epoch 2
     kwargs = dict(scratch="2x32x4", batch_size=16, lr=5e-3, maxlen=16, epochs=2, save_every=2,

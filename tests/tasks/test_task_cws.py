@@ -41,6 +41,7 @@ def test_train_predict_eval(trained, capsys):
     assert scores["f1"] == pytest.approx(metrics["best"]["dev"]["f1"], abs=1e-12)
 
 
+@pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(trained, tmp_path):
     train, dev, reference = trained
     assert_resume_equals("cws", train, dev, reference, tmp_path / "run",

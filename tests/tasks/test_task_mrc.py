@@ -71,6 +71,7 @@ def test_answers_are_substrings_under_random_outputs(method, no_vote, data):
     assert any(answers)
 
 
+@pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(data, tmp_path):
     train_file, dev_file = data
     reference = tmp_path / "reference"

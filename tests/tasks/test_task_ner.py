@@ -71,6 +71,7 @@ def _predict(task, texts):
     return [task.recipe.format(task.ctx, p) for p in task.predict([Annotated(t, None) for t in texts])]
 
 
+@pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(data, tmp_path):
     train_file, dev_file = data
     reference = tmp_path / "reference"

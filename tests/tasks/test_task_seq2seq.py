@@ -81,6 +81,7 @@ def test_cached_and_uncached_decoding_agree_on_a_trained_model(reverse_data, tmp
     assert all(len(out) <= 8 for out in beam_cached)
 
 
+@pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(reverse_data, tmp_path):
     train_file, dev_file = reverse_data  # 6 steps an epoch: killed in epoch 2
     kwargs = dict(epochs=2, save_every=2, options={"arch": "unilm", "max_target": 8}, **TRAIN)

@@ -75,6 +75,7 @@ def test_decoded_triples_are_substrings_under_random_scores(no_cln):
     check_lines([recipe.format(ctx, p) for p in predictions], texts)
 
 
+@pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(data, tmp_path):
     train_file, dev_file, schema = data
     reference = tmp_path / "reference"

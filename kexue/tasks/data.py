@@ -107,15 +107,30 @@ def _pick(header: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _json_rows(path: Path, roles: list[str], wanted: list[tuple[str, ...]]) -> Iterator[tuple[str, list]]:
+def json_lines(path: Path) -> Iterator[tuple[str, object]]:
+    """``(file:line, parsed value)`` for each non-blank line of a JSON-lines file; a line that
+    is not JSON is a :class:`DataError` naming it."""
     for number, line in _open_text(path):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
-            record = json.loads(line)
+            yield where, json.loads(line)
         except json.JSONDecodeError as error:
             raise DataError(f"{where}: not a JSON object ({error.msg}); write one object per line.") from None
+
+
+def json_text_records(path: Path) -> Iterator[tuple[str, dict]]:
+    """``(file:line, object)`` for each line of a JSON-lines file whose objects carry a
+    non-empty ``"text"`` (the extraction recipes' formats)."""
+    for where, record in json_lines(path):
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"]:
+            raise DataError(f"{where}: expected an object with a non-empty \"text\".")
+        yield where, record
+
+
+def _json_rows(path: Path, roles: list[str], wanted: list[tuple[str, ...]]) -> Iterator[tuple[str, list]]:
+    for where, record in json_lines(path):
         if not isinstance(record, dict):
             raise DataError(f"{where}: expected a JSON object, found {type(record).__name__}.")
         values = []

@@ -27,12 +27,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kexue.tasks.data import DataError, _open_text
+from kexue.tasks.data import DataError, _open_text, json_text_records
 from kexue.tasks.tagging import spans_from_tags
 
 __all__ = ["Segmented", "Annotated", "read_segmented", "read_char_tags", "read_entity_lines",
@@ -154,16 +153,7 @@ def read_entity_lines(path: str | os.PathLike, labelled: bool = True) -> list[An
     """JSON lines ``{"text", "entities"}`` (see the module docstring)."""
     path = Path(path)
     out = []
-    for number, line in _open_text(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"{where}: not a JSON object ({error.msg}); write one object per line.") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"]:
-            raise DataError(f"{where}: expected an object with a non-empty \"text\".")
+    for where, record in json_text_records(path):
         text = record["text"]
         entities = None
         if labelled:

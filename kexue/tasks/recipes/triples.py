@@ -39,7 +39,7 @@ from keras import ops
 
 from kexue.layers import LayerNorm
 from kexue.tasks.batching import pad_batch
-from kexue.tasks.data import DataError, _open_text
+from kexue.tasks.data import DataError, _open_text, json_text_records
 from kexue.tasks.prf import set_scores
 from kexue.tasks.recipe import Recipe
 from kexue.tasks.span_tagging import content_positions, encode_text
@@ -79,16 +79,7 @@ def read_triples(path, labelled: bool = True) -> list[Sentence]:
     """JSON lines of texts and their ``spo_list`` (see the module docstring)."""
     path = Path(path)
     out = []
-    for number, line in _open_text(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"{where}: not a JSON object ({error.msg}); write one object per line.") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"]:
-            raise DataError(f"{where}: expected an object with a non-empty \"text\".")
+    for where, record in json_text_records(path):
         triples = None
         if labelled:
             if not isinstance(record.get("spo_list"), list):

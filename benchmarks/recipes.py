@@ -193,12 +193,28 @@ def data_sst2_10k(work: Path) -> dict:
 
 DATA["sst2_10k"] = data_sst2_10k
 
+
+def data_waimai_1k(work: Path) -> dict:
+    """The first 1,000 rows of the waimai training split (dev and test whole): the labelled-data
+    budget at which pretraining is compared with scratch."""
+    files = data_waimai(work)
+    rows = files["train"].read_text(encoding="utf-8").splitlines()
+    folder = work / "data" / "waimai_1k"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "train.tsv").write_text("\n".join(rows[:1000]) + "\n", encoding="utf-8")
+    return {**files, "train": folder / "train.tsv"}
+
+
+DATA["waimai_1k"] = data_waimai_1k
+
 SCRATCH = ["--scratch", "tiny", "--pooling", "mean", "--batch-size", "32"]
 SHORT = ["--pooling", "mean", "--batch-size", "32", "--maxlen", "64", "--epochs", "2"]
 # the pretraining comparison uses a quarter of "tiny" (4 layers x 128 x 4 heads): on 2 CPU cores
 # shared with other work, that is what several thousand pretraining steps afford
 QUARTER = ["--scratch", "4x128x4"]
 MLM = "{work}/runs/pretrain-mlm"
+MLM_LONG = "{work}/runs/pretrain-mlm-long"
+SMALL_DATA = ["--pooling", "mean", "--batch-size", "32", "--maxlen", "64", "--epochs", "10"]
 # Each run: the task and action, its data, its arguments, the figure (metric, target) and the
 # baseline computed beside it (TF-IDF analyzer and n-grams), and the runs it needs first.
 RUNS = {
@@ -224,6 +240,22 @@ RUNS = {
                         args=SCRATCH + ["--maxlen", "64", "--epochs", "5"]),
     "b4k-scratch": dict(task="classify", data="b4k", metric="accuracy", baseline=("char", (1, 3)),
                         args=SCRATCH + ["--maxlen", "128", "--epochs", "3"]),
+    # the same comparison after 8,000 pretraining steps, with the whole training split and with 1,000
+    # labelled rows (where pretraining has the most to give), each at one fine-tuning budget
+    "pretrain-mlm-long": dict(task="pretrain", action="mlm", data="corpus", metric="accuracy",
+                              args=QUARTER + ["--maxlen", "64", "--batch-size", "32", "--steps", "8000",
+                                              "--lr", "1e-3", "--min-count", "2"]),
+    "waimai-mlm-long-short": dict(task="classify", data="waimai", args=["--checkpoint", MLM_LONG, "--lr", "5e-4"]
+                                  + SHORT, metric="accuracy", needs=["pretrain-mlm-long"]),
+    "waimai1k-scratch": dict(task="classify", data="waimai_1k", args=QUARTER + SMALL_DATA, metric="accuracy",
+                             baseline=("char", (1, 3))),
+    "waimai1k-mlm-long": dict(task="classify", data="waimai_1k", metric="accuracy", needs=["pretrain-mlm-long"],
+                              args=["--checkpoint", MLM_LONG, "--lr", "5e-4"] + SMALL_DATA),
+    # the whole SST-2 training split (60,614 phrases), two epochs
+    "sst2-full-minilm": dict(task="classify", data="sst2", metric="accuracy", target=0.88,
+                             baseline=("word", (1, 2)),
+                             args=["--checkpoint", "{minilm}", "--epochs", "2", "--batch-size", "32",
+                                   "--maxlen", "64", "--lr", "5e-5", "--warmup", "0.06", "--pooling", "mean"]),
     "sst2-minilm": dict(task="classify", data="sst2_10k", metric="accuracy", target=0.88,
                         baseline=("word", (1, 2)),
                         args=["--checkpoint", "{minilm}", "--epochs", "1", "--batch-size", "32",

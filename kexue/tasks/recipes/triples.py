@@ -143,12 +143,20 @@ class PointerCrossentropy(keras.losses.Loss):
 @keras.saving.register_keras_serializable(package="kexue")
 class SpanEnds(keras.layers.Layer):
     """The hidden vectors at a span's first and last token, concatenated: ``(batch, 2·hidden)``
-    from hidden states ``(batch, length, hidden)`` and ``(batch, 2)`` positions."""
+    from hidden states ``(batch, length, hidden)`` and ``(batch, 2)`` positions. The output is one
+    vector per sentence, so the padding mask of ``hidden`` ends here."""
 
-    def call(self, hidden, span):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, hidden, span, mask=None):
         index = ops.cast(span, "int32")[:, :, None]
         picked = ops.take_along_axis(hidden, ops.broadcast_to(index, (ops.shape(hidden)[0], 2, ops.shape(hidden)[2])), axis=1)
         return ops.reshape(picked, (ops.shape(hidden)[0], 2 * hidden.shape[-1]))
+
+    def compute_mask(self, hidden, span=None, mask=None):
+        return None
 
     def compute_output_shape(self, hidden_shape, span_shape):
         return (hidden_shape[0], 2 * hidden_shape[-1])

@@ -194,18 +194,23 @@ def data_sst2_10k(work: Path) -> dict:
 DATA["sst2_10k"] = data_sst2_10k
 
 
-def data_waimai_1k(work: Path) -> dict:
-    """The first 1,000 rows of the waimai training split (dev and test whole): the labelled-data
-    budget at which pretraining is compared with scratch."""
-    files = data_waimai(work)
-    rows = files["train"].read_text(encoding="utf-8").splitlines()
-    folder = work / "data" / "waimai_1k"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "train.tsv").write_text("\n".join(rows[:1000]) + "\n", encoding="utf-8")
-    return {**files, "train": folder / "train.tsv"}
+def waimai_first(rows: int):
+    """Data of the first ``rows`` rows of the waimai training split (dev and test whole): the
+    labelled-data budgets at which pretraining is compared with scratch."""
+
+    def data(work: Path) -> dict:
+        files = data_waimai(work)
+        lines = files["train"].read_text(encoding="utf-8").splitlines()
+        folder = work / "data" / f"waimai_{rows}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "train.tsv").write_text("\n".join(lines[:rows]) + "\n", encoding="utf-8")
+        return {**files, "train": folder / "train.tsv"}
+
+    return data
 
 
-DATA["waimai_1k"] = data_waimai_1k
+DATA["waimai_1k"] = waimai_first(1000)
+DATA["waimai_200"] = waimai_first(200)
 
 SCRATCH = ["--scratch", "tiny", "--pooling", "mean", "--batch-size", "32"]
 SHORT = ["--pooling", "mean", "--batch-size", "32", "--maxlen", "64", "--epochs", "2"]
@@ -214,7 +219,7 @@ SHORT = ["--pooling", "mean", "--batch-size", "32", "--maxlen", "64", "--epochs"
 QUARTER = ["--scratch", "4x128x4"]
 MLM = "{work}/runs/pretrain-mlm"
 MLM_LONG = "{work}/runs/pretrain-mlm-long"
-SMALL_DATA = ["--pooling", "mean", "--batch-size", "32", "--maxlen", "64", "--epochs", "10"]
+SMALL_DATA = ["--pooling", "mean", "--batch-size", "32", "--maxlen", "64"]
 # Each run: the task and action, its data, its arguments, the figure (metric, target) and the
 # baseline computed beside it (TF-IDF analyzer and n-grams), and the runs it needs first.
 RUNS = {
@@ -247,10 +252,20 @@ RUNS = {
                                               "--lr", "1e-3", "--min-count", "2"]),
     "waimai-mlm-long-short": dict(task="classify", data="waimai", args=["--checkpoint", MLM_LONG, "--lr", "5e-4"]
                                   + SHORT, metric="accuracy", needs=["pretrain-mlm-long"]),
-    "waimai1k-scratch": dict(task="classify", data="waimai_1k", args=QUARTER + SMALL_DATA, metric="accuracy",
+    "waimai1k-scratch": dict(task="classify", data="waimai_1k", args=QUARTER + SMALL_DATA + ["--epochs", "10"], metric="accuracy",
                              baseline=("char", (1, 3))),
     "waimai1k-mlm-long": dict(task="classify", data="waimai_1k", metric="accuracy", needs=["pretrain-mlm-long"],
-                              args=["--checkpoint", MLM_LONG, "--lr", "5e-4"] + SMALL_DATA),
+                              args=["--checkpoint", MLM_LONG, "--lr", "5e-4"] + SMALL_DATA + ["--epochs", "10"]),
+    # 200 labelled rows, and the pretrained model at a fine-tuning rate of 1e-4 (scratch as well)
+    "waimai200-scratch": dict(task="classify", data="waimai_200", args=QUARTER + SMALL_DATA + ["--epochs", "30"],
+                              metric="accuracy", baseline=("char", (1, 3))),
+    "waimai200-mlm-long": dict(task="classify", data="waimai_200", metric="accuracy", needs=["pretrain-mlm-long"],
+                               args=["--checkpoint", MLM_LONG, "--lr", "5e-4"] + SMALL_DATA + ["--epochs", "30"]),
+    "waimai1k-scratch-lr1e-4": dict(task="classify", data="waimai_1k", metric="accuracy",
+                                    args=QUARTER + SMALL_DATA + ["--epochs", "10", "--lr", "1e-4"]),
+    "waimai1k-mlm-long-lr1e-4": dict(task="classify", data="waimai_1k", metric="accuracy",
+                                     needs=["pretrain-mlm-long"],
+                                     args=["--checkpoint", MLM_LONG, "--lr", "1e-4"] + SMALL_DATA + ["--epochs", "10"]),
     # the whole SST-2 training split (60,614 phrases), two epochs
     "sst2-full-minilm": dict(task="classify", data="sst2", metric="accuracy", target=0.88,
                              baseline=("word", (1, 2)),

@@ -24,7 +24,6 @@ from kexue.text.candidates import Candidates
 from kexue.text.units import encode
 
 SEPARATOR_CODE = 10
-N_CODES = 0x110000
 
 
 def pair_keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,18 +72,25 @@ def merge_counts(
 
 
 class PairCounter:
-    """Running counts of units and of adjacent unit pairs over coded chunks."""
+    """Running counts of units and of adjacent unit pairs over coded chunks (``unit_counts``
+    is indexed by code point and as long as the largest code seen needs)."""
 
     def __init__(self) -> None:
-        self.unit_counts = np.zeros(N_CODES, dtype=np.int64)
+        self.unit_counts = np.zeros(0, dtype=np.int64)
         self.keys = np.zeros(0, dtype=np.int64)
         self.counts = np.zeros(0, dtype=np.int64)
 
     def update(self, codes: np.ndarray) -> None:
         """Count the units and unit pairs of one coded chunk."""
-        units = codes[codes != SEPARATOR_CODE]
-        self.unit_counts += np.bincount(units, minlength=N_CODES)
+        units = np.bincount(codes[codes != SEPARATOR_CODE])
+        if units.size > self.unit_counts.size:
+            self.unit_counts = np.concatenate(
+                [self.unit_counts, np.zeros(units.size - self.unit_counts.size, np.int64)])
+        self.unit_counts[: units.size] += units
         new_keys, new_counts = _unique_pairs(codes)
+        if not self.keys.size:
+            self.keys, self.counts = new_keys, new_counts.astype(np.int64)
+            return
         self.keys, self.counts = merge_counts(
             self.keys, self.counts, new_keys, new_counts
         )
@@ -238,14 +244,17 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
 class PairSet:
     """Fast lookup of a set of unit pairs (sorted pair keys), optionally with a value each.
 
-    Units that occur in some pair get dense ids; a lookup is one gather from a
-    dense matrix when it is small (the usual case: strong pairs involve a few
-    thousand characters; values are stored as float16), else a binary search.
+    The units that occur first in some pair get dense row ids, those that occur second dense
+    column ids; a lookup is two gathers of ids and one from a flat row-by-column table when it
+    is small (the usual case: strong pairs involve a few thousand characters; values are
+    stored as float16), else a binary search.
 
     Example:
         >>> keys, valid = pair_keys(encode("abca"))
         >>> PairSet(np.sort(keys[:1])).contains(keys).tolist()
         [True, False, False]
+        >>> PairSet(np.sort(keys[:1])).between(encode("abca")).tolist()
+        [0.0, -inf, -inf]
     """
 
     def __init__(
@@ -263,25 +272,44 @@ class PairSet:
         if self.values.shape != self.keys.shape:
             raise ValueError("need one value per pair key")
         first, second = self.keys >> 21, self.keys & ((1 << 21) - 1)
-        members, _ = np.unique(np.concatenate([first, second]), return_counts=True)
-        size = len(members) + 1
+        # codes at or above ``limit`` are in no pair: they are clipped to ``limit``, id 0
+        self.limit = int(max(first.max(initial=0), second.max(initial=0))) + 1
         self.matrix = None
-        if size * size <= max_matrix:
-            self.ids = np.zeros(N_CODES, dtype=np.int32)
-            self.ids[members] = np.arange(1, size)
-            self.matrix = np.full((size, size), -np.inf, dtype=np.float16)
-            self.matrix[self.ids[first], self.ids[second]] = np.clip(
-                self.values, -6e4, 6e4
-            )
+        rows, columns = self._ids(first), self._ids(second)
+        width = int(columns.max()) + 1
+        if (int(rows.max()) + 1) * width <= max_matrix:
+            self.row_starts = rows * width
+            self.columns = columns
+            self.matrix = np.full((int(rows.max()) + 1) * width, -np.inf, dtype=np.float16)
+            self.matrix[self.row_starts[first] + columns[second]] = np.clip(self.values, -6e4, 6e4)
+
+    def _ids(self, members: np.ndarray) -> np.ndarray:
+        """Dense ids 1, 2, ... of the codes in ``members`` (0 for every other code up to
+        ``limit``), indexed by code."""
+        present = np.zeros(self.limit + 1, dtype=bool)
+        present[members] = True
+        return np.where(present, np.cumsum(present, dtype=np.int32), 0).astype(np.int32)
+
+    def _value(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        if not len(self.keys):
+            return np.full(len(first), -np.inf)
+        if self.matrix is not None:
+            first = np.minimum(first, self.limit)
+            second = np.minimum(second, self.limit)
+            return self.matrix.take(self.row_starts.take(first) + self.columns.take(second))
+        keys = (first.astype(np.int64) << 21) | second
+        position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
+        return np.where(self.keys[position] == keys, self.values[position], -np.inf)
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The value of each of ``keys`` (``-inf`` for keys not in the set)."""
-        if not len(self.keys):
-            return np.full(len(keys), -np.inf)
-        if self.matrix is not None:
-            return self.matrix[self.ids[keys >> 21], self.ids[keys & ((1 << 21) - 1)]]
-        position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
-        return np.where(self.keys[position] == keys, self.values[position], -np.inf)
+        keys = np.asarray(keys, dtype=np.int64)
+        return self._value(keys >> 21, keys & ((1 << 21) - 1))
+
+    def between(self, codes: np.ndarray) -> np.ndarray:
+        """The value of each adjacent pair of ``codes`` (``lookup(pair_keys(codes)[0])``
+        without building the 64-bit keys)."""
+        return self._value(codes[:-1], codes[1:])
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``keys`` are in the set."""

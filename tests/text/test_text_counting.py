@@ -67,15 +67,21 @@ def test_fragments_match_python_cutting():
 
 
 def test_pair_set_matrix_and_search_agree():
-    keys, _ = pair_keys(encode("甲乙丙丁甲丙乙丁"))
-    chosen = np.unique(keys[::2])
-    dense, sparse = PairSet(chosen), PairSet(chosen, max_matrix=0)
+    codes = encode("甲乙丙丁甲丙乙丁\n戊" + chr(0x10FFFF))  # codes beyond every pair's too
+    keys, _ = pair_keys(codes)
+    chosen = np.unique(keys[:7:2])
+    values = np.arange(len(chosen), dtype=np.float64) - 1.5
+    dense, sparse = PairSet(chosen, values), PairSet(chosen, values, max_matrix=0)
     assert dense.matrix is not None and sparse.matrix is None
     assert (
         dense.contains(keys).tolist()
         == sparse.contains(keys).tolist()
         == np.isin(keys, chosen).tolist()
     )
+    expected = [values[np.searchsorted(chosen, k)] if k in chosen else -np.inf for k in keys]
+    for pairs in (dense, sparse):
+        assert pairs.lookup(keys).tolist() == expected
+        assert pairs.between(codes).tolist() == expected
 
 
 def test_split_long_cuts_weakest_links_until_short():

@@ -48,15 +48,25 @@ def _words(rows: np.ndarray) -> np.ndarray:
     return (padded[:, :, 0] << np.uint64(42)) | (padded[:, :, 1] << np.uint64(21)) | padded[:, :, 2]
 
 
-def _unique(rows: np.ndarray, counts: np.ndarray):
-    """Sorted distinct rows, their keys and summed counts (a radix-friendly integer sort for
-    short rows, a column-wise ``lexsort`` for longer ones: byte-string sorts are slow)."""
+def _unique(rows: np.ndarray, counts: np.ndarray | None):
+    """Sorted distinct rows, their keys and summed counts (``counts=None``: each row counts
+    once). Rows of up to three codes are one integer each, sorted as such (equal keys are equal
+    rows, so the sort need not be stable); longer rows take a column-wise ``lexsort``
+    (byte-string sorts are slow)."""
     words = _words(rows)
-    order = (np.argsort(words[:, 0], kind="stable") if words.shape[1] == 1
-             else np.lexsort(words.T[::-1]))
+    if words.shape[1] == 1 and counts is None:
+        keys, totals = np.unique(words[:, 0], return_counts=True)
+        shifts = np.uint64(42) - np.uint64(21) * np.arange(rows.shape[1], dtype=np.uint64)
+        unique_rows = ((keys[:, None] >> shifts) & np.uint64((1 << 21) - 1)).astype(rows.dtype)
+        return unique_rows, keys, totals.astype(np.int64)
+    if counts is None:
+        counts = np.ones(len(rows), dtype=np.int64)
+    order = np.argsort(words[:, 0]) if words.shape[1] == 1 else np.lexsort(words.T[::-1])
     words, rows, counts = words[order], rows[order], counts[order]
     new = np.ones(len(rows), dtype=bool)
-    new[1:] = (words[1:] != words[:-1]).any(axis=1)
+    new[1:] = words[1:, 0] != words[:-1, 0]
+    for column in range(1, words.shape[1]):
+        new[1:] |= words[1:, column] != words[:-1, column]
     starts = np.flatnonzero(new)
     totals = np.add.reduceat(counts, starts) if len(starts) else counts[:0]
     keys = (words[starts, 0] if words.shape[1] == 1 else
@@ -73,9 +83,9 @@ class Group:
     counts: np.ndarray
 
     @classmethod
-    def of(cls, rows: np.ndarray, counts: np.ndarray) -> Group:
-        """Sum the counts of equal rows and sort them."""
-        return cls(*_unique(rows, np.asarray(counts, dtype=np.int64)))
+    def of(cls, rows: np.ndarray, counts: np.ndarray | None = None) -> Group:
+        """Sum the counts of equal rows (``None``: one each) and sort them."""
+        return cls(*_unique(rows, None if counts is None else np.asarray(counts, dtype=np.int64)))
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of each key in this group and whether it is there."""
@@ -94,8 +104,6 @@ class Candidates:
     @classmethod
     def from_rows(cls, rows: np.ndarray, counts: np.ndarray | None = None) -> Candidates:
         """Count the rows of one length (``counts``: one weight per row, default 1)."""
-        if counts is None:
-            counts = np.ones(len(rows), dtype=np.int64)
         return cls({rows.shape[1]: Group.of(rows, counts)} if len(rows) else {})
 
     @classmethod

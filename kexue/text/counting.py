@@ -208,31 +208,14 @@ def fragments(codes: np.ndarray, link: np.ndarray) -> Candidates:
     link = np.asarray(link, dtype=bool) & is_unit[:-1] & is_unit[1:]
     starts, lengths = fragment_bounds(is_unit, link)
     result = Candidates()
-    # pieces of one and two units, the most frequent, are counted without building rows
+    # pieces of one unit, the most frequent, are counted without building rows
     singles = np.bincount(codes[starts[lengths == 1]])
     present = np.flatnonzero(singles)
     if present.size:
         result.merge(Candidates.from_rows(present.astype(np.uint32)[:, None], singles[present]))
-    at = starts[lengths == 2]
-    pairs, counts = np.unique((codes[at].astype(np.int64) << 21) | codes[at + 1], return_counts=True)
-    if pairs.size:
-        rows = np.stack([pairs >> 21, pairs & ((1 << 21) - 1)], axis=1).astype(np.uint32)
-        result.merge(Candidates.from_rows(rows, counts))
-    longer = lengths > 2
-    starts, lengths = starts[longer], lengths[longer]
-    small = (
-        lengths.astype(np.uint16)
-        if lengths.size and lengths.max() < 1 << 16
-        else lengths
-    )
-    order = np.argsort(small, kind="stable")  # a radix sort for 16-bit keys
-    starts, lengths = starts[order], lengths[order]
-    bounds = np.flatnonzero(np.diff(lengths)) + 1
-    for group in np.split(np.arange(len(starts)), bounds):
-        if not group.size:
-            continue
-        length = int(lengths[group[0]])
-        result.merge(Candidates.from_rows(codes[starts[group][:, None] + np.arange(length)]))
+    for length in np.flatnonzero(np.bincount(lengths)[2:]) + 2:
+        at = starts[lengths == length]
+        result.merge(Candidates.from_rows(codes[at[:, None] + np.arange(length)]))
     return result
 
 

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -36,12 +37,17 @@ _CJK = "\u3007\u4e00-\u9fff"
 _PERCENT = "%\uff05"
 _WORD_CLASS = f"[{_CJK}{_PERCENT}{NUMBER}{LATIN}]"
 
-_PIECE = re.compile(
-    f"({_NUMBER_RE})|({_LATIN_RE})|([{_CJK}{_PERCENT}])|((.)\\5*)", re.DOTALL
-)
-_NUMBER = re.compile(_NUMBER_RE)
-_LATIN = re.compile(_LATIN_RE)
-_NON_WORD = re.compile(f"[^{_CJK}{_PERCENT}{NUMBER}{LATIN}]+")
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    """The compiled expressions (piece, number, Latin run, non-word run), compiled on first use:
+    word discovery codes text without them, and compiling costs milliseconds at start-up."""
+    return (
+        re.compile(f"({_NUMBER_RE})|({_LATIN_RE})|([{_CJK}{_PERCENT}])|((.)\\5*)", re.DOTALL),
+        re.compile(_NUMBER_RE),
+        re.compile(_LATIN_RE),
+        re.compile(f"[^{_CJK}{_PERCENT}{NUMBER}{LATIN}]+"),
+    )
 
 
 def is_word_unit(unit: str) -> bool:
@@ -62,9 +68,10 @@ def to_units(text: str) -> str:
         >>> to_units("在１９９８年，GDP增长") == "在" + NUMBER + "年\\n" + LATIN + "增长"
         True
     """
-    text = _NUMBER.sub(NUMBER, text)
-    text = _LATIN.sub(LATIN, text)
-    return _NON_WORD.sub(SEPARATOR, text)
+    _, number, latin, non_word = _patterns()
+    text = number.sub(NUMBER, text)
+    text = latin.sub(LATIN, text)
+    return non_word.sub(SEPARATOR, text)
 
 
 def split_units(line: str) -> tuple[str, list[str]]:
@@ -81,7 +88,7 @@ def split_units(line: str) -> tuple[str, list[str]]:
     """
     units: list[str] = []
     pieces: list[str] = []
-    for match in _PIECE.finditer(line):
+    for match in _patterns()[0].finditer(line):
         number, latin, char = match.group(1, 2, 3)
         if number:
             units.append(NUMBER)

@@ -24,6 +24,27 @@ import numpy as np
 from kexue.text.units import decode_rows, encode
 
 
+def unique_counts(values: np.ndarray, high_bit: int, low_bit: int = 0):
+    """Sorted distinct ``values`` (non-negative integers below ``2**high_bit`` whose bits below
+    ``low_bit`` are all zero) and how often each occurs.
+
+    A least-significant-digit radix sort, 16 bits a pass: a stable sort of 16-bit digits is a
+    counting sort in NumPy, several times faster than sorting 32- or 64-bit integers.
+
+    >>> keys, counts = unique_counts(np.array([70000, 3, 70000, 65539, 3, 3]), 17)
+    >>> keys.tolist(), counts.tolist()
+    ([3, 65539, 70000], [3, 1, 2])
+    """
+    for shift in range(low_bit, high_bit, 16):
+        digit = ((values >> shift) & 0xFFFF).astype(np.uint16)
+        values = values[np.argsort(digit, kind="stable")]
+    new = np.empty(len(values), dtype=bool)
+    new[:1] = True
+    new[1:] = values[1:] != values[:-1]
+    starts = np.flatnonzero(new)
+    return values[starts], np.diff(starts, append=len(values))
+
+
 def pack(rows: np.ndarray) -> np.ndarray:
     """One sortable key per row of codes (< 2**21), three codes per ``uint64``: the integer
     itself for rows of up to three codes, else the big-endian words viewed as one byte string
@@ -55,7 +76,7 @@ def _unique(rows: np.ndarray, counts: np.ndarray | None):
     (byte-string sorts are slow)."""
     words = _words(rows)
     if words.shape[1] == 1 and counts is None:
-        keys, totals = np.unique(words[:, 0], return_counts=True)
+        keys, totals = unique_counts(words[:, 0], 63, 63 - 21 * rows.shape[1])
         shifts = np.uint64(42) - np.uint64(21) * np.arange(rows.shape[1], dtype=np.uint64)
         unique_rows = ((keys[:, None] >> shifts) & np.uint64((1 << 21) - 1)).astype(rows.dtype)
         return unique_rows, keys, totals.astype(np.int64)

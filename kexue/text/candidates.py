@@ -36,7 +36,7 @@ def unique_counts(values: np.ndarray, high_bit: int, low_bit: int = 0):
     ([3, 65539, 70000], [3, 1, 2])
     """
     for shift in range(low_bit, high_bit, 16):
-        digit = ((values >> shift) & 0xFFFF).astype(np.uint16)
+        digit = (values >> shift).astype(np.uint16)  # the cast keeps the low 16 bits
         values = values[np.argsort(digit, kind="stable")]
     new = np.empty(len(values), dtype=bool)
     new[:1] = True

@@ -277,8 +277,8 @@ class PairSet:
         if not len(self.keys):
             return np.full(len(first), -np.inf)
         if self.matrix is not None:
-            first = np.minimum(first, self.limit)
-            second = np.minimum(second, self.limit)
+            if self.limit <= np.iinfo(first.dtype).max:  # else no code can reach the limit
+                first, second = np.minimum(first, self.limit), np.minimum(second, self.limit)
             return self.matrix.take(self.row_starts.take(first) + self.columns.take(second))
         keys = (first.astype(np.int64) << 21) | second
         position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)

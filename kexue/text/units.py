@@ -128,12 +128,14 @@ def decode_rows(rows: np.ndarray) -> list[str]:
 
 _CLASS_TABLE: np.ndarray | None = None
 _OTHER, _WORD, _DIGIT, _LATIN_CLASS, _INNER = range(5)
+# what each class of character becomes (a word character stays itself)
+_REPLACEMENT = np.array([ord(SEPARATOR), 0, ord(NUMBER), ord(LATIN), ord(SEPARATOR)], np.uint16)
 
 
 def _class_table() -> np.ndarray:
     global _CLASS_TABLE  # a read-only lookup table built once
     if _CLASS_TABLE is None:
-        table = np.zeros(0x110000, dtype=np.uint8)
+        table = np.zeros(0x10000, dtype=np.uint8)  # UTF-16 code units; surrogates are _OTHER
         table[0x4E00:0xA000] = _WORD
         table[[0x3007, ord("%"), 0xFF05]] = _WORD
         table[ord("0") : ord("9") + 1] = _DIGIT
@@ -152,28 +154,29 @@ def _class_table() -> np.ndarray:
 
 
 def code_units(text: str) -> np.ndarray:
-    """Vectorised :func:`to_units` that returns code points (``uint32``).
+    """Vectorised :func:`to_units` that returns code points (``uint16``: every unit lies in the
+    Basic Multilingual Plane; a character beyond it is a separator, like any non-word one).
 
     Example:
         >>> code_units("在１９９８年，GDP增长").tolist() == [ord(c) for c in to_units("在１９９８年，GDP增长")]
         True
     """
-    codes = encode(text)
+    # UTF-16 code units: a character beyond the plane is two surrogates, both separators
+    # that collapse into one, as the character itself would
+    codes = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
     if not codes.size:
         return codes.copy()
     cls = _class_table()[codes]
-    inner = np.flatnonzero(cls == _INNER)
-    inner = inner[(inner > 0) & (inner < len(cls) - 1)]
+    marks = np.flatnonzero(cls == _INNER)
+    inner = marks[(marks > 0) & (marks < len(cls) - 1)]
     inner = inner[(cls[inner - 1] == _DIGIT) & (cls[inner + 1] == _DIGIT)]
-    cls[cls == _INNER] = _OTHER
+    cls[marks] = _OTHER
     cls[inner] = _DIGIT
-    out = codes.copy()
-    out[cls == _OTHER] = ord(SEPARATOR)
-    out[cls == _DIGIT] = ord(NUMBER)
-    out[cls == _LATIN_CLASS] = ord(LATIN)
-    repeat = np.zeros(len(out), dtype=bool)
-    repeat[1:] = (cls[1:] == cls[:-1]) & (cls[1:] != _WORD)
-    return out[~repeat]
+    keep = np.empty(len(cls), dtype=bool)
+    keep[0] = True
+    keep[1:] = (cls[1:] != cls[:-1]) | (cls[1:] == _WORD)
+    codes, cls = codes[keep], cls[keep]
+    return np.where(cls == _WORD, codes, _REPLACEMENT[cls])
 
 
 def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.ndarray]:
@@ -188,7 +191,7 @@ def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.n
     """
     if chunk_chars < 1:
         raise ValueError(f"chunk_chars must be positive, got {chunk_chars}")
-    buffer: list[str] = []
+    buffer: list[str] = [""]  # joined with newlines: one before the first line, one after the last
     size = 0
     for line in lines:
         if not isinstance(line, str):
@@ -196,7 +199,9 @@ def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.n
         buffer.append(line)
         size += len(line) + 1
         if size >= chunk_chars:
-            yield code_units("\n" + "\n".join(buffer) + "\n")
-            buffer, size = [], 0
-    if buffer:
-        yield code_units("\n" + "\n".join(buffer) + "\n")
+            buffer.append("")
+            yield code_units("\n".join(buffer))
+            buffer, size = [""], 0
+    if len(buffer) > 1:
+        buffer.append("")
+        yield code_units("\n".join(buffer))

@@ -80,26 +80,27 @@ def _words(rows: np.ndarray) -> np.ndarray:
     return (padded[:, :, 0] << np.uint64(42)) | (padded[:, :, 1] << np.uint64(21)) | padded[:, :, 2]
 
 
-def _unique(rows: np.ndarray, counts: np.ndarray | None):
-    """Sorted distinct rows, their keys and summed counts (``counts=None``: each row counts
-    once). Rows of codes below 2**16 (always, for coded text) are radix-sorted a column a pass;
-    others are sorted by their packed words (byte-string sorts are slow)."""
-    if rows.size and rows.max() < 1 << 16:
-        order = radix_order([rows[:, k].astype(np.uint16) for k in range(rows.shape[1])])
+def _unique(columns: list[np.ndarray], counts: np.ndarray | None):
+    """Sorted distinct strings given as columns of codes (column ``k``: the ``k``-th code of
+    every string): their rows, keys and summed counts (``counts=None``: each counts once).
+    Codes below 2**16 (always, for coded text) are radix-sorted a column a pass; others are
+    sorted by their packed words (byte-string sorts are slow)."""
+    if all(c.dtype == np.uint16 or not c.size or c.max() < 1 << 16 for c in columns):
+        order = radix_order([c.astype(np.uint16, copy=False) for c in columns])
     else:
-        words = _words(rows)
+        words = _words(np.stack(columns, axis=1))
         order = np.argsort(words[:, 0]) if words.shape[1] == 1 else np.lexsort(words.T[::-1])
-    rows = rows[order]
-    new = np.ones(len(rows), dtype=bool)
-    new[1:] = rows[1:, 0] != rows[:-1, 0]
-    for column in range(1, rows.shape[1]):
-        new[1:] |= rows[1:, column] != rows[:-1, column]
+    columns = [c[order] for c in columns]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = columns[0][1:] != columns[0][:-1]
+    for column in columns[1:]:
+        new[1:] |= column[1:] != column[:-1]
     starts = np.flatnonzero(new)
     if counts is None:
-        totals = np.diff(starts, append=len(rows))
+        totals = np.diff(starts, append=len(order))
     else:
         totals = np.add.reduceat(counts[order], starts) if len(starts) else counts[:0]
-    rows = rows[starts]
+    rows = np.stack([c[starts] for c in columns], axis=1)
     return rows, pack(rows), totals.astype(np.int64)
 
 
@@ -114,7 +115,12 @@ class Group:
     @classmethod
     def of(cls, rows: np.ndarray, counts: np.ndarray | None = None) -> Group:
         """Sum the counts of equal rows (``None``: one each) and sort them."""
-        return cls(*_unique(rows, None if counts is None else np.asarray(counts, dtype=np.int64)))
+        return cls.of_columns([rows[:, k] for k in range(rows.shape[1])], counts)
+
+    @classmethod
+    def of_columns(cls, columns: list[np.ndarray], counts: np.ndarray | None = None) -> Group:
+        """:meth:`of` the rows whose ``k``-th codes are ``columns[k]`` (no rows built first)."""
+        return cls(*_unique(columns, None if counts is None else np.asarray(counts, dtype=np.int64)))
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of each key in this group and whether it is there."""
@@ -134,6 +140,11 @@ class Candidates:
     def from_rows(cls, rows: np.ndarray, counts: np.ndarray | None = None) -> Candidates:
         """Count the rows of one length (``counts``: one weight per row, default 1)."""
         return cls({rows.shape[1]: Group.of(rows, counts)} if len(rows) else {})
+
+    @classmethod
+    def from_columns(cls, columns: list[np.ndarray], counts: np.ndarray | None = None) -> Candidates:
+        """:meth:`from_rows` for the rows whose ``k``-th codes are ``columns[k]``."""
+        return cls({len(columns): Group.of_columns(columns, counts)} if len(columns[0]) else {})
 
     @classmethod
     def from_dict(cls, words: dict[str, int]) -> Candidates:

@@ -212,10 +212,17 @@ def fragments(codes: np.ndarray, link: np.ndarray) -> Candidates:
     singles = np.bincount(codes[starts[lengths == 1]])
     present = np.flatnonzero(singles)
     if present.size:
-        result.merge(Candidates.from_rows(present.astype(np.uint32)[:, None], singles[present]))
-    for length in np.flatnonzero(np.bincount(lengths)[2:]) + 2:
-        at = starts[lengths == length]
-        result.merge(Candidates.from_rows(codes[at[:, None] + np.arange(length)]))
+        result.merge(Candidates.from_columns([present.astype(codes.dtype)], singles[present]))
+    longer = lengths > 1
+    starts, lengths = starts[longer], lengths[longer]
+    # grouped by length: a stable sort of 16-bit integers is a counting sort
+    small = lengths.astype(np.uint16) if lengths.size and lengths.max() < 1 << 16 else lengths
+    starts = starts[np.argsort(small, kind="stable")]
+    sizes = np.bincount(lengths)
+    ends = np.cumsum(sizes)
+    for length in np.flatnonzero(sizes):
+        at = starts[ends[length] - sizes[length] : ends[length]]
+        result.merge(Candidates.from_columns([codes[at + k] for k in range(length)]))
     return result
 
 
@@ -255,8 +262,9 @@ class PairSet:
         if self.values.shape != self.keys.shape:
             raise ValueError("need one value per pair key")
         first, second = self.keys >> 21, self.keys & ((1 << 21) - 1)
-        # codes at or above ``limit`` are in no pair: they are clipped to ``limit``, id 0
-        self.limit = int(max(first.max(initial=0), second.max(initial=0))) + 1
+        # codes at or above ``limit`` are in no pair: they are clipped to ``limit``, id 0 (it is
+        # at least 2**16, so that 16-bit codes, those of coded text, need no clipping)
+        self.limit = max(int(max(first.max(initial=0), second.max(initial=0))) + 1, 1 << 16)
         self.matrix = None
         rows, columns = self._ids(first), self._ids(second)
         width = int(columns.max()) + 1
@@ -267,11 +275,14 @@ class PairSet:
             self.matrix[self.row_starts[first] + columns[second]] = np.clip(self.values, -6e4, 6e4)
 
     def _ids(self, members: np.ndarray) -> np.ndarray:
-        """Dense ids 1, 2, ... of the codes in ``members`` (0 for every other code up to
-        ``limit``), indexed by code."""
-        present = np.zeros(self.limit + 1, dtype=bool)
-        present[members] = True
-        return np.where(present, np.cumsum(present, dtype=np.int32), 0).astype(np.int32)
+        """Dense ids 1, 2, ... of the codes in ``members``, the code in most pairs first (the
+        pairs looked up most then share cache lines), indexed by code; 0 for other codes."""
+        pairs = np.bincount(members, minlength=self.limit + 1)
+        present = np.flatnonzero(pairs)
+        ranked = present[np.argsort(-pairs[present], kind="stable")]
+        ids = np.zeros(self.limit + 1, dtype=np.int32)
+        ids[ranked] = np.arange(1, len(ranked) + 1, dtype=np.int32)
+        return ids
 
     def _value(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         if not len(self.keys):
@@ -279,7 +290,9 @@ class PairSet:
         if self.matrix is not None:
             if self.limit <= np.iinfo(first.dtype).max:  # else no code can reach the limit
                 first, second = np.minimum(first, self.limit), np.minimum(second, self.limit)
-            return self.matrix.take(self.row_starts.take(first) + self.columns.take(second))
+            index = self.row_starts[first]
+            index += self.columns[second]
+            return self.matrix[index]
         keys = (first.astype(np.int64) << 21) | second
         position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
         return np.where(self.keys[position] == keys, self.values[position], -np.inf)

@@ -212,7 +212,9 @@ class WordDiscovery:
         for codes in _progress(chunks, self.progress, "cutting"):
             scores = pairs.between(codes)
             is_unit = codes != SEPARATOR_CODE
-            link = is_unit[:-1] & is_unit[1:] & (scores > -np.inf)
+            link = scores > -np.inf
+            link &= is_unit[:-1]
+            link &= is_unit[1:]
             if longest is not None:
                 link = split_long(is_unit, link, scores.__getitem__, longest)
             candidates.merge(fragments(codes, link))

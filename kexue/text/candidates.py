@@ -48,7 +48,8 @@ def unique_counts(values: np.ndarray, high_bit: int, low_bit: int = 0):
     """
     shifts = range(low_bit, high_bit, 16)[::-1]
     # the cast keeps the low 16 bits
-    values = values[radix_order([(values >> shift).astype(np.uint16) for shift in shifts])]
+    values = values[radix_order([(values >> shift if shift else values).astype(np.uint16)
+                                 for shift in shifts])]
     new = np.empty(len(values), dtype=bool)
     new[:1] = True
     new[1:] = values[1:] != values[:-1]

@@ -45,7 +45,9 @@ def _unique_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     as 32-bit keys when every code is below 2**16, the usual case: two radix passes, not three)."""
     if codes.size and codes.max() < 1 << 16:
         valid = (codes[:-1] != SEPARATOR_CODE) & (codes[1:] != SEPARATOR_CODE)
-        small = (codes[:-1].astype(np.uint32) << 16) | codes[1:]
+        small = codes[:-1].astype(np.uint32)
+        small <<= 16
+        small |= codes[1:]
         keys, counts = unique_counts(small[valid], 32)
         keys = keys.astype(np.int64)
         return ((keys >> 16) << 21) | (keys & 0xFFFF), counts
@@ -82,7 +84,8 @@ class PairCounter:
 
     def update(self, codes: np.ndarray) -> None:
         """Count the units and unit pairs of one coded chunk."""
-        units = np.bincount(codes[codes != SEPARATOR_CODE])
+        units = np.bincount(codes)
+        units[SEPARATOR_CODE : SEPARATOR_CODE + 1] = 0  # separators are not units
         if units.size > self.unit_counts.size:
             self.unit_counts = np.concatenate(
                 [self.unit_counts, np.zeros(units.size - self.unit_counts.size, np.int64)])

@@ -122,7 +122,10 @@ def decode_rows(rows: np.ndarray) -> list[str]:
     n, length = rows.shape
     if n == 0:
         return []
-    joined = np.ascontiguousarray(rows, dtype=np.uint32).tobytes().decode("utf-32-le")
+    rows = np.ascontiguousarray(rows, dtype=np.uint32)
+    if rows[:, -1].all():  # NumPy strings are the codes as UCS-4 (without trailing NULs)
+        return rows.view(f"<U{length}").reshape(-1).tolist()
+    joined = rows.tobytes().decode("utf-32-le")
     return [joined[i : i + length] for i in range(0, n * length, length)]
 
 

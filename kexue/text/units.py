@@ -129,31 +129,36 @@ def decode_rows(rows: np.ndarray) -> list[str]:
     return [joined[i : i + length] for i in range(0, n * length, length)]
 
 
-_CLASS_TABLE: np.ndarray | None = None
+_TABLES: tuple[np.ndarray, np.ndarray] | None = None
 _OTHER, _WORD, _DIGIT, _LATIN_CLASS, _INNER = range(5)
-# what each class of character becomes (a word character stays itself)
-_REPLACEMENT = np.array([ord(SEPARATOR), 0, ord(NUMBER), ord(LATIN), ord(SEPARATOR)], np.uint16)
 
 
-def _class_table() -> np.ndarray:
-    global _CLASS_TABLE  # a read-only lookup table built once
-    if _CLASS_TABLE is None:
-        table = np.zeros(0x10000, dtype=np.uint8)  # UTF-16 code units; surrogates are _OTHER
-        table[0x4E00:0xA000] = _WORD
-        table[[0x3007, ord("%"), 0xFF05]] = _WORD
-        table[ord("0") : ord("9") + 1] = _DIGIT
-        table[0xFF10:0xFF1A] = _DIGIT
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """The class of every UTF-16 code unit (surrogates are _OTHER) and the unit it becomes
+    (itself for a word character, else the placeholder of its class or the separator)."""
+    global _TABLES  # read-only lookup tables built once
+    if _TABLES is None:
+        classes = np.zeros(0x10000, dtype=np.uint8)
+        classes[0x4E00:0xA000] = _WORD
+        classes[[0x3007, ord("%"), 0xFF05]] = _WORD
+        classes[ord("0") : ord("9") + 1] = _DIGIT
+        classes[0xFF10:0xFF1A] = _DIGIT
         for first, last in (
             ("A", "Z"),
             ("a", "z"),
             ("\uff21", "\uff3a"),
             ("\uff41", "\uff5a"),
         ):
-            table[ord(first) : ord(last) + 1] = _LATIN_CLASS
-        table[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _INNER
-        table.setflags(write=False)
-        _CLASS_TABLE = table
-    return _CLASS_TABLE
+            classes[ord(first) : ord(last) + 1] = _LATIN_CLASS
+        classes[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _INNER
+        replacement = np.array([ord(SEPARATOR), 0, ord(NUMBER), ord(LATIN), ord(SEPARATOR)],
+                               dtype=np.uint16)
+        units = np.where(classes == _WORD, np.arange(0x10000, dtype=np.uint16),
+                         replacement[classes])
+        classes.setflags(write=False)
+        units.setflags(write=False)
+        _TABLES = classes, units
+    return _TABLES
 
 
 def code_units(text: str) -> np.ndarray:
@@ -169,17 +174,19 @@ def code_units(text: str) -> np.ndarray:
     codes = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
     if not codes.size:
         return codes.copy()
-    cls = _class_table()[codes]
-    marks = np.flatnonzero(cls == _INNER)
+    classes, units = _tables()
+    cls = classes.take(codes)
+    out = units.take(codes)
+    marks = np.flatnonzero(cls == _INNER)  # a mark between two digits belongs to the number
     inner = marks[(marks > 0) & (marks < len(cls) - 1)]
     inner = inner[(cls[inner - 1] == _DIGIT) & (cls[inner + 1] == _DIGIT)]
     cls[marks] = _OTHER
     cls[inner] = _DIGIT
-    keep = np.empty(len(cls), dtype=bool)
+    out[inner] = ord(NUMBER)
+    keep = np.empty(len(cls), dtype=bool)  # a run of one non-word class is one unit
     keep[0] = True
     keep[1:] = (cls[1:] != cls[:-1]) | (cls[1:] == _WORD)
-    codes, cls = codes[keep], cls[keep]
-    return np.where(cls == _WORD, codes, _REPLACEMENT[cls])
+    return out[keep]
 
 
 def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.ndarray]:

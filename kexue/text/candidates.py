@@ -1,10 +1,11 @@
 """Counted strings of units as arrays: the candidate words between cutting and de-redundancy.
 
-Strings are grouped by length. A group holds the code rows (``n × length`` ``uint32``), one
-sortable key per row (the codes packed three to a big-endian ``uint64``, viewed as one
-fixed-width byte string, so byte order is lexicographic order) and the counts, sorted by key.
-Merging, filtering and looking strings up are sorts and binary searches; strings are built in
-Python only at the end (:meth:`Candidates.to_dict`).
+Strings are grouped by length. A group holds the code rows (``n × length``, ``uint16`` or
+``uint32``), one sortable key per row (the codes packed three to a big-endian ``uint64``,
+viewed as one fixed-width byte string, so byte order is lexicographic order) and the counts,
+sorted by key. Merging, filtering and looking strings up are sorts (radix sorts of 16-bit
+digits, :func:`radix_order`) and binary searches; strings are built in Python only at the end
+(:meth:`Candidates.to_dict`).
 
 Example:
     >>> from kexue.text.units import encode

@@ -1,9 +1,10 @@
 """Vectorised counting of units, adjacent pairs and fragments on coded text.
 
-Text is handled as ``uint32`` code-point arrays (:func:`kexue.text.units.encode`
-of a :func:`~kexue.text.units.to_units` chunk, in which ``10`` separates
-words). A pair of adjacent units is one ``int64`` key ``(a << 21) | b``;
-counting is sorting (``np.unique``), so a chunk of millions of characters is
+Text is handled as code-point arrays (:func:`kexue.text.units.code_units` makes
+``uint16`` ones from raw text, :func:`kexue.text.units.encode` ``uint32`` ones; ``10``
+separates words). A pair of adjacent units is one ``int64`` key ``(a << 21) | b``;
+counting is sorting (a radix sort of 16-bit digits,
+:func:`kexue.text.candidates.radix_order`), so a chunk of millions of characters is
 counted in a fraction of a second and memory stays proportional to the chunk
 and to the number of distinct pairs.
 

@@ -129,36 +129,32 @@ def decode_rows(rows: np.ndarray) -> list[str]:
     return [joined[i : i + length] for i in range(0, n * length, length)]
 
 
-_TABLES: tuple[np.ndarray, np.ndarray] | None = None
-_OTHER, _WORD, _DIGIT, _LATIN_CLASS, _INNER = range(5)
+_UNIT_TABLE: np.ndarray | None = None
+_MARK = 0xE002  # private use: a mark that may join the digits of a number (3.5, 12:30)
 
 
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """The class of every UTF-16 code unit (surrogates are _OTHER) and the unit it becomes
-    (itself for a word character, else the placeholder of its class or the separator)."""
-    global _TABLES  # read-only lookup tables built once
-    if _TABLES is None:
-        classes = np.zeros(0x10000, dtype=np.uint8)
-        classes[0x4E00:0xA000] = _WORD
-        classes[[0x3007, ord("%"), 0xFF05]] = _WORD
-        classes[ord("0") : ord("9") + 1] = _DIGIT
-        classes[0xFF10:0xFF1A] = _DIGIT
+def _unit_table() -> np.ndarray:
+    """The unit every UTF-16 code unit becomes: a word character itself, a digit ``NUMBER``, a
+    Latin letter ``LATIN``, a mark ``_MARK`` (resolved by :func:`code_units`), anything else
+    (surrogates included) the separator."""
+    global _UNIT_TABLE  # a read-only lookup table built once
+    if _UNIT_TABLE is None:
+        table = np.full(0x10000, ord(SEPARATOR), dtype=np.uint16)
+        table[0x4E00:0xA000] = np.arange(0x4E00, 0xA000)
+        table[[0x3007, ord("%"), 0xFF05]] = [0x3007, ord("%"), 0xFF05]
+        table[ord("0") : ord("9") + 1] = ord(NUMBER)
+        table[0xFF10:0xFF1A] = ord(NUMBER)
         for first, last in (
             ("A", "Z"),
             ("a", "z"),
             ("\uff21", "\uff3a"),
             ("\uff41", "\uff5a"),
         ):
-            classes[ord(first) : ord(last) + 1] = _LATIN_CLASS
-        classes[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _INNER
-        replacement = np.array([ord(SEPARATOR), 0, ord(NUMBER), ord(LATIN), ord(SEPARATOR)],
-                               dtype=np.uint16)
-        units = np.where(classes == _WORD, np.arange(0x10000, dtype=np.uint16),
-                         replacement[classes])
-        classes.setflags(write=False)
-        units.setflags(write=False)
-        _TABLES = classes, units
-    return _TABLES
+            table[ord(first) : ord(last) + 1] = ord(LATIN)
+        table[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _MARK
+        table.setflags(write=False)
+        _UNIT_TABLE = table
+    return _UNIT_TABLE
 
 
 def code_units(text: str) -> np.ndarray:
@@ -174,18 +170,19 @@ def code_units(text: str) -> np.ndarray:
     codes = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
     if not codes.size:
         return codes.copy()
-    classes, units = _tables()
-    cls = classes.take(codes)
-    out = units.take(codes)
-    marks = np.flatnonzero(cls == _INNER)  # a mark between two digits belongs to the number
-    inner = marks[(marks > 0) & (marks < len(cls) - 1)]
-    inner = inner[(cls[inner - 1] == _DIGIT) & (cls[inner + 1] == _DIGIT)]
-    cls[marks] = _OTHER
-    cls[inner] = _DIGIT
+    out = _unit_table().take(codes)
+    marks = np.flatnonzero(out == _MARK)  # a mark between two digits belongs to the number
+    inner = marks[(marks > 0) & (marks < len(out) - 1)]
+    inner = inner[(out[inner - 1] == ord(NUMBER)) & (out[inner + 1] == ord(NUMBER))]
+    out[marks] = ord(SEPARATOR)
     out[inner] = ord(NUMBER)
-    keep = np.empty(len(cls), dtype=bool)  # a run of one non-word class is one unit
+    # a run of separators, of numbers or of Latin runs is one unit; word characters all stay
+    word = out != ord(SEPARATOR)
+    word &= (out >> 1) != ord(NUMBER) >> 1  # NUMBER and LATIN differ in the last bit only
+    keep = np.empty(len(out), dtype=bool)
     keep[0] = True
-    keep[1:] = (cls[1:] != cls[:-1]) | (cls[1:] == _WORD)
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    keep[1:] |= word[1:]
     return out[keep]
 
 

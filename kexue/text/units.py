@@ -170,7 +170,7 @@ def code_units(text: str) -> np.ndarray:
     codes = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
     if not codes.size:
         return codes.copy()
-    out = _unit_table().take(codes)
+    out = _unit_table()[codes]  # (indexing, unlike take, converts no index array to intp)
     marks = np.flatnonzero(out == _MARK)  # a mark between two digits belongs to the number
     inner = marks[(marks > 0) & (marks < len(out) - 1)]
     inner = inner[(out[inner - 1] == ord(NUMBER)) & (out[inner + 1] == ord(NUMBER))]

@@ -39,18 +39,20 @@ def radix_order(digits: list[np.ndarray]) -> np.ndarray:
     return order
 
 
-def unique_counts(values: np.ndarray, high_bit: int, low_bit: int = 0):
-    """Sorted distinct ``values`` (non-negative integers below ``2**high_bit`` whose bits below
-    ``low_bit`` are all zero) and how often each occurs (:func:`radix_order`, 16 bits a digit).
+def unique_counts(values: np.ndarray, high_bit: int):
+    """Sorted distinct ``values`` (non-negative integers below ``2**high_bit``) and how often
+    each occurs: a radix sort, 16 bits a pass, that moves the values themselves (their digits
+    are views of them, so a pass makes only its permutation and the moved values).
 
     >>> keys, counts = unique_counts(np.array([70000, 3, 70000, 65539, 3, 3]), 17)
     >>> keys.tolist(), counts.tolist()
     ([3, 65539, 70000], [3, 1, 2])
     """
-    shifts = range(low_bit, high_bit, 16)[::-1]
-    # the cast keeps the low 16 bits
-    values = values[radix_order([(values >> shift if shift else values).astype(np.uint16)
-                                 for shift in shifts])]
+    values = np.ascontiguousarray(values)
+    lanes = values.itemsize // 2  # 16-bit digits per value, least significant first
+    for digit in range(-(-high_bit // 16)):
+        lane = digit if np.little_endian else lanes - 1 - digit
+        values = values[np.argsort(values.view(np.uint16)[lane::lanes], kind="stable")]
     new = np.empty(len(values), dtype=bool)
     new[:1] = True
     new[1:] = values[1:] != values[:-1]

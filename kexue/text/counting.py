@@ -4,7 +4,7 @@ Text is handled as code-point arrays (:func:`kexue.text.units.code_units` makes
 ``uint16`` ones from raw text, :func:`kexue.text.units.encode` ``uint32`` ones; ``10``
 separates words). A pair of adjacent units is one ``int64`` key ``(a << 21) | b``;
 counting is sorting (a radix sort of 16-bit digits,
-:func:`kexue.text.candidates.radix_order`), so a chunk of millions of characters is
+:func:`kexue.text.candidates.unique_counts`), so a chunk of millions of characters is
 counted in a fraction of a second and memory stays proportional to the chunk
 and to the number of distinct pairs.
 

@@ -22,7 +22,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 
 __all__ = ["CommandError", "UsageError", "build_parser", "main"]
 
@@ -131,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001 - the one place that turns errors into one line
         if debug:
+            import traceback  # here only: a short command does not pay for it at start-up
+
             traceback.print_exc()
         print(f"kexue: error: {_message(error)}", file=sys.stderr)
         return getattr(error, "exit_code", 1)

@@ -1,10 +1,11 @@
 """Counted strings of units as arrays: the candidate words between cutting and de-redundancy.
 
-Strings are grouped by length. A group holds the code rows (``n × length`` ``uint32``), one
-sortable key per row (the codes packed three to a big-endian ``uint64``, viewed as one
-fixed-width byte string, so byte order is lexicographic order) and the counts, sorted by key.
-Merging, filtering and looking strings up are sorts and binary searches; strings are built in
-Python only at the end (:meth:`Candidates.to_dict`).
+Strings are grouped by length. A group holds the code rows (``n × length``, ``uint16`` or
+``uint32``), one sortable key per row (the codes packed three to a big-endian ``uint64``,
+viewed as one fixed-width byte string, so byte order is lexicographic order) and the counts,
+sorted by key. Merging, filtering and looking strings up are sorts (radix sorts of 16-bit
+digits, :func:`radix_order`) and binary searches; strings are built in Python only at the end
+(:meth:`Candidates.to_dict`).
 
 Example:
     >>> from kexue.text.units import encode
@@ -22,6 +23,41 @@ from dataclasses import dataclass
 import numpy as np
 
 from kexue.text.units import decode_rows, encode
+
+
+def radix_order(digits: list[np.ndarray]) -> np.ndarray:
+    """The stable permutation that sorts by ``digits`` (``uint16`` arrays of one length, the most
+    significant first): a least-significant-digit radix sort. A stable sort of 16-bit integers
+    is a counting sort in NumPy, several times faster than sorting 32- or 64-bit integers.
+
+    >>> radix_order([np.array([1, 0, 1], np.uint16), np.array([5, 9, 2], np.uint16)]).tolist()
+    [1, 2, 0]
+    """
+    order = np.argsort(digits[-1], kind="stable")
+    for digit in digits[-2::-1]:
+        order = order[np.argsort(digit[order], kind="stable")]
+    return order
+
+
+def unique_counts(values: np.ndarray, high_bit: int):
+    """Sorted distinct ``values`` (non-negative integers below ``2**high_bit``) and how often
+    each occurs: a radix sort, 16 bits a pass, that moves the values themselves (their digits
+    are views of them, so a pass makes only its permutation and the moved values).
+
+    >>> keys, counts = unique_counts(np.array([70000, 3, 70000, 65539, 3, 3]), 17)
+    >>> keys.tolist(), counts.tolist()
+    ([3, 65539, 70000], [3, 1, 2])
+    """
+    values = np.ascontiguousarray(values)
+    lanes = values.itemsize // 2  # 16-bit digits per value, least significant first
+    for digit in range(-(-high_bit // 16)):
+        lane = digit if np.little_endian else lanes - 1 - digit
+        values = values[np.argsort(values.view(np.uint16)[lane::lanes], kind="stable")]
+    new = np.empty(len(values), dtype=bool)
+    new[:1] = True
+    new[1:] = values[1:] != values[:-1]
+    starts = np.flatnonzero(new)
+    return values[starts], np.diff(starts, append=len(values))
 
 
 def pack(rows: np.ndarray) -> np.ndarray:
@@ -48,20 +84,28 @@ def _words(rows: np.ndarray) -> np.ndarray:
     return (padded[:, :, 0] << np.uint64(42)) | (padded[:, :, 1] << np.uint64(21)) | padded[:, :, 2]
 
 
-def _unique(rows: np.ndarray, counts: np.ndarray):
-    """Sorted distinct rows, their keys and summed counts (a radix-friendly integer sort for
-    short rows, a column-wise ``lexsort`` for longer ones: byte-string sorts are slow)."""
-    words = _words(rows)
-    order = (np.argsort(words[:, 0], kind="stable") if words.shape[1] == 1
-             else np.lexsort(words.T[::-1]))
-    words, rows, counts = words[order], rows[order], counts[order]
-    new = np.ones(len(rows), dtype=bool)
-    new[1:] = (words[1:] != words[:-1]).any(axis=1)
+def _unique(columns: list[np.ndarray], counts: np.ndarray | None):
+    """Sorted distinct strings given as columns of codes (column ``k``: the ``k``-th code of
+    every string): their rows, keys and summed counts (``counts=None``: each counts once).
+    Codes below 2**16 (always, for coded text) are radix-sorted a column a pass; others are
+    sorted by their packed words (byte-string sorts are slow)."""
+    if all(c.dtype == np.uint16 or not c.size or c.max() < 1 << 16 for c in columns):
+        order = radix_order([c.astype(np.uint16, copy=False) for c in columns])
+    else:
+        words = _words(np.stack(columns, axis=1))
+        order = np.argsort(words[:, 0]) if words.shape[1] == 1 else np.lexsort(words.T[::-1])
+    columns = [c[order] for c in columns]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = columns[0][1:] != columns[0][:-1]
+    for column in columns[1:]:
+        new[1:] |= column[1:] != column[:-1]
     starts = np.flatnonzero(new)
-    totals = np.add.reduceat(counts, starts) if len(starts) else counts[:0]
-    keys = (words[starts, 0] if words.shape[1] == 1 else
-            np.ascontiguousarray(words[starts].astype(">u8")).view(f"V{8 * words.shape[1]}").reshape(-1))
-    return rows[starts], keys, totals.astype(np.int64)
+    if counts is None:
+        totals = np.diff(starts, append=len(order))
+    else:
+        totals = np.add.reduceat(counts[order], starts) if len(starts) else counts[:0]
+    rows = np.stack([c[starts] for c in columns], axis=1)
+    return rows, pack(rows), totals.astype(np.int64)
 
 
 @dataclass
@@ -73,9 +117,14 @@ class Group:
     counts: np.ndarray
 
     @classmethod
-    def of(cls, rows: np.ndarray, counts: np.ndarray) -> Group:
-        """Sum the counts of equal rows and sort them."""
-        return cls(*_unique(rows, np.asarray(counts, dtype=np.int64)))
+    def of(cls, rows: np.ndarray, counts: np.ndarray | None = None) -> Group:
+        """Sum the counts of equal rows (``None``: one each) and sort them."""
+        return cls.of_columns([rows[:, k] for k in range(rows.shape[1])], counts)
+
+    @classmethod
+    def of_columns(cls, columns: list[np.ndarray], counts: np.ndarray | None = None) -> Group:
+        """:meth:`of` the rows whose ``k``-th codes are ``columns[k]`` (no rows built first)."""
+        return cls(*_unique(columns, None if counts is None else np.asarray(counts, dtype=np.int64)))
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of each key in this group and whether it is there."""
@@ -94,9 +143,12 @@ class Candidates:
     @classmethod
     def from_rows(cls, rows: np.ndarray, counts: np.ndarray | None = None) -> Candidates:
         """Count the rows of one length (``counts``: one weight per row, default 1)."""
-        if counts is None:
-            counts = np.ones(len(rows), dtype=np.int64)
         return cls({rows.shape[1]: Group.of(rows, counts)} if len(rows) else {})
+
+    @classmethod
+    def from_columns(cls, columns: list[np.ndarray], counts: np.ndarray | None = None) -> Candidates:
+        """:meth:`from_rows` for the rows whose ``k``-th codes are ``columns[k]``."""
+        return cls({len(columns): Group.of_columns(columns, counts)} if len(columns[0]) else {})
 
     @classmethod
     def from_dict(cls, words: dict[str, int]) -> Candidates:

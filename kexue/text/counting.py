@@ -1,9 +1,10 @@
 """Vectorised counting of units, adjacent pairs and fragments on coded text.
 
-Text is handled as ``uint32`` code-point arrays (:func:`kexue.text.units.encode`
-of a :func:`~kexue.text.units.to_units` chunk, in which ``10`` separates
-words). A pair of adjacent units is one ``int64`` key ``(a << 21) | b``;
-counting is sorting (``np.unique``), so a chunk of millions of characters is
+Text is handled as code-point arrays (:func:`kexue.text.units.code_units` makes
+``uint16`` ones from raw text, :func:`kexue.text.units.encode` ``uint32`` ones; ``10``
+separates words). A pair of adjacent units is one ``int64`` key ``(a << 21) | b``;
+counting is sorting (a radix sort of 16-bit digits,
+:func:`kexue.text.candidates.unique_counts`), so a chunk of millions of characters is
 counted in a fraction of a second and memory stays proportional to the chunk
 and to the number of distinct pairs.
 
@@ -20,11 +21,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kexue.text.candidates import Candidates
+from kexue.text.candidates import Candidates, unique_counts
 from kexue.text.units import encode
 
 SEPARATOR_CODE = 10
-N_CODES = 0x110000
 
 
 def pair_keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,15 +43,17 @@ def pair_keys(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _unique_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct keys of the adjacent unit pairs of ``codes`` and their counts (sorted
-    as 32-bit keys when every code is below 2**16, the usual case, which is twice as fast)."""
+    as 32-bit keys when every code is below 2**16, the usual case: two radix passes, not three)."""
     if codes.size and codes.max() < 1 << 16:
         valid = (codes[:-1] != SEPARATOR_CODE) & (codes[1:] != SEPARATOR_CODE)
-        small = (codes[:-1].astype(np.uint32) << 16) | codes[1:]
-        keys, counts = np.unique(small[valid], return_counts=True)
+        small = codes[:-1].astype(np.uint32)
+        small <<= 16
+        small |= codes[1:]
+        keys, counts = unique_counts(small[valid], 32)
         keys = keys.astype(np.int64)
         return ((keys >> 16) << 21) | (keys & 0xFFFF), counts
     keys, valid = pair_keys(codes)
-    return np.unique(keys[valid], return_counts=True)
+    return unique_counts(keys[valid], 42)
 
 
 def merge_counts(
@@ -73,18 +75,26 @@ def merge_counts(
 
 
 class PairCounter:
-    """Running counts of units and of adjacent unit pairs over coded chunks."""
+    """Running counts of units and of adjacent unit pairs over coded chunks (``unit_counts``
+    is indexed by code point and as long as the largest code seen needs)."""
 
     def __init__(self) -> None:
-        self.unit_counts = np.zeros(N_CODES, dtype=np.int64)
+        self.unit_counts = np.zeros(0, dtype=np.int64)
         self.keys = np.zeros(0, dtype=np.int64)
         self.counts = np.zeros(0, dtype=np.int64)
 
     def update(self, codes: np.ndarray) -> None:
         """Count the units and unit pairs of one coded chunk."""
-        units = codes[codes != SEPARATOR_CODE]
-        self.unit_counts += np.bincount(units, minlength=N_CODES)
+        units = np.bincount(codes)
+        units[SEPARATOR_CODE : SEPARATOR_CODE + 1] = 0  # separators are not units
+        if units.size > self.unit_counts.size:
+            self.unit_counts = np.concatenate(
+                [self.unit_counts, np.zeros(units.size - self.unit_counts.size, np.int64)])
+        self.unit_counts[: units.size] += units
         new_keys, new_counts = _unique_pairs(codes)
+        if not self.keys.size:
+            self.keys, self.counts = new_keys, new_counts.astype(np.int64)
+            return
         self.keys, self.counts = merge_counts(
             self.keys, self.counts, new_keys, new_counts
         )
@@ -202,31 +212,21 @@ def fragments(codes: np.ndarray, link: np.ndarray) -> Candidates:
     link = np.asarray(link, dtype=bool) & is_unit[:-1] & is_unit[1:]
     starts, lengths = fragment_bounds(is_unit, link)
     result = Candidates()
-    # pieces of one and two units, the most frequent, are counted without building rows
+    # pieces of one unit, the most frequent, are counted without building rows
     singles = np.bincount(codes[starts[lengths == 1]])
     present = np.flatnonzero(singles)
     if present.size:
-        result.merge(Candidates.from_rows(present.astype(np.uint32)[:, None], singles[present]))
-    at = starts[lengths == 2]
-    pairs, counts = np.unique((codes[at].astype(np.int64) << 21) | codes[at + 1], return_counts=True)
-    if pairs.size:
-        rows = np.stack([pairs >> 21, pairs & ((1 << 21) - 1)], axis=1).astype(np.uint32)
-        result.merge(Candidates.from_rows(rows, counts))
-    longer = lengths > 2
+        result.merge(Candidates.from_columns([present.astype(codes.dtype)], singles[present]))
+    longer = lengths > 1
     starts, lengths = starts[longer], lengths[longer]
-    small = (
-        lengths.astype(np.uint16)
-        if lengths.size and lengths.max() < 1 << 16
-        else lengths
-    )
-    order = np.argsort(small, kind="stable")  # a radix sort for 16-bit keys
-    starts, lengths = starts[order], lengths[order]
-    bounds = np.flatnonzero(np.diff(lengths)) + 1
-    for group in np.split(np.arange(len(starts)), bounds):
-        if not group.size:
-            continue
-        length = int(lengths[group[0]])
-        result.merge(Candidates.from_rows(codes[starts[group][:, None] + np.arange(length)]))
+    # grouped by length: a stable sort of 16-bit integers is a counting sort
+    small = lengths.astype(np.uint16) if lengths.size and lengths.max() < 1 << 16 else lengths
+    starts = starts[np.argsort(small, kind="stable")]
+    sizes = np.bincount(lengths)
+    ends = np.cumsum(sizes)
+    for length in np.flatnonzero(sizes):
+        at = starts[ends[length] - sizes[length] : ends[length]]
+        result.merge(Candidates.from_columns([codes[at + k] for k in range(length)]))
     return result
 
 
@@ -238,14 +238,17 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
 class PairSet:
     """Fast lookup of a set of unit pairs (sorted pair keys), optionally with a value each.
 
-    Units that occur in some pair get dense ids; a lookup is one gather from a
-    dense matrix when it is small (the usual case: strong pairs involve a few
-    thousand characters; values are stored as float16), else a binary search.
+    The units that occur first in some pair get dense row ids, those that occur second dense
+    column ids; a lookup is two gathers of ids and one from a flat row-by-column table when it
+    is small (the usual case: strong pairs involve a few thousand characters; values are
+    stored as float16), else a binary search.
 
     Example:
         >>> keys, valid = pair_keys(encode("abca"))
         >>> PairSet(np.sort(keys[:1])).contains(keys).tolist()
         [True, False, False]
+        >>> PairSet(np.sort(keys[:1])).between(encode("abca")).tolist()
+        [0.0, -inf, -inf]
     """
 
     def __init__(
@@ -263,25 +266,50 @@ class PairSet:
         if self.values.shape != self.keys.shape:
             raise ValueError("need one value per pair key")
         first, second = self.keys >> 21, self.keys & ((1 << 21) - 1)
-        members, _ = np.unique(np.concatenate([first, second]), return_counts=True)
-        size = len(members) + 1
+        # codes at or above ``limit`` are in no pair: they are clipped to ``limit``, id 0 (it is
+        # at least 2**16, so that 16-bit codes, those of coded text, need no clipping)
+        self.limit = max(int(max(first.max(initial=0), second.max(initial=0))) + 1, 1 << 16)
         self.matrix = None
-        if size * size <= max_matrix:
-            self.ids = np.zeros(N_CODES, dtype=np.int32)
-            self.ids[members] = np.arange(1, size)
-            self.matrix = np.full((size, size), -np.inf, dtype=np.float16)
-            self.matrix[self.ids[first], self.ids[second]] = np.clip(
-                self.values, -6e4, 6e4
-            )
+        rows, columns = self._ids(first), self._ids(second)
+        width = int(columns.max()) + 1
+        if (int(rows.max()) + 1) * width <= max_matrix:
+            self.row_starts = rows * width
+            self.columns = columns
+            self.matrix = np.full((int(rows.max()) + 1) * width, -np.inf, dtype=np.float16)
+            self.matrix[self.row_starts[first] + columns[second]] = np.clip(self.values, -6e4, 6e4)
+
+    def _ids(self, members: np.ndarray) -> np.ndarray:
+        """Dense ids 1, 2, ... of the codes in ``members``, the code in most pairs first (the
+        pairs looked up most then share cache lines), indexed by code; 0 for other codes."""
+        pairs = np.bincount(members, minlength=self.limit + 1)
+        present = np.flatnonzero(pairs)
+        ranked = present[np.argsort(-pairs[present], kind="stable")]
+        ids = np.zeros(self.limit + 1, dtype=np.int32)
+        ids[ranked] = np.arange(1, len(ranked) + 1, dtype=np.int32)
+        return ids
+
+    def _value(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        if not len(self.keys):
+            return np.full(len(first), -np.inf)
+        if self.matrix is not None:
+            if self.limit <= np.iinfo(first.dtype).max:  # else no code can reach the limit
+                first, second = np.minimum(first, self.limit), np.minimum(second, self.limit)
+            index = self.row_starts[first]
+            index += self.columns[second]
+            return self.matrix[index]
+        keys = (first.astype(np.int64) << 21) | second
+        position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
+        return np.where(self.keys[position] == keys, self.values[position], -np.inf)
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The value of each of ``keys`` (``-inf`` for keys not in the set)."""
-        if not len(self.keys):
-            return np.full(len(keys), -np.inf)
-        if self.matrix is not None:
-            return self.matrix[self.ids[keys >> 21], self.ids[keys & ((1 << 21) - 1)]]
-        position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
-        return np.where(self.keys[position] == keys, self.values[position], -np.inf)
+        keys = np.asarray(keys, dtype=np.int64)
+        return self._value(keys >> 21, keys & ((1 << 21) - 1))
+
+    def between(self, codes: np.ndarray) -> np.ndarray:
+        """The value of each adjacent pair of ``codes`` (``lookup(pair_keys(codes)[0])``
+        without building the 64-bit keys)."""
+        return self._value(codes[:-1], codes[1:])
 
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``keys`` are in the set."""

@@ -30,18 +30,17 @@ UNKNOWN = -100.0
 
 def _span_scores(lexicon: Candidates, rows: np.ndarray, log_total: float) -> dict:
     """``log p`` of every proper span ``(i, j)`` of the rows (``-inf`` when not a word,
-    ``UNKNOWN`` for an unknown single unit)."""
+    ``UNKNOWN`` for an unknown single unit); the spans of one width are looked up together."""
     n, length = rows.shape
     scores = {}
-    for i in range(length):
-        for j in range(i + 1, length + 1):
-            if j - i == length:
-                continue  # the word itself is excluded
-            counts = lexicon.count_of(np.ascontiguousarray(rows[:, i:j]))
-            score = np.full(n, UNKNOWN if j - i == 1 else -np.inf)
-            present = counts > 0
-            score[present] = np.log(counts[present]) - log_total
-            scores[i, j] = score
+    for width in range(1, length):  # the word itself is excluded
+        starts = range(length - width + 1)
+        spans = np.concatenate([rows[:, i : i + width] for i in starts])
+        counts = lexicon.count_of(spans).reshape(len(starts), n)
+        score = np.full(counts.shape, UNKNOWN if width == 1 else -np.inf)
+        present = counts > 0
+        score[present] = np.log(counts[present]) - log_total
+        scores.update(((i, i + width), score[i]) for i in starts)
     return scores
 
 

@@ -44,7 +44,6 @@ from kexue.text.counting import (
     PairCounter,
     PairSet,
     fragments,
-    pair_keys,
     split_long,
 )
 from kexue.text.dedup import deduplicate, deduplicate_candidates
@@ -211,13 +210,13 @@ class WordDiscovery:
         longest = None if self.max_length is None else self.max_length + 2
         chunks = lines if isinstance(lines, _CodedPasses) else chunks_of(lines, self.chunk_chars)
         for codes in _progress(chunks, self.progress, "cutting"):
-            keys, valid = pair_keys(codes)
-            scores = pairs.lookup(keys)
-            link = valid & (scores > -np.inf)
+            scores = pairs.between(codes)
+            is_unit = codes != SEPARATOR_CODE
+            link = scores > -np.inf
+            link &= is_unit[:-1]
+            link &= is_unit[1:]
             if longest is not None:
-                link = split_long(
-                    codes != SEPARATOR_CODE, link, scores.__getitem__, longest
-                )
+                link = split_long(is_unit, link, scores.__getitem__, longest)
             candidates.merge(fragments(codes, link))
         return candidates
 

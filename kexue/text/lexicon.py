@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 
 from kexue.files import atomic_open
 from kexue.text.reading import check_input_file, file_lines
 from kexue.text.units import LATIN, NUMBER
 
 _SHOWN = {NUMBER: "<NUM>", LATIN: "<LATIN>"}
-_SHOWN_TABLE = str.maketrans(_SHOWN)
 
 
 def show_word(word: str) -> str:
@@ -56,10 +56,13 @@ def write_lexicon(
         True
     """
     items = words.items() if isinstance(words, Mapping) else words
-    ranked = sorted(items, key=lambda item: (-item[1], item[0]))
+    # by word, then (stable) by count, most first: the order of the key (-count, word),
+    # with cheaper comparisons
+    ranked = sorted(items, key=itemgetter(0))
+    ranked.sort(key=itemgetter(1), reverse=True)
     text = "".join([f"{word}\t{int(count)}\n" for word, count in ranked])
     with atomic_open(path, inputs=inputs) as handle:
-        handle.write(text.translate(_SHOWN_TABLE))
+        handle.write(show_word(text))
     return len(ranked)
 
 

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -36,12 +37,17 @@ _CJK = "\u3007\u4e00-\u9fff"
 _PERCENT = "%\uff05"
 _WORD_CLASS = f"[{_CJK}{_PERCENT}{NUMBER}{LATIN}]"
 
-_PIECE = re.compile(
-    f"({_NUMBER_RE})|({_LATIN_RE})|([{_CJK}{_PERCENT}])|((.)\\5*)", re.DOTALL
-)
-_NUMBER = re.compile(_NUMBER_RE)
-_LATIN = re.compile(_LATIN_RE)
-_NON_WORD = re.compile(f"[^{_CJK}{_PERCENT}{NUMBER}{LATIN}]+")
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    """The compiled expressions (piece, number, Latin run, non-word run), compiled on first use:
+    word discovery codes text without them, and compiling costs milliseconds at start-up."""
+    return (
+        re.compile(f"({_NUMBER_RE})|({_LATIN_RE})|([{_CJK}{_PERCENT}])|((.)\\5*)", re.DOTALL),
+        re.compile(_NUMBER_RE),
+        re.compile(_LATIN_RE),
+        re.compile(f"[^{_CJK}{_PERCENT}{NUMBER}{LATIN}]+"),
+    )
 
 
 def is_word_unit(unit: str) -> bool:
@@ -62,9 +68,10 @@ def to_units(text: str) -> str:
         >>> to_units("在１９９８年，GDP增长") == "在" + NUMBER + "年\\n" + LATIN + "增长"
         True
     """
-    text = _NUMBER.sub(NUMBER, text)
-    text = _LATIN.sub(LATIN, text)
-    return _NON_WORD.sub(SEPARATOR, text)
+    _, number, latin, non_word = _patterns()
+    text = number.sub(NUMBER, text)
+    text = latin.sub(LATIN, text)
+    return non_word.sub(SEPARATOR, text)
 
 
 def split_units(line: str) -> tuple[str, list[str]]:
@@ -81,7 +88,7 @@ def split_units(line: str) -> tuple[str, list[str]]:
     """
     units: list[str] = []
     pieces: list[str] = []
-    for match in _PIECE.finditer(line):
+    for match in _patterns()[0].finditer(line):
         number, latin, char = match.group(1, 2, 3)
         if number:
             units.append(NUMBER)
@@ -115,58 +122,68 @@ def decode_rows(rows: np.ndarray) -> list[str]:
     n, length = rows.shape
     if n == 0:
         return []
-    joined = np.ascontiguousarray(rows, dtype=np.uint32).tobytes().decode("utf-32-le")
+    rows = np.ascontiguousarray(rows, dtype=np.uint32)
+    if rows[:, -1].all():  # NumPy strings are the codes as UCS-4 (without trailing NULs)
+        return rows.view(f"<U{length}").reshape(-1).tolist()
+    joined = rows.tobytes().decode("utf-32-le")
     return [joined[i : i + length] for i in range(0, n * length, length)]
 
 
-_CLASS_TABLE: np.ndarray | None = None
-_OTHER, _WORD, _DIGIT, _LATIN_CLASS, _INNER = range(5)
+_UNIT_TABLE: np.ndarray | None = None
+_MARK = 0xE002  # private use: a mark that may join the digits of a number (3.5, 12:30)
 
 
-def _class_table() -> np.ndarray:
-    global _CLASS_TABLE  # a read-only lookup table built once
-    if _CLASS_TABLE is None:
-        table = np.zeros(0x110000, dtype=np.uint8)
-        table[0x4E00:0xA000] = _WORD
-        table[[0x3007, ord("%"), 0xFF05]] = _WORD
-        table[ord("0") : ord("9") + 1] = _DIGIT
-        table[0xFF10:0xFF1A] = _DIGIT
+def _unit_table() -> np.ndarray:
+    """The unit every UTF-16 code unit becomes: a word character itself, a digit ``NUMBER``, a
+    Latin letter ``LATIN``, a mark ``_MARK`` (resolved by :func:`code_units`), anything else
+    (surrogates included) the separator."""
+    global _UNIT_TABLE  # a read-only lookup table built once
+    if _UNIT_TABLE is None:
+        table = np.full(0x10000, ord(SEPARATOR), dtype=np.uint16)
+        table[0x4E00:0xA000] = np.arange(0x4E00, 0xA000)
+        table[[0x3007, ord("%"), 0xFF05]] = [0x3007, ord("%"), 0xFF05]
+        table[ord("0") : ord("9") + 1] = ord(NUMBER)
+        table[0xFF10:0xFF1A] = ord(NUMBER)
         for first, last in (
             ("A", "Z"),
             ("a", "z"),
             ("\uff21", "\uff3a"),
             ("\uff41", "\uff5a"),
         ):
-            table[ord(first) : ord(last) + 1] = _LATIN_CLASS
-        table[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _INNER
+            table[ord(first) : ord(last) + 1] = ord(LATIN)
+        table[[ord(c) for c in ".\uff0e\u00b7\u2236:/\uff0f"]] = _MARK
         table.setflags(write=False)
-        _CLASS_TABLE = table
-    return _CLASS_TABLE
+        _UNIT_TABLE = table
+    return _UNIT_TABLE
 
 
 def code_units(text: str) -> np.ndarray:
-    """Vectorised :func:`to_units` that returns code points (``uint32``).
+    """Vectorised :func:`to_units` that returns code points (``uint16``: every unit lies in the
+    Basic Multilingual Plane; a character beyond it is a separator, like any non-word one).
 
     Example:
         >>> code_units("在１９９８年，GDP增长").tolist() == [ord(c) for c in to_units("在１９９８年，GDP增长")]
         True
     """
-    codes = encode(text)
+    # UTF-16 code units: a character beyond the plane is two surrogates, both separators
+    # that collapse into one, as the character itself would
+    codes = np.frombuffer(text.encode("utf-16-le"), dtype=np.uint16)
     if not codes.size:
         return codes.copy()
-    cls = _class_table()[codes]
-    inner = np.flatnonzero(cls == _INNER)
-    inner = inner[(inner > 0) & (inner < len(cls) - 1)]
-    inner = inner[(cls[inner - 1] == _DIGIT) & (cls[inner + 1] == _DIGIT)]
-    cls[cls == _INNER] = _OTHER
-    cls[inner] = _DIGIT
-    out = codes.copy()
-    out[cls == _OTHER] = ord(SEPARATOR)
-    out[cls == _DIGIT] = ord(NUMBER)
-    out[cls == _LATIN_CLASS] = ord(LATIN)
-    repeat = np.zeros(len(out), dtype=bool)
-    repeat[1:] = (cls[1:] == cls[:-1]) & (cls[1:] != _WORD)
-    return out[~repeat]
+    out = _unit_table()[codes]  # (indexing, unlike take, converts no index array to intp)
+    marks = np.flatnonzero(out == _MARK)  # a mark between two digits belongs to the number
+    inner = marks[(marks > 0) & (marks < len(out) - 1)]
+    inner = inner[(out[inner - 1] == ord(NUMBER)) & (out[inner + 1] == ord(NUMBER))]
+    out[marks] = ord(SEPARATOR)
+    out[inner] = ord(NUMBER)
+    # a run of separators, of numbers or of Latin runs is one unit; word characters all stay
+    word = out != ord(SEPARATOR)
+    word &= (out >> 1) != ord(NUMBER) >> 1  # NUMBER and LATIN differ in the last bit only
+    keep = np.empty(len(out), dtype=bool)
+    keep[0] = True
+    np.not_equal(out[1:], out[:-1], out=keep[1:])
+    keep[1:] |= word[1:]
+    return out[keep]
 
 
 def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.ndarray]:
@@ -181,7 +198,7 @@ def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.n
     """
     if chunk_chars < 1:
         raise ValueError(f"chunk_chars must be positive, got {chunk_chars}")
-    buffer: list[str] = []
+    buffer: list[str] = [""]  # joined with newlines: one before the first line, one after the last
     size = 0
     for line in lines:
         if not isinstance(line, str):
@@ -189,7 +206,9 @@ def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.n
         buffer.append(line)
         size += len(line) + 1
         if size >= chunk_chars:
-            yield code_units("\n" + "\n".join(buffer) + "\n")
-            buffer, size = [], 0
-    if buffer:
-        yield code_units("\n" + "\n".join(buffer) + "\n")
+            buffer.append("")
+            yield code_units("\n".join(buffer))
+            buffer, size = [""], 0
+    if len(buffer) > 1:
+        buffer.append("")
+        yield code_units("\n".join(buffer))

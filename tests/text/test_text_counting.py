@@ -4,6 +4,7 @@ import itertools
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from kexue.text.counting import (
     PairCounter,
@@ -38,6 +39,15 @@ def test_pair_counts_match_counter():
     assert int(counter.unit_counts[ord("人")]) == text.count("人")
 
 
+def test_pair_counts_beyond_16_bits_match_counter():
+    text = "\n甲\U00020000乙甲\U00020000\n\U00020000乙\n"
+    counter = PairCounter()
+    counter.update(encode(text))
+    expected = Counter(a + b for line in text.split("\n") for a, b in itertools.pairwise(line))
+    assert {p: counter.pair_count(p) for p in expected} == dict(expected)
+    assert len(counter.keys) == len(expected)
+
+
 def test_count_rows_long_and_short():
     rows = encode("中国人民北京天安中国人民北京天安").reshape(2, 8)
     assert count_rows(rows) == {"中国人民北京天安": 2}
@@ -45,9 +55,11 @@ def test_count_rows_long_and_short():
     assert count_rows(rows) == {"甲乙": 2, "丙丁": 1}
 
 
-def test_fragments_match_python_cutting():
+@pytest.mark.parametrize("alphabet", ["甲乙丙丁\n", "甲\U00020000乙\U0002A6D6\n"])
+def test_fragments_match_python_cutting(alphabet):
+    # the second alphabet has codes beyond 16 bits: the packed-word sort, not the radix sort
     rng = np.random.default_rng(0)
-    text = "\n" + "".join(rng.choice(list("甲乙丙丁\n"), 400)) + "\n"
+    text = "\n" + "".join(rng.choice(list(alphabet), 400)) + "\n"
     codes = encode(text)
     keys, valid = pair_keys(codes)
     link = valid & (rng.random(len(keys)) < 0.6)
@@ -67,15 +79,21 @@ def test_fragments_match_python_cutting():
 
 
 def test_pair_set_matrix_and_search_agree():
-    keys, _ = pair_keys(encode("甲乙丙丁甲丙乙丁"))
-    chosen = np.unique(keys[::2])
-    dense, sparse = PairSet(chosen), PairSet(chosen, max_matrix=0)
+    codes = encode("甲乙丙丁甲丙乙丁\n戊" + chr(0x10FFFF))  # codes beyond every pair's too
+    keys, _ = pair_keys(codes)
+    chosen = np.unique(keys[:7:2])
+    values = np.arange(len(chosen), dtype=np.float64) - 1.5
+    dense, sparse = PairSet(chosen, values), PairSet(chosen, values, max_matrix=0)
     assert dense.matrix is not None and sparse.matrix is None
     assert (
         dense.contains(keys).tolist()
         == sparse.contains(keys).tolist()
         == np.isin(keys, chosen).tolist()
     )
+    expected = [values[np.searchsorted(chosen, k)] if k in chosen else -np.inf for k in keys]
+    for pairs in (dense, sparse):
+        assert pairs.lookup(keys).tolist() == expected
+        assert pairs.between(codes).tolist() == expected
 
 
 def test_split_long_cuts_weakest_links_until_short():

@@ -15,7 +15,7 @@ from kexue.text.units import (
     to_units,
 )
 
-ALPHABET = "中国人民的１２３4.5．ab%％，。—— \n·∶ＡＢ"
+ALPHABET = "中国人民的１２３4.5．ab%％，。—— \n·∶ＡＢ\U00020000\U0001F600"  # and two beyond the BMP
 
 
 @settings(max_examples=200, deadline=None)

@@ -210,8 +210,7 @@ def atomic_open(path: PathLike, mode: str = "w", *, encoding: str | None = "utf-
         with open(tmp, "wb" if binary else "w", encoding=None if binary else encoding,
                   newline=None if binary else "") as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        # closed here; atomic_path fsyncs the file once before renaming it
 
 
 def write_bytes(path: PathLike, data: bytes, *, inputs: Iterable[PathLike] = ()) -> None:

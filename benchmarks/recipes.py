@@ -266,6 +266,13 @@ RUNS = {
     "waimai1k-mlm-long-lr1e-4": dict(task="classify", data="waimai_1k", metric="accuracy",
                                      needs=["pretrain-mlm-long"],
                                      args=["--checkpoint", MLM_LONG, "--lr", "1e-4"] + SMALL_DATA + ["--epochs", "10"]),
+    # STS-B from the longer pretraining and from scratch (same 4x128x4 shape, same budget)
+    "stsb-siamese-am-mlm-long": dict(task="similarity", data="stsb", needs=["pretrain-mlm-long"], metric="top1",
+                                     args=["--checkpoint", MLM_LONG, "--mode", "siamese", "--loss", "am-softmax",
+                                           "--lr", "5e-4", "--epochs", "10", "--maxlen", "64"]),
+    "stsb-siamese-am-scratch": dict(task="similarity", data="stsb", metric="top1",
+                                    args=QUARTER + ["--mode", "siamese", "--loss", "am-softmax",
+                                                    "--lr", "5e-4", "--epochs", "10", "--maxlen", "64"]),
     # the whole SST-2 training split (60,614 phrases), two epochs
     "sst2-full-minilm": dict(task="classify", data="sst2", metric="accuracy", target=0.88,
                              baseline=("word", (1, 2)),

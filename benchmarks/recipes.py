@@ -376,7 +376,10 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     for name in args.names or list(RUNS):
         report(name, args.work, args.fresh, results)
-        results_file.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        # re-read before writing: several of these scripts may share one --work folder
+        merged = json.loads(results_file.read_text()) if results_file.exists() else {}
+        merged.update(results)
+        results_file.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

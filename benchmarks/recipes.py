@@ -378,7 +378,7 @@ def main() -> None:
         report(name, args.work, args.fresh, results)
         # re-read before writing: several of these scripts may share one --work folder
         merged = json.loads(results_file.read_text()) if results_file.exists() else {}
-        merged.update(results)
+        merged[name] = results[name]
         results_file.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -71,9 +71,15 @@ def data_csl(work: Path) -> dict:
             "test": _write(folder / "test.tsv", test[:TEST_ROWS])}
 
 
-def data_couplets(work: Path) -> dict:
+def _couplet_rows() -> list[tuple[str, str]]:
+    """The training couplets, shuffled with seed 0 (the order every couplet split is cut from)."""
     rows = [tuple(r) for r in _tsv(SHARED / "couplets_zh" / "zh_couplet_train.tsv") if len(r) == 2]
     random.Random(0).shuffle(rows)
+    return rows
+
+
+def data_couplets(work: Path) -> dict:
+    rows = _couplet_rows()
     test = [tuple(r) for r in _tsv(SHARED / "couplets_zh" / "zh_couplet_test.tsv")]
     folder = work / "data" / "couplets"
     return {"train": _write(folder / "train.tsv", rows[:4000]),
@@ -97,8 +103,7 @@ def data_b4k(work: Path) -> dict:
 
 def data_couplets_all(work: Path) -> dict:
     """Every training couplet but the 100 dev pairs of ``data_couplets`` (about 49,850)."""
-    rows = [tuple(r) for r in _tsv(SHARED / "couplets_zh" / "zh_couplet_train.tsv") if len(r) == 2]
-    random.Random(0).shuffle(rows)
+    rows = _couplet_rows()
     files = data_couplets(work)
     return {**files, "train": _write(work / "data" / "couplets" / "train_all.tsv", rows[:4000] + rows[4100:])}
 

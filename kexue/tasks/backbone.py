@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,8 @@ class Backbone:
         config: the config dict (Hugging Face or Google spelling).
         vocab: ``{token: id}``.
         do_lower_case: how the tokenizer normalises text.
+        fold_width: the tokenizer reads full-width digits and letters as ASCII (the vocabulary
+            was built from folded text; :mod:`kexue.tokenizers.width`).
         checkpoint: weights loaded by :meth:`build` (``None``: random initialisation).
         source: what the user asked for (``"scratch tiny"`` or the checkpoint path).
     """
@@ -74,6 +77,7 @@ class Backbone:
     checkpoint: str | None = None
     source: str = ""
     extra: dict = field(default_factory=dict)
+    fold_width: bool = False
 
     @property
     def max_position(self) -> int:
@@ -85,7 +89,8 @@ class Backbone:
         """A :class:`~kexue.tokenizers.Tokenizer` over this vocabulary."""
         from kexue.tokenizers import Tokenizer
 
-        return Tokenizer(self.vocab, do_lower_case=self.do_lower_case, **kwargs)
+        return Tokenizer(self.vocab, do_lower_case=self.do_lower_case, fold_width=self.fold_width,
+                         **kwargs)
 
     def build(self, **kwargs):
         """``build_transformer_model`` of this family and config, loading :attr:`checkpoint`
@@ -98,18 +103,19 @@ class Backbone:
     def without_weights(self) -> "Backbone":
         """The same architecture and vocabulary, built with random weights (a resumed run
         restores every weight from its snapshot; a trained task loads ``model.keras``)."""
-        return Backbone(self.family, self.config, self.vocab, self.do_lower_case, None, self.source,
-                        dict(self.extra))
+        return dataclasses.replace(self, checkpoint=None, extra=dict(self.extra))
 
     def describe(self) -> dict:
         """What ``task.json`` records (the vocabulary is written beside it as ``vocab.txt``)."""
         return {"model": self.family, "config": self.config, "do_lower_case": self.do_lower_case,
-                "source": self.source}
+                "fold_width": self.fold_width, "source": self.source}
 
     @classmethod
     def from_description(cls, described: dict, vocab: dict[str, int]) -> "Backbone":
+        # runs saved before width folding existed have no "fold_width": they did not fold
         return cls(described["model"], dict(described["config"]), vocab,
-                   bool(described.get("do_lower_case", True)), None, described.get("source", ""))
+                   bool(described.get("do_lower_case", True)), None, described.get("source", ""),
+                   fold_width=bool(described.get("fold_width", False)))
 
 
 def scratch_size(size: str) -> tuple[int, int, int]:
@@ -164,15 +170,18 @@ def scratch_config(size: str, family: str, vocab_size: int, max_position: int = 
 
 
 def scratch_backbone(size: str, texts: Iterable[str], family: str = "bert",
-                     min_count: int = 1, max_vocab: int | None = None) -> Backbone:
-    """A fresh ``size`` model of ``family`` with a character vocabulary built from ``texts``."""
+                     min_count: int = 1, max_vocab: int | None = None,
+                     fold_width: bool = False) -> Backbone:
+    """A fresh ``size`` model of ``family`` with a character vocabulary built from ``texts``
+    (with ``fold_width``, from the texts with full-width digits and letters as ASCII, and a
+    tokenizer that folds the same way)."""
     from kexue.tasks.vocab import character_vocabulary
 
     family = (family or "bert").lower()
     config = scratch_config(size, family, 1)  # checks the options before the texts are read
-    vocab = character_vocabulary(texts, min_count=min_count, max_size=max_vocab)
+    vocab = character_vocabulary(texts, min_count=min_count, max_size=max_vocab, fold_width=fold_width)
     config["vocab_size"] = len(vocab)
-    return Backbone(family, config, vocab, True, None, f"scratch {size}")
+    return Backbone(family, config, vocab, True, None, f"scratch {size}", fold_width=fold_width)
 
 
 def _config_file(folder: Path) -> Path:

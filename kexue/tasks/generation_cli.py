@@ -128,6 +128,10 @@ class GenerationRecipe:
     """Mixed into the generation recipes: the predict/eval actions with decoding overrides,
     a decoder cache, the next-token loss, and predictions printed as they are."""
 
+    # generated text is decoded from tokens: a folded vocabulary would write ASCII where the
+    # training targets had full-width forms
+    fold_width = False
+
     def __init__(self):
         self.decoders = DecoderCache()
 

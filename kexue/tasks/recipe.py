@@ -123,6 +123,9 @@ class Recipe:
         metric: the key of :meth:`score`'s result that picks the best epoch (higher is better).
         defaults: ``epochs``, ``batch_size``, ``maxlen`` and the learning rates ``lr`` (from a
             checkpoint) and ``scratch_lr`` (from scratch) when the command line gives none.
+        fold_width: a model trained from scratch reads full-width digits and letters as ASCII
+            (its vocabulary and tokenizer fold them; :mod:`kexue.tokenizers.width`), so text in
+            either width meets known tokens. Checkpoints keep their own tokenisation.
     """
 
     name: str = ""
@@ -130,6 +133,7 @@ class Recipe:
     pair_input: bool = False
     metric: str = "accuracy"
     defaults: dict = {"epochs": 3, "batch_size": 32, "maxlen": 128, "lr": 2e-5, "scratch_lr": 5e-4}
+    fold_width: bool = True
 
     # -- options and data ----------------------------------------------------------------
     def command_line(self, actions) -> None:

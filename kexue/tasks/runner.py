@@ -154,7 +154,7 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
     else:
         backbone = (checkpoint_backbone(checkpoint, model) if checkpoint is not None
                     else scratch_backbone(scratch, recipe.texts(train_examples), model or "bert",
-                                          min_count=min_count))
+                                          min_count=min_count, fold_width=recipe.fold_width))
         ctx = _context(recipe, backbone, settings, recipe_options)
         ctx.settings = recipe.setup(train_examples, ctx)
         task = _task_record(recipe, ctx, settings, data, command)

@@ -4,7 +4,8 @@ Texts are cleaned and split the way BERT's tokenizer does (lower-cased, CJK ideo
 punctuation on their own, white space removed); every character becomes a token, and a
 character inside a longer word (Latin letters, digits) also gets its continuation form
 ``##c``, so the WordPiece :class:`~kexue.tokenizers.Tokenizer` spells any word of known
-characters without ``[UNK]``. Special tokens come first: ``[PAD]`` (id 0), ``[UNK]``,
+characters without ``[UNK]``. With ``fold_width`` full-width digits and letters count as their
+ASCII forms (:mod:`kexue.tokenizers.width`; the tokenizer must then fold too). Special tokens come first: ``[PAD]`` (id 0), ``[UNK]``,
 ``[CLS]``, ``[SEP]``, ``[MASK]``.
 
 Example:
@@ -26,15 +27,16 @@ __all__ = ["SPECIAL_TOKENS", "character_vocabulary"]
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
-def _words(texts: Iterable[str], do_lower_case: bool) -> Iterable[str]:
+def _words(texts: Iterable[str], do_lower_case: bool, fold: bool) -> Iterable[str]:
     """BERT's basic tokenisation (the normaliser and pre-tokeniser of the WordPiece engine)."""
+    from kexue.tokenizers.width import fold_width
     from kexue.tokenizers.wordpiece import build_wordpiece_engine
 
     engine = build_wordpiece_engine({"[UNK]": 0}, do_lower_case=do_lower_case,
                                     token_start=None, token_end=None)
     normalize, split = engine.normalizer.normalize_str, engine.pre_tokenizer.pre_tokenize_str
     for text in texts:
-        for word, _ in split(normalize(text)):
+        for word, _ in split(normalize(fold_width(text) if fold else text)):
             yield word
 
 
@@ -43,6 +45,7 @@ def character_vocabulary(
     min_count: int = 1,
     max_size: int | None = None,
     do_lower_case: bool = True,
+    fold_width: bool = False,
 ) -> dict[str, int]:
     """``{token: id}``: the special tokens, then the characters of ``texts`` seen at least
     ``min_count`` times, most frequent first (ties in first-seen order), at most ``max_size``
@@ -50,7 +53,7 @@ def character_vocabulary(
     if min_count < 1:
         raise ValueError(f"min_count must be at least 1, got {min_count}.")
     counts: Counter = Counter()
-    for word in _words(texts, do_lower_case):
+    for word in _words(texts, do_lower_case, fold_width):
         counts[word[0]] += 1
         for ch in word[1:]:
             counts["##" + ch] += 1

@@ -31,6 +31,7 @@ from kexue.tokenizers.vocab import (
     load_vocab,
     token_stem,
 )
+from kexue.tokenizers.width import fold_width
 
 __all__ = ["Tokenizer", "build_wordpiece_engine"]
 
@@ -113,6 +114,10 @@ class Tokenizer(TokenizerBase):
             vocabulary (after lower-casing with ``do_lower_case``) becomes one token, any other
             word is tokenised as usual. The words must be pieces of the text, in order.
         token_translate: ``{token: replacement}`` applied after tokenising.
+        fold_width: read full-width ASCII forms (``１２ＡＢ``) as ASCII before tokenising
+            (:mod:`kexue.tokenizers.width`; for vocabularies built from folded text, such as the
+            character vocabularies of ``kexue task`` models trained from scratch). Offsets
+            still index the original text.
 
     >>> tok = Tokenizer({"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "我": 4, "爱": 5,
     ...                  "you": 6, "##r": 7, "!": 8}, do_lower_case=True)
@@ -136,8 +141,10 @@ class Tokenizer(TokenizerBase):
         fast_path: bool = True,
         pre_tokenize: Callable[[str], Iterable[str]] | None = None,
         token_translate: Mapping[str, str] | None = None,
+        fold_width: bool = False,
     ):
         super().__init__(token_start, token_end, pre_tokenize, token_translate)
+        self._fold_width = bool(fold_width)
         if isinstance(token_dict, (str, os.PathLike)):
             token_dict = load_vocab(token_dict)
         elif not isinstance(token_dict, Mapping):
@@ -205,6 +212,8 @@ class Tokenizer(TokenizerBase):
         return self.ids_to_tokens(self._content_batch([text], False)[0][0])
 
     def _content_batch(self, texts: list[str], offsets: bool):
+        if self._fold_width:  # one character for one: offsets are unchanged
+            texts = [fold_width(text) for text in texts]
         if self._pre_tokenize is None:
             return self._encode_texts(texts, offsets)
         return [self._encode_words(text, offsets) for text in texts]
@@ -305,6 +314,8 @@ class Tokenizer(TokenizerBase):
         """What BERT's normaliser turns one character into ('' when it is deleted)."""
         if _deleted(ch):
             return ""
+        if self._fold_width:
+            ch = fold_width(ch)
         if is_space(ch):
             return " "
         return _lower_and_strip(ch) if self._do_lower_case else ch

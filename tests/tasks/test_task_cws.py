@@ -29,13 +29,15 @@ def test_train_predict_eval(trained, capsys):
     train, dev, out = trained
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["finished"] and metrics["best"]["dev"]["f1"] > 0.5
-    texts = ["我们今天学习中文分词", "北京 天气很好Keras3", "人民日报发表文章。"]
+    texts = ["我们今天学习中文分词", "北京 天气很好Keras3", "人民日报发表文章。", "２００１年ＡＢＣ发表"]
     predicted = run_kexue("task", "cws", "predict", "--model", out, input="\n".join(texts) + "\n", timeout=600)
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     lines = predicted.stdout.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     for text, line in zip(texts, lines):
         assert "".join(line.split()) == "".join(text.split())  # nothing lost, nothing added
+    # a model from scratch reads full-width digits and letters as ASCII, and says so
+    assert json.loads((out / "task.json").read_text())["backbone"]["fold_width"] is True
     assert main(["task", "cws", "eval", "--model", str(out), str(dev)]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert scores["f1"] == pytest.approx(metrics["best"]["dev"]["f1"], abs=1e-12)

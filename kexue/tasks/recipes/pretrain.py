@@ -87,6 +87,8 @@ class Pretrain(Recipe):
     description = "masked-LM or left-to-right LM pretraining on raw text, written as a Hugging Face folder"
     metric = "accuracy"
     defaults = {"epochs": 1, "batch_size": 32, "maxlen": 128, "lr": 5e-5, "scratch_lr": 5e-4}
+    # the export must tokenise the same in transformers, whose BertTokenizer does not fold widths
+    fold_width = False
 
     def command_line(self, actions):
         from kexue.tasks.commands import add_train_arguments

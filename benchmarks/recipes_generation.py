@@ -108,7 +108,15 @@ def data_couplets_all(work: Path) -> dict:
     return {**files, "train": _write(work / "data" / "couplets" / "train_all.tsv", rows[:4000] + rows[4100:])}
 
 
-DATA = {"csl": data_csl, "couplets": data_couplets, "couplets_all": data_couplets_all, "b4k": data_b4k}
+def data_b4k_all(work: Path) -> dict:
+    """The whole sentiment_b4k train split (16,883 reviews) for the longer conditional LM."""
+    files = data_b4k(work)
+    files.pop("train_small")
+    return files
+
+
+DATA = {"csl": data_csl, "couplets": data_couplets, "couplets_all": data_couplets_all, "b4k": data_b4k,
+        "b4k_all": data_b4k_all}
 # name: (task, data, arguments)
 RUNS = {
     "csl-lstm": ("seq2seq", "csl", ["--arch", "lstm", "--scratch", "1x64x4", "--maxlen", "128",
@@ -128,6 +136,10 @@ RUNS = {
     "b4k-cond-gen": ("cond-gen", "b4k", ["--scratch", "2x64x2", "--maxlen", "32", "--epochs", "1",
                                          "--batch-size", "32", "--lr", "2e-3", "--max-new", "32",
                                          "--condition-size", "32"]),
+    # the whole train split, a 4x128x4 model, five epochs
+    "b4k-cond-gen-long": ("cond-gen", "b4k_all", ["--scratch", "4x128x4", "--maxlen", "64", "--epochs", "5",
+                                                  "--batch-size", "32", "--lr", "1e-3", "--max-new", "48",
+                                                  "--condition-size", "64"]),
 }
 
 
@@ -226,12 +238,12 @@ class NaiveBayes:
         return max(self.counts, key=score)
 
 
-def cond_gen_result(work: Path) -> dict:
-    metrics, files, seconds = train_run("b4k-cond-gen", work)
+def cond_gen_result(work: Path, name: str = "b4k-cond-gen") -> dict:
+    metrics, files, seconds = train_run(name, work)
     judge = NaiveBayes([tuple(r) for r in _tsv(files["train"])])
     test = _tsv(files["test"])
     judge_accuracy = sum(judge.predict(t) == y for t, y in test) / len(test)
-    out = work / "runs" / "b4k-cond-gen"
+    out = work / "runs" / name
     requests = work / "data" / "cond-gen-requests.txt"
     requests.write_text("1\n" * 100 + "0\n" * 100, encoding="utf-8")
     texts = kexue("task", "cond-gen", "predict", "--model", out, requests).stdout.splitlines()
@@ -253,6 +265,7 @@ RESULTS = {
     "couplets-unilm": lambda work: seq2seq_result("couplets-unilm", work, nearest_baseline),
     "couplets-unilm-long": lambda work: seq2seq_result("couplets-unilm-long", work, nearest_baseline),
     "cond-gen": cond_gen_result,
+    "cond-gen-long": lambda work: cond_gen_result(work, "b4k-cond-gen-long"),
 }
 
 

@@ -7,17 +7,21 @@ special token, for a whole batch at once) plus the id/token look-ups; everything
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kexue.data.sequences import truncate_sequences
+from kexue.tokenizers.inputs import (
+    check_options,
+    check_text,
+    check_text_or_tokens,
+    check_texts,
+    int_ids,
+)
 
 __all__ = ["TokenizerBase", "check_texts", "int_ids", "kept_lengths"]
 
 Offsets = list[tuple[int, int]]
-_PATTERNS = ("S*E*E", "S*ES*E")
 
 
 def kept_lengths(first: int, second: int, budget: int) -> tuple[int, int]:
@@ -157,7 +161,7 @@ class TokenizerBase:
     def tokenize(self, text: str, maxlen: int | None = None) -> list[str]:
         """Split ``text`` into tokens and add the start/end tokens; with ``maxlen``, drop tokens
         from the end of the text (before the end token) until at most ``maxlen`` remain."""
-        _check_text(text, "text")
+        check_text(text, "text")
         tokens = self._content_tokens(text)
         if self._token_translate:
             tokens = [self._token_translate.get(t, t) for t in tokens]
@@ -268,10 +272,10 @@ class TokenizerBase:
         out entirely. Pass ``second_text=None`` for a single text. Texts must be ``str``:
         bytes, ``None`` or numbers raise a ``TypeError`` (decode bytes first).
         """
-        _check_options(pattern, truncate_from, maxlen)
-        _check_text_or_tokens(first_text, "first_text")
+        check_options(pattern, truncate_from, maxlen)
+        check_text_or_tokens(first_text, "first_text")
         if second_text is not None:
-            _check_text_or_tokens(second_text, "second_text")
+            check_text_or_tokens(second_text, "second_text")
         if not isinstance(first_text, str) or not (
             second_text is None or isinstance(second_text, str)
         ):
@@ -299,7 +303,7 @@ class TokenizerBase:
         engine encodes the batch in parallel). Returns ``(token_ids, segment_ids)`` lists, one
         entry per input, plus the offsets lists with ``return_offsets=True``; pad them with
         :func:`kexue.data.sequence_padding`."""
-        _check_options(pattern, truncate_from, maxlen)
+        check_options(pattern, truncate_from, maxlen)
         texts = check_texts(texts)
         flat: list[str] = []
         for n, item in enumerate(texts):
@@ -307,7 +311,7 @@ class TokenizerBase:
                 flat.append(item)
             elif isinstance(item, (tuple, list)) and len(item) == 2:
                 flat.extend(
-                    (_check_text(item[0], f"texts[{n}][0]"), _check_text(item[1], f"texts[{n}][1]"))
+                    (check_text(item[0], f"texts[{n}][0]"), check_text(item[1], f"texts[{n}][1]"))
                 )
             else:
                 hint = " (decode bytes first)" if isinstance(item, bytes) else ""
@@ -351,71 +355,3 @@ class TokenizerBase:
             token_ids += part
             segment_ids += [1] * len(part)
         return token_ids, segment_ids
-
-
-def _check_text(text: Any, name: str) -> str:
-    if not isinstance(text, str):
-        hint = " (decode bytes first, e.g. text.decode('utf-8'))" if isinstance(text, bytes) else ""
-        raise TypeError(f"{name} must be a string, got {type(text).__name__}{hint}")
-    return text
-
-
-def _check_text_or_tokens(value: Any, name: str) -> None:
-    """A text, or a token list as :meth:`TokenizerBase.tokenize` returns it."""
-    if isinstance(value, str):
-        return
-    if isinstance(value, (list, tuple)):
-        for n, token in enumerate(value):
-            if not isinstance(token, str):
-                raise TypeError(
-                    f"{name} is a token list, so {name}[{n}] must be a string token, got "
-                    f"{type(token).__name__} {token!r:.40}; pass a text or a list of tokens"
-                )
-        return
-    if not isinstance(value, str):
-        hint = " (decode bytes first, e.g. text.decode('utf-8'))" if isinstance(value, bytes) else ""
-        raise TypeError(f"{name} must be a string or a list of tokens, got {type(value).__name__}{hint}")
-
-
-def check_texts(texts: Any) -> list:
-    """``texts`` of ``encode_batch`` as a list: a list (or any iterable) of texts or pairs,
-    not a text."""
-    if isinstance(texts, (str, bytes)):
-        raise TypeError(
-            f"texts must be a list of texts, got a single {type(texts).__name__}; "
-            "wrap one text as [text] (or call encode)"
-        )
-    if not hasattr(texts, "__iter__"):
-        raise TypeError(f"texts must be a list of texts or (first, second) pairs, got {type(texts).__name__}")
-    return texts if isinstance(texts, list) else list(texts)
-
-
-def int_ids(ids: Any) -> list[int]:
-    """``ids`` as Python ints; a ``TypeError``/``ValueError`` for anything that is not a whole
-    number (``decode([1.5])`` must not quietly decode id 1).
-
-    >>> int_ids([3, 4.0])
-    [3, 4]
-    """
-    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
-        raise TypeError(f"ids must be a sequence of integer ids, got {type(ids).__name__}")
-    out = []
-    for n, i in enumerate(ids):
-        if type(i) is int:
-            out.append(i)
-            continue
-        if isinstance(i, bool) or not isinstance(i, numbers.Real) or isinstance(i, (str, bytes)):
-            raise TypeError(f"ids[{n}] must be an integer id, got {type(i).__name__} {i!r:.40}")
-        if not math.isfinite(i) or int(i) != i:
-            raise ValueError(f"ids[{n}] is {i!r}, not a whole number; ids are integers")
-        out.append(int(i))
-    return out
-
-
-def _check_options(pattern: str, truncate_from: str, maxlen: int | None) -> None:
-    if pattern not in _PATTERNS:
-        raise ValueError(f"pattern must be one of {_PATTERNS}, got {pattern!r}")
-    if truncate_from not in ("right", "left"):
-        raise ValueError(f"truncate_from must be 'right' or 'left', got {truncate_from!r}")
-    if maxlen is not None and (not isinstance(maxlen, int) or isinstance(maxlen, bool)):
-        raise TypeError(f"maxlen must be an int or None, got {maxlen!r}")

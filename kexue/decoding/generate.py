@@ -115,13 +115,16 @@ class CachedDecoder:
         rows = len(args[0])
         if rows % config.passages:
             raise ValueError(f"{rows} input rows do not split into groups of {config.passages}.")
-        key = (config,) + tuple(a.shape for a in args)
+        # the seed is an argument of the compiled loop, not part of it: a new seed (one per
+        # batch of samples) reuses the program
+        unseeded = dataclasses.replace(config, seed=0)
+        key = (unseeded,) + tuple(a.shape for a in args)
         if key not in self._compiled:
             compiled = self.compile and not config.do_sample
-            run = lambda *args: _decode(self.net, config, *args, compile=compiled)
+            run = lambda seed, *args: _decode(self.net, unseeded, *args, seed=seed, compile=compiled)
             self._compiled[key] = jit_with_variables(run, self.net.variables)
         out_tokens, out_scores, out_lengths = (
-            ops.convert_to_numpy(x) for x in self._compiled[key](*args)
+            ops.convert_to_numpy(x) for x in self._compiled[key](np.array(config.seed, "int32"), *args)
         )
         n = config.num_return_sequences
         sequences = [
@@ -200,10 +203,12 @@ def _expand(x, batch: int, beams: int, passages: int):
 
 
 def _decode(
-    net, config: GenerationConfig, tokens, segments, valid, source=None, source_valid=None, *, compile=False
+    net, config: GenerationConfig, tokens, segments, valid, source=None, source_valid=None, *, seed=0,
+    compile=False
 ):
     """Prefill and the decoding loop; returns (tokens, scores, lengths) per (batch, beams).
     An encoder-decoder's ``source`` is encoded once; ``tokens`` then hold the decoder prompt.
+    ``seed``: the sampling seed (an int32 scalar; ``config.seed`` is ignored).
     ``compile``: on torch, compile the loop body (see :func:`kexue.backend.while_loop`)."""
     rows0, width = ops.shape(tokens)
     passages, beams, max_new = config.passages, config.beams, config.max_new_tokens
@@ -265,7 +270,7 @@ def _decode(
                 filtered = samplers.top_k_filter(filtered, config.top_k)
             if config.top_p is not None:
                 filtered = samplers.top_p_filter(filtered, config.top_p)
-            token = samplers.gumbel_sample(filtered, loop_seed(config.seed, step))
+            token = samplers.gumbel_sample(filtered, loop_seed(seed, step))
         else:
             token = ops.cast(ops.argmax(logp, axis=-1), "int32")
         done = search["done"]

@@ -109,6 +109,8 @@ class GenerationConfig:
             raise ValueError(f"top_p must lie in (0, 1] or be None, got {self.top_p!r}.")
         if self.no_repeat_ngram_size < 0:
             raise ValueError(f"no_repeat_ngram_size must be >= 0 (0 = off), got {self.no_repeat_ngram_size}.")
+        if isinstance(self.seed, bool) or not -(2**31) <= self.seed < 2**31:
+            raise ValueError(f"seed must be a 32-bit integer, got {self.seed!r}.")
         if self.min_new_tokens > 0 and not self.end_ids:
             raise ValueError("min_new_tokens only has an effect with end_ids.")
 

@@ -152,3 +152,28 @@ def test_options_are_the_config_fields(gpt2):
         decoder.generate([PROMPT], top_n=3)
     with pytest.raises(ValueError, match="end_ids"):
         decoder.generate([PROMPT], end_ids=[99])
+
+
+def test_the_seed_is_an_argument_of_the_compiled_loop(gpt2):
+    """A new seed draws new samples from the same compiled program; the same seed repeats."""
+    model, _ = gpt2
+    decoder = CachedDecoder(model)
+    draw = lambda seed: [s[0].tolist() for s in decoder.generate(
+        [PROMPT] * 8, max_new_tokens=6, do_sample=True, seed=seed).sequences]
+    first, again, other = draw(1), draw(1), draw(2)
+    assert first == again and first != other
+    assert len(decoder._compiled) == 1
+    with pytest.raises(ValueError, match="32-bit"):
+        decoder.generate([PROMPT], do_sample=True, seed=2**31)
+
+
+def test_sampled_batches_of_equal_prompts_differ():
+    """``cached_generate`` gives every batch its own draws: 64 equal prompts in batches of 8
+    are not 8 texts repeated (which one seed for every batch would give)."""
+    from kexue.tasks.seq2seq_decoding import DecodingOptions, cached_generate
+
+    model = tiny_model("gpt2", seed=4, std=0.3)
+    options = DecodingOptions(max_new_tokens=6, end_id=0, top_p=1.0, seed=3)
+    outputs = cached_generate(CachedDecoder(model), [PROMPT] * 64, options, batch_size=8, maxlen=64)
+    assert len({tuple(o) for o in outputs}) > 8
+    assert outputs == cached_generate(CachedDecoder(model), [PROMPT] * 64, options, batch_size=8, maxlen=64)

@@ -71,6 +71,37 @@ def test_answers_are_substrings_under_random_outputs(method, no_vote, data):
     assert any(answers)
 
 
+class Abstaining(RandomModel):
+    """Every window's most likely first token is [SEP]: each passage says "no answer"."""
+
+    def __init__(self, vocab: int, sep: int):
+        super().__init__((None, None, vocab), scale=1.0)
+        self.sep = sep
+
+    def predict_on_batch(self, x):
+        out = super().predict_on_batch(x)
+        out[..., self.sep] += 10.0
+        return out
+
+
+@pytest.mark.parametrize("method", ["mlm", "seq2seq"])
+def test_an_answer_even_when_every_window_abstains(method, data):
+    """CMRC/SQuAD 1.1 questions all have answers: when every window abstains the best
+    non-empty substring is given; with --allow-no-answer the answer is empty."""
+    recipe = get_recipe("mrc")
+    questions = read_questions(data[1], labelled=False)[:4]
+    backbone = scratch_backbone("2x32x4", [q.context + q.question for q in questions])
+    options = {"method": method, "max_question": 12, "max_answer": 6, "no_vote": False, "beams": 1}
+    ctx = TaskContext(recipe, backbone, backbone.tokenizer(), maxlen=48, batch_size=4, options=options)
+    ctx.settings = recipe.setup(questions, ctx)
+    items = [recipe.encode(q, ctx) for q in questions]
+    model = Abstaining(len(backbone.vocab), backbone.vocab["[SEP]"])
+    answers = recipe.predict(ctx, model, items)
+    assert all(answers) and all(a in q.context for a, q in zip(answers, questions))
+    ctx.options["allow_no_answer"] = True
+    assert recipe.predict(ctx, model, items) == [""] * len(questions)
+
+
 @pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(data, tmp_path):
     train_file, dev_file = data

@@ -15,7 +15,9 @@ teaches the empty answer). At prediction every window answers; the post's vote Î
 combines them (MLM: each window's answer scored by its mean token probability; seq2seq: the
 next-token distributions of the windows that do not answer "nothing" first, at every step).
 ``--no-vote`` keeps instead the single best-scoring window's answer (MLM) or lets the most
-confident window alone choose each token (seq2seq).
+confident window alone choose each token (seq2seq). When every window abstains, the answer is
+the most likely non-empty one all the same (every CMRC 2018 / SQuAD 1.1 question has an answer
+in its context); ``--allow-no-answer`` prints an empty answer instead (SQuAD 2.0-style data).
 
 Data: SQuAD-style JSON (CMRC 2018) or JSON lines ``{"question", "context", "answers"}``.
 ``predict`` reads ``question<TAB>context`` lines and prints the answers; ``eval`` prints the
@@ -56,11 +58,12 @@ class PassageVoteReader(AutoRegressiveDecoder):
     substring constraint keeps each row's output inside its passage, and the rows' next-token
     probabilities are combined by the vote (or by the most confident row)."""
 
-    def __init__(self, ctx, model, sources, passages, max_answer: int, use_vote: bool):
+    def __init__(self, ctx, model, sources, passages, max_answer: int, use_vote: bool,
+                 always_answer: bool = True):
         sep = ctx.tokenizer.token_to_id("[SEP]")
         super().__init__(start_id=None, end_id=sep, maxlen=max_answer)
         self.ctx, self.model, self.sources, self.passages = ctx, model, sources, passages
-        self.use_vote = use_vote
+        self.use_vote, self.always_answer = use_vote, always_answer
 
     @AutoRegressiveDecoder.wraps(default_rtype="probas", use_states=True)
     def predict(self, inputs, output_ids, states):
@@ -76,17 +79,21 @@ class PassageVoteReader(AutoRegressiveDecoder):
         x, _ = pad_batch([((r, s), None) for r, s in zip(rows, segments)], length, self.ctx.pad_id)
         logits = np.asarray(self.model.predict_on_batch(x))[np.arange(len(rows)), ends]
         probas = _softmax(logits.astype("float64")).reshape(len(live), len(output_ids), -1)
+        may_end = {self.end_id}
         if len(output_ids[0]) == 0:  # windows whose best first token is the end answer nothing
             answering = [i for i, w in enumerate(live) if probas[i, 0].argmax() != self.end_id]
-            if not answering:
+            if answering:
+                probas, live = probas[answering], [live[i] for i in answering]
+            elif self.always_answer:  # all abstain: every window's best non-empty answer
+                may_end = set()
+            else:
                 only_end = np.zeros_like(probas[0])
                 only_end[:, self.end_id] = 1.0
                 return only_end, live
-            probas, live = probas[answering], [live[i] for i in answering]
         allowed = np.zeros_like(probas)
         for i, w in enumerate(live):
             for j, out in enumerate(output_ids):
-                for token in next_tokens(self.passages[w], tuple(int(t) for t in out)) | {self.end_id}:
+                for token in next_tokens(self.passages[w], tuple(int(t) for t in out)) | may_end:
                     allowed[i, j, token] = probas[i, j, token]
         if self.use_vote:
             return (allowed ** 2).sum(0) / (allowed.sum(0) + 1.0), live
@@ -107,6 +114,9 @@ class MachineReading(Recipe):
         options.add("--max-answer", type=int, default=16, help="answer tokens (with the end token)")
         options.add("--no-vote", action="store_true", help="best single window instead of the vote")
         options.add("--beams", type=int, default=1, help="seq2seq beam size")
+        options.add("--allow-no-answer", action="store_true",
+                    help="print an empty answer when every window abstains (SQuAD 2.0-style data); "
+                         "by default the most likely non-empty answer is given")
 
     def read(self, path, labelled=True):
         return read_questions(path, labelled)
@@ -221,36 +231,55 @@ class MachineReading(Recipe):
                 return context[window["start"] + offsets[i][0]:window["start"] + offsets[i + n - 1][1]]
         return ""
 
+    @staticmethod
+    def _read_slots(probas, passage, sep: int, may_abstain: bool) -> tuple[tuple, float]:
+        """Greedy reading of one window's slots under the substring constraint: the answer
+        tokens and their mean probability (the end token included). Without ``may_abstain``
+        the first slot cannot end the answer."""
+        answer, score = (), 0.0
+        for step in range(len(probas)):
+            allowed = next_tokens(passage, answer) | ({sep} if step or may_abstain else set())
+            allowed = sorted(allowed)
+            token = allowed[int(np.argmax(probas[step, allowed]))]
+            score += probas[step, token]
+            if token == sep:
+                break
+            answer += (token,)
+        return answer, score / (step + 1)
+
     def _fill_slots(self, ctx, model, items) -> list[dict]:
-        """MLM: each window's slots read greedily under the substring constraint."""
+        """MLM: each window's slots read greedily under the substring constraint; a question
+        all of whose windows abstain gets their best non-empty answers (unless
+        ``--allow-no-answer``)."""
         sep, slots = self._specials(ctx)[1], ctx.options["max_answer"]
+        always = not ctx.options.get("allow_no_answer", False)  # runs saved before the option
         rows = [(q, w) for q, item in enumerate(items) for w in range(len(item[2]["windows"]))]
         inputs = [(items[q][2]["windows"][w]["inputs"], None) for q, w in rows]
         found: list[dict] = [{} for _ in items]
+        fallback: list[dict] = [{} for _ in items]
         for batch, x, _ in ctx.batches(inputs):
             probas = _softmax(np.asarray(model.predict_on_batch(x), "float64")[:, 1:slots + 1])
             for row, r in enumerate(batch):
                 q, w = rows[r]
-                window = items[q][2]["windows"][w]
-                answer, score = (), 0.0
-                for step in range(slots):
-                    allowed = sorted(next_tokens(window["passage"], answer) | {sep})
-                    token = allowed[int(np.argmax(probas[row, step, allowed]))]
-                    score += probas[row, step, token]
-                    if token == sep:
-                        break
-                    answer += (token,)
-                text = self._text(items[q][2]["context"], window, answer)
+                window, context = items[q][2]["windows"][w], items[q][2]["context"]
+                answer, score = self._read_slots(probas[row], window["passage"], sep, True)
+                if not answer and always and window["passage"]:
+                    answer, score = self._read_slots(probas[row], window["passage"], sep, False)
+                    target = fallback[q]
+                else:
+                    target = found[q]
+                text = self._text(context, window, answer)
                 if text:
-                    found[q].setdefault(text, []).append(score / (step + 1))
-        return found
+                    target.setdefault(text, []).append(score)
+        return [answers or backup for answers, backup in zip(found, fallback)]
 
     def _generate(self, ctx, model, item) -> dict:
         """seq2seq: one answer per question from all its windows at once."""
         chosen = item[2]["windows"]
         sources = [w["inputs"][0] for w in chosen]
         reader = PassageVoteReader(ctx, model, sources, [w["passage"] for w in chosen],
-                                   ctx.options["max_answer"], not ctx.options["no_vote"])
+                                   ctx.options["max_answer"], not ctx.options["no_vote"],
+                                   not ctx.options.get("allow_no_answer", False))
         tokens = [int(t) for t in reader.beam_search([], topk=ctx.options["beams"],
                                                      states=list(range(len(chosen))))]
         tokens = tokens[:-1] if tokens and tokens[-1] == reader.end_id else tokens

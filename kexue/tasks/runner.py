@@ -225,7 +225,10 @@ def _resumed_context(recipe: Recipe, stored: dict, out: Path, settings: dict, op
         if stored["train"].get(key) != settings.get(key):
             raise RunError(f"--resume: {out} was trained with {key}={stored['train'].get(key)!r}, "
                            f"not {settings.get(key)!r}; rerun with the options in {out / rundir.TASK}.")
+    defaults = _declared_defaults(recipe)
     for key, value in options.items():
+        if key not in stored["options"] and value == defaults.get(key):
+            continue  # an option added since the run was saved, asked for at its default
         if stored["options"].get(key) != value:
             raise RunError(f"--resume: {out} was trained with the recipe option {key}="
                            f"{stored['options'].get(key)!r}, not {value!r}.")
@@ -237,7 +240,7 @@ def _resumed_context(recipe: Recipe, stored: dict, out: Path, settings: dict, op
     backbone = Backbone.from_description(stored["backbone"], load_vocab(out / rundir.VOCAB))
     if not (out / rundir.STATE).exists():  # killed before the first snapshot: start again
         backbone.checkpoint = stored["backbone"].get("checkpoint")
-    ctx = _context(recipe, backbone, settings, stored["options"])
+    ctx = _context(recipe, backbone, settings, {**defaults, **stored["options"]})
     ctx.settings = stored["settings"]
     return ctx, stored
 

@@ -135,3 +135,23 @@ def test_trained_folder_is_never_overwritten_and_checks_labels(trained, tmp_path
     code, err = _error(capsys, "task", "classify", "predict", "--model", out, tabbed)
     assert code == 1 and "one text per line" in err
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_resume_accepts_an_option_added_since_at_its_default(trained, tmp_path, capsys):
+    """A run saved before a recipe option existed resumes when the option is at its default
+    (here the finished run is "resumed": nothing left to train); another value is refused."""
+    import shutil
+
+    train, dev, out, _ = trained
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    task = json.loads((old / "task.json").read_text())
+    del task["options"]["label_smoothing"]
+    (old / "task.json").write_text(json.dumps(task))
+    args = ["task", "classify", "train", "--train", str(train), "--dev", str(dev), "--out", str(old),
+            "--epochs", "3", "--save-every", "3", *map(str, TINY), "--resume"]
+    assert main(args) == 0
+    assert "finished already" in capsys.readouterr().err
+    assert main(args + ["--label-smoothing", "0.1"]) != 0
+    assert "label_smoothing=None, not 0.1" in capsys.readouterr().err
+

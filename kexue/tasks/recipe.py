@@ -147,6 +147,13 @@ class Recipe:
     def add_arguments(self, options: RecipeOptions) -> None:
         """Declare the recipe's own command-line options with ``options.add(...)``."""
 
+    def option_defaults(self) -> dict:
+        """The declared options at their defaults: what a run saved before an option existed
+        reads for it (at loading and on ``--resume``)."""
+        declared = RecipeOptions()
+        self.add_arguments(declared)
+        return dict(declared.defaults)
+
     def read(self, path, labelled: bool = True) -> list:
         """The examples of a data file (raise :class:`kexue.tasks.data.DataError` naming
         file:line on a bad row). ``labelled=False`` for files without answers."""

@@ -137,7 +137,7 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
         raise RunError(f"--ema is a momentum in (0, 1), got {ema}.")
     _check_positive(steps=steps)
     settings.update(seed=int(seed), warmup=float(warmup), ema=ema, steps=steps)
-    recipe_options = {**_declared_defaults(recipe), **(options or {})}
+    recipe_options = {**recipe.option_defaults(), **(options or {})}
 
     train_examples = _read(recipe, train, "train")
     dev_examples = _read(recipe, dev, "dev")
@@ -184,14 +184,6 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
                     ema=ema_callback, on_step=on_step, max_steps=settings["steps"])
 
 
-def _declared_defaults(recipe: Recipe) -> dict:
-    from kexue.tasks.recipe import RecipeOptions
-
-    declared = RecipeOptions()
-    recipe.add_arguments(declared)
-    return dict(declared.defaults)
-
-
 def _file_record(path) -> dict | list | None:
     if path is None:
         return None
@@ -225,7 +217,7 @@ def _resumed_context(recipe: Recipe, stored: dict, out: Path, settings: dict, op
         if stored["train"].get(key) != settings.get(key):
             raise RunError(f"--resume: {out} was trained with {key}={stored['train'].get(key)!r}, "
                            f"not {settings.get(key)!r}; rerun with the options in {out / rundir.TASK}.")
-    defaults = _declared_defaults(recipe)
+    defaults = recipe.option_defaults()
     for key, value in options.items():
         if key not in stored["options"] and value == defaults.get(key):
             continue  # an option added since the run was saved, asked for at its default

@@ -35,10 +35,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from kexue.backend import loop_seed
 from kexue.decoding.autoregressive import AutoRegressiveDecoder
 from kexue.tasks.batching import bucket_length
 
-__all__ = ["DecodingOptions", "cached_generate", "batch_seed", "RecomputeDecoder", "fixed_width", "strip_end"]
+__all__ = ["DecodingOptions", "cached_generate", "RecomputeDecoder", "fixed_width", "strip_end"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,21 +121,12 @@ def cached_generate(decoder, sources: Sequence[Sequence[int]], options: Decoding
         width = max(longest, min(bucket_length(longest, maxlen), maxlen - options.max_new_tokens))
         filler = [[batch[0][0]] * width] + [[batch[0][0]]] * (batch_size - len(batch))
         if options.sample:  # each batch its own draws: equal prompts in two batches differ
-            kwargs["seed"] = batch_seed(options.seed, start)
+            kwargs["seed"] = loop_seed(options.seed, start)
         result = decoder.generate(batch + filler, **kwargs)
         outputs += [strip_end(result.sequences[i][0], options.end_id) for i in range(len(batch))]
         if progress is not None:
             progress(len(batch))
     return outputs
-
-
-def batch_seed(seed: int, start: int) -> int:
-    """The sampling seed of the batch that starts at source ``start`` (a 31-bit mix of both).
-
-    >>> batch_seed(0, 0) != batch_seed(0, 32) != batch_seed(1, 0)
-    True
-    """
-    return int(np.random.SeedSequence([seed % 2**32, start]).generate_state(1)[0] >> 1)
 
 
 def fixed_width(output_ids: np.ndarray, width: int, pad_id: int = 0) -> np.ndarray:

@@ -76,7 +76,8 @@ def load_task(folder: str | os.PathLike, batch_size: int | None = None,
                          "evaluation); continue it with `train --resume`.")
     backbone = Backbone.from_description(task["backbone"], load_vocab(folder / rundir.VOCAB))
     ctx = TaskContext(recipe=recipe, backbone=backbone, tokenizer=backbone.tokenizer(),
-                      maxlen=task["maxlen"], options=task["options"], settings=task["settings"],
+                      maxlen=task["maxlen"], options={**recipe.option_defaults(), **task["options"]},
+                      settings=task["settings"],
                       batch_size=batch_size or task["train"]["batch_size"],
                       seed=task["train"]["seed"])
     import kexue.layers  # noqa: F401  (registers the layers the saved model names)

@@ -54,18 +54,24 @@ def test_seq2seq_trains_and_answers_from_the_context(data, tmp_path):
     assert all(a in c for a, (_, c) in zip(answers, PAIRS))
 
 
+def untrained(data, count: int, **options):
+    """The mrc recipe, a context over a fresh 2x32 backbone with ``options`` (the rest at their
+    defaults), the first ``count`` dev questions and their encodings."""
+    recipe = get_recipe("mrc")
+    questions = read_questions(data[1], labelled=False)[:count]
+    backbone = scratch_backbone("2x32x4", [q.context + q.question for q in questions])
+    options = {**recipe.option_defaults(), "max_question": 12, "max_answer": 6, **options}
+    ctx = TaskContext(recipe, backbone, backbone.tokenizer(), maxlen=48, batch_size=4, options=options)
+    ctx.settings = recipe.setup(questions, ctx)
+    return recipe, ctx, questions, [recipe.encode(q, ctx) for q in questions]
+
+
 @pytest.mark.parametrize("method", ["mlm", "seq2seq"])
 @pytest.mark.parametrize("no_vote", [False, True])
 def test_answers_are_substrings_under_random_outputs(method, no_vote, data):
-    recipe = get_recipe("mrc")
-    questions = read_questions(data[1], labelled=False)[:6]
-    backbone = scratch_backbone("2x32x4", [q.context + q.question for q in questions])
-    options = {"method": method, "max_question": 12, "max_answer": 6, "no_vote": no_vote, "beams": 2}
-    ctx = TaskContext(recipe, backbone, backbone.tokenizer(), maxlen=48, batch_size=4, options=options)
-    ctx.settings = recipe.setup(questions, ctx)
-    items = [recipe.encode(q, ctx) for q in questions]
+    recipe, ctx, questions, items = untrained(data, 6, method=method, no_vote=no_vote, beams=2)
     assert max(len(item[2]["windows"]) for item in items) > 1  # several passages to vote over
-    vocab = len(backbone.vocab)
+    vocab = len(ctx.backbone.vocab)
     answers = recipe.predict(ctx, RandomModel((None, None, vocab), scale=8.0), items)
     assert all(a in q.context for a, q in zip(answers, questions))
     assert any(answers)
@@ -88,14 +94,9 @@ class Abstaining(RandomModel):
 def test_an_answer_even_when_every_window_abstains(method, data):
     """CMRC/SQuAD 1.1 questions all have answers: when every window abstains the best
     non-empty substring is given; with --allow-no-answer the answer is empty."""
-    recipe = get_recipe("mrc")
-    questions = read_questions(data[1], labelled=False)[:4]
-    backbone = scratch_backbone("2x32x4", [q.context + q.question for q in questions])
-    options = {"method": method, "max_question": 12, "max_answer": 6, "no_vote": False, "beams": 1}
-    ctx = TaskContext(recipe, backbone, backbone.tokenizer(), maxlen=48, batch_size=4, options=options)
-    ctx.settings = recipe.setup(questions, ctx)
-    items = [recipe.encode(q, ctx) for q in questions]
-    model = Abstaining(len(backbone.vocab), backbone.vocab["[SEP]"])
+    recipe, ctx, questions, items = untrained(data, 4, method=method)
+    assert ctx.options["allow_no_answer"] is False  # the default
+    model = Abstaining(len(ctx.backbone.vocab), ctx.backbone.vocab["[SEP]"])
     answers = recipe.predict(ctx, model, items)
     assert all(answers) and all(a in q.context for a, q in zip(answers, questions))
     ctx.options["allow_no_answer"] = True

@@ -252,7 +252,7 @@ class MachineReading(Recipe):
         all of whose windows abstain gets their best non-empty answers (unless
         ``--allow-no-answer``)."""
         sep, slots = self._specials(ctx)[1], ctx.options["max_answer"]
-        always = not ctx.options.get("allow_no_answer", False)  # runs saved before the option
+        always = not ctx.options["allow_no_answer"]
         rows = [(q, w) for q, item in enumerate(items) for w in range(len(item[2]["windows"]))]
         inputs = [(items[q][2]["windows"][w]["inputs"], None) for q, w in rows]
         found: list[dict] = [{} for _ in items]
@@ -279,7 +279,7 @@ class MachineReading(Recipe):
         sources = [w["inputs"][0] for w in chosen]
         reader = PassageVoteReader(ctx, model, sources, [w["passage"] for w in chosen],
                                    ctx.options["max_answer"], not ctx.options["no_vote"],
-                                   not ctx.options.get("allow_no_answer", False))
+                                   not ctx.options["allow_no_answer"])
         tokens = [int(t) for t in reader.beam_search([], topk=ctx.options["beams"],
                                                      states=list(range(len(chosen))))]
         tokens = tokens[:-1] if tokens and tokens[-1] == reader.end_id else tokens

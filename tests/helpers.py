@@ -52,14 +52,16 @@ def import_bert4keras(module: str):
     return importlib.import_module(f"bert4keras.{module}")
 
 
-def run_kexue(*args: str, input: str | None = None, timeout: int = 120):
+def run_kexue(*args: str, input: str | None = None, timeout: int = 120, env: dict | None = None):
     """``python -m kexue.cli ARGS`` in a subprocess from the repository root, on the current
-    Keras backend (JAX when unset); returns the ``CompletedProcess`` (text mode)."""
+    Keras backend (JAX when unset), with ``env`` added to the environment; returns the
+    ``CompletedProcess`` (text mode)."""
     import subprocess
     import sys
     from pathlib import Path
 
-    env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
+    env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax"),
+           **{key: str(value) for key, value in (env or {}).items()}}
     return subprocess.run(
         [sys.executable, "-m", "kexue.cli", *map(str, args)],
         input=input,

@@ -66,8 +66,8 @@ def discover(args: argparse.Namespace) -> int:
 
     encoding = _check_encoding(args)
     prepare_output_file(args.out, inputs=args.corpus)
-    corpus = Lines.from_files(args.corpus, encoding=encoding)
-    finder = _finder(args).fit(corpus)
+    with Lines.from_files(args.corpus, encoding=encoding) as corpus:  # removes a spooled stdin
+        finder = _finder(args).fit(corpus)
     n = write_lexicon(finder.words, args.out, inputs=args.corpus)
     derived = "" if finder.cohesion_ is None else f" from the corpus's cohesion {finder.cohesion_:.2f}"
     print(f"wrote {n} words to {args.out} (split margin {finder.margin_:.2f} nats per extra "
@@ -100,17 +100,15 @@ def contrast(args: argparse.Namespace) -> int:
     encoding = _check_encoding(args)
     inputs = [args.domain, args.general] + ([args.lexicon] if args.lexicon else [])
     prepare_output_file(args.out, inputs=inputs)
-    domain = Lines.from_files([args.domain], encoding=encoding)
-    general = Lines.from_files([args.general], encoding=encoding)
     if args.lexicon:
         tokenizer = WordSegmenter(read_lexicon(args.lexicon))
     else:  # learn the words of both corpora together
-        both = Lines.from_files([args.domain, args.general], encoding=encoding)
-        tokenizer = _finder(args).fit(both).segmenter()
-    counts = [
-        count_words(tokenizer.tokenize(line) for line in corpus)
-        for corpus in (domain, general)
-    ]
+        with Lines.from_files([args.domain, args.general], encoding=encoding) as both:
+            tokenizer = _finder(args).fit(both).segmenter()
+    counts = []
+    for path in (args.domain, args.general):
+        with Lines.from_files([path], encoding=encoding) as corpus:
+            counts.append(count_words(tokenizer.tokenize(line) for line in corpus))
     terms = domain_terms(
         counts[0],
         counts[1],

@@ -68,7 +68,7 @@ class _CodedPasses:
     """The corpus as coded chunks, iterable twice: the first pass keeps the chunks in memory
     when they total at most ``keep`` units, so the second pass does not read and code again."""
 
-    def __init__(self, lines: Iterable[str], chunk_chars: int, keep: int = KEEP_CODES) -> None:
+    def __init__(self, lines: Lines, chunk_chars: int, keep: int = KEEP_CODES) -> None:
         self.lines, self.chunk_chars, self.keep = lines, chunk_chars, keep
         self.kept: list[np.ndarray] | None = None
 
@@ -77,7 +77,7 @@ class _CodedPasses:
             yield from self.kept
             return
         kept, size = [], 0
-        for codes in chunks_of(self.lines, self.chunk_chars):
+        for codes in chunks_of(self.lines.blocks(), self.chunk_chars):  # no per-line work
             size += codes.size
             if size <= self.keep:
                 kept.append(codes)

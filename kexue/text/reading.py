@@ -41,13 +41,19 @@ def check_encoding(encoding: str) -> str:
                          "utf-8, gbk, gb18030 or utf-16.") from None
 
 
-def text_lines(handle: BinaryIO, name: str, encoding: str = "utf-8",
-               block_size: int = 1 << 20) -> Iterator[str]:
-    """Decode ``handle`` (a binary file or stream) strictly and yield its lines without newlines.
+def text_blocks(handle: BinaryIO, name: str, encoding: str = "utf-8",
+                block_size: int = 1 << 20) -> Iterator[str]:
+    """Decode ``handle`` (a binary file or stream) strictly and yield its text in blocks of
+    whole lines: each block is one or more lines joined by ``\\n``, without the last newline
+    (``\\r\\n`` read as ``\\n``). Reads at most ``block_size`` bytes at a time (``read1``
+    where the stream has it, so a pipe is processed as it arrives). :func:`text_lines` splits
+    these blocks; a reader that only needs the text (new-word discovery) takes them whole and
+    skips the per-line work.
 
-    Lines end at ``\\n`` (a ``\\r`` before it is dropped). Reads in blocks of at most 1 MiB
-    (``read1`` where the stream has it, so a pipe is processed as it arrives); ``block_size``
-    bytes at most per read.
+    Example:
+        >>> import io
+        >>> list(text_blocks(io.BytesIO("一\\r\\n二\\n三".encode()), "memory", block_size=4))
+        ['一', '二', '三']
     """
     decoder = codecs.getincrementaldecoder(check_encoding(encoding))(errors="strict")
     read = getattr(handle, "read1", handle.read)
@@ -76,15 +82,28 @@ def text_lines(handle: BinaryIO, name: str, encoding: str = "utf-8",
                 "file, not text (UTF-16 text needs --encoding utf-16)"
             )
         offset += len(block)
-        lines = (rest + text).split("\n")
-        rest = lines.pop()
-        lines_before += len(lines)
-        for line in lines:
-            yield line.removesuffix("\r")
+        text = rest + text
+        end = text.rfind("\n")
+        if end >= 0:
+            whole, rest = text[:end], text[end + 1:]
+            lines_before += whole.count("\n") + 1
+            yield whole.replace("\r\n", "\n").removesuffix("\r")
+        else:
+            rest = text
         if not block:
             break
     if rest:
         yield rest.removesuffix("\r")
+
+
+def text_lines(handle: BinaryIO, name: str, encoding: str = "utf-8",
+               block_size: int = 1 << 20) -> Iterator[str]:
+    """Decode ``handle`` (a binary file or stream) strictly and yield its lines without newlines.
+
+    Lines end at ``\\n`` (a ``\\r`` before it is dropped); see :func:`text_blocks`.
+    """
+    for block in text_blocks(handle, name, encoding, block_size):
+        yield from block.split("\n")
 
 
 def check_input_file(path: str | os.PathLike, what: str = "text file") -> str:
@@ -109,8 +128,14 @@ def check_input_file(path: str | os.PathLike, what: str = "text file") -> str:
 
 def file_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[str]:
     """The lines of the text file ``path`` (see :func:`text_lines`)."""
+    for block in file_blocks(path, encoding):
+        yield from block.split("\n")
+
+
+def file_blocks(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[str]:
+    """The text file ``path`` in blocks of whole lines (see :func:`text_blocks`)."""
     with open(path, "rb") as handle:
-        yield from text_lines(handle, os.fspath(path), encoding)
+        yield from text_blocks(handle, os.fspath(path), encoding)
 
 
 def stdin_lines(encoding: str = "utf-8") -> Iterator[str]:

@@ -190,7 +190,8 @@ def code_units(text: str) -> np.ndarray:
 
 
 def chunks_of(lines: Iterable[str], chunk_chars: int = 1 << 22) -> Iterator[np.ndarray]:
-    """Join lines into coded chunks (:func:`code_units`) of about ``chunk_chars`` characters.
+    """Join lines (or blocks of lines, :meth:`kexue.text.corpus.Lines.blocks`) into coded
+    chunks (:func:`code_units`) of about ``chunk_chars`` characters.
 
     Each chunk starts and ends with a separator, so no unit pair crosses a
     chunk or line boundary.

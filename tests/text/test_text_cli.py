@@ -42,9 +42,13 @@ def test_discover_then_segment(corpus_file, tmp_path, capsys, monkeypatch):
 def test_subprocess_stdin_corpus_and_contrast(corpus_file, tmp_path):
     lexicon = tmp_path / "lex.tsv"
     text = corpus_file.read_text(encoding="utf-8")
-    run = run_kexue("words", "discover", "-", "--out", lexicon, input=text)
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    # the process ends with os._exit (kexue.cli.run): its spooled stdin must still be removed
+    run = run_kexue("words", "discover", "-", "--out", lexicon, input=text, env={"TMPDIR": spool})
     assert run.returncode == 0, run.stderr
-    assert read_lexicon(lexicon)
+    assert read_lexicon(lexicon) and list(spool.iterdir()) == []
+    assert run_kexue("words", "discover", "-", "--min-count", "0", input=text).returncode == 2
     lines = text.splitlines()
     domain = tmp_path / "domain.txt"
     general = tmp_path / "general.txt"

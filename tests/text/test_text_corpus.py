@@ -35,6 +35,39 @@ def test_lines_from_files_and_stdin(tmp_path, monkeypatch):
         Lines(str(path))
 
 
+def test_blocks_are_whole_lines_of_the_same_text(tmp_path):
+    """Lines.blocks() (what word discovery reads) joins to exactly the lines iteration gives,
+    and text_blocks never splits a line between blocks, whatever the read size."""
+    import io
+
+    from kexue.text.reading import text_blocks, text_lines
+
+    text = "\ufeff甲乙\r\n\n丙 丁\r\r\n戊己庚\n\n辛" * 40
+    data = text.encode("utf-8")
+    path = tmp_path / "c.txt"
+    path.write_bytes(data)
+    corpus = Lines.from_files([path, path])
+    lines = list(corpus)
+    assert "\n".join(corpus.blocks()) == "\n".join(lines)
+    assert lines[:6] == ["甲乙", "", "丙 丁\r", "戊己庚", "", "辛\ufeff甲乙"]
+    for size in (1, 4, 7, 1 << 20):
+        blocks = list(text_blocks(io.BytesIO(data), "x", block_size=size))
+        assert [line for b in blocks for line in b.split("\n")] == \
+            list(text_lines(io.BytesIO(data), "x", block_size=size)) == lines[: len(lines) // 2]
+    assert list(Lines(["一", "二"]).blocks()) == ["一", "二"]
+
+
+def test_a_spooled_stream_is_removed_on_close(tmp_path, monkeypatch):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with Lines(iter(["一", "二"])) as corpus:
+        assert list(corpus) == ["一", "二"] and len(os.listdir(tmp_path)) == 1
+    assert os.listdir(tmp_path) == []
+    corpus.close()  # twice is harmless
+
+
 def test_zhidao_records(tmp_path):
     path = tmp_path / "zhidao.json"
     records = [

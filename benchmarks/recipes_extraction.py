@@ -57,9 +57,16 @@ def _train(name: str, out: Path, train: Path, dev: Path, **options):
     return load_task(out), metrics
 
 
-def _suffix(args) -> str:
+def _family(args, recipe: str) -> str:
+    """The scratch family: ``--model``, else the recipe's default."""
+    from kexue.tasks.registry import get_recipe
+
+    return args.model or get_recipe(recipe).scratch_model
+
+
+def _suffix(args, family: str) -> str:
     """The run-name tail for a training-row limit and a family other than BERT."""
-    return (f"_{args.limit}" if args.limit else "") + ("" if args.model == "bert" else f"_{args.model}")
+    return (f"_{args.limit}" if args.limit else "") + ("" if family == "bert" else f"_{family}")
 
 
 def _report(work: Path, name: str, record: dict) -> None:
@@ -88,8 +95,9 @@ def cws(args) -> None:
     seen = {"".join(w) for w in corpus.words}
     overlap = sum("".join(g) in seen for g in gold)
 
-    name = f"cws_{args.scratch}" + _suffix(args)
-    task, metrics = _train("cws", work / name, train, dev, scratch=args.scratch, model=args.model,
+    family = _family(args, "cws")
+    name = f"cws_{args.scratch}" + _suffix(args, family)
+    task, metrics = _train("cws", work / name, train, dev, scratch=args.scratch, model=family,
                            epochs=args.epochs, batch_size=args.batch_size, maxlen=128, lr=args.lr,
                            progress=not args.quiet)
     started = time.time()
@@ -104,7 +112,7 @@ def cws(args) -> None:
     _report(work, name, {
         "data": f"train {len(kept)} People's Daily 1998-01 lines, dev {len(rows[::50])}; "
                 f"test PKU gold {len(gold)} sentences ({overlap} also in the training text)",
-        "model": f"scratch {args.scratch} {args.model}, {metrics['steps']} steps, {metrics['train_seconds']:.0f} s",
+        "model": f"scratch {args.scratch} {family}, {metrics['steps']} steps, {metrics['train_seconds']:.0f} s",
         "kexue cws (BMES + CRF)": ours,
         "kexue.text.segmentation_f1 of the same predictions": dataclasses.asdict(check),
         "jieba 0.42.1 lcut (default dictionary, HMM on)": dataclasses.asdict(baseline),
@@ -175,8 +183,9 @@ def ner(args) -> None:
         examples = train.read_text(encoding="utf-8").split("\n\n")[: args.limit]
         train = _write_lines(work / "data" / f"{args.data}_train_{args.limit}.tsv",
                              [e.strip("\n") + "\n" for e in examples])
-    name = f"ner_{args.data}_{args.head}_{args.scratch}" + _suffix(args)
-    task, metrics = _train("ner", work / name, train, dev, scratch=args.scratch, model=args.model,
+    family = _family(args, "ner")
+    name = f"ner_{args.data}_{args.head}_{args.scratch}" + _suffix(args, family)
+    task, metrics = _train("ner", work / name, train, dev, scratch=args.scratch, model=family,
                            epochs=args.epochs,
                            batch_size=args.batch_size, maxlen=args.maxlen, lr=args.lr,
                            progress=not args.quiet, options={"head": args.head})
@@ -188,7 +197,7 @@ def ner(args) -> None:
                           [g.entities for g in gold], key=lambda span: span[2])
     _report(work, name, {
         "data": f"{args.data}: train {train.name}, dev {dev.name}, test {test.name} ({len(gold)} sentences)",
-        "model": f"scratch {args.scratch} {args.model}, head {args.head}, {metrics['steps']} steps, "
+        "model": f"scratch {args.scratch} {family}, head {args.head}, {metrics['steps']} steps, "
                  f"{metrics['train_seconds']:.0f} s, best epoch {metrics['best']['epoch']}",
         "kexue ner": ours,
         "dictionary baseline (training mentions, forward maximum matching)": baseline,
@@ -312,7 +321,8 @@ def main() -> None:
     parser.add_argument("--maxlen", type=int, default=128)
     parser.add_argument("--work", default="/tmp/kexue-extraction-bench")
     parser.add_argument("--scratch", default="tiny")
-    parser.add_argument("--model", default="bert", help="the scratch model's family (bert, roformer, nezha, ...)")
+    parser.add_argument("--model", default=None,
+                        help="the scratch model's family (default: the recipe's; bert, roformer, ...)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)

@@ -37,7 +37,8 @@ def backbone_arguments(parser: argparse.ArgumentParser) -> None:
                              "(tiny: 4 layers x 256 x 4 heads; small: 6 x 384 x 6) or LAYERSxHIDDENxHEADS, "
                              "with a character vocabulary of the training texts")
     group.add_argument("--model", choices=sorted(FAMILIES), default=None,
-                       help="backbone family (default: the checkpoint config's model_type, or bert)")
+                       help="backbone family (default: the checkpoint config's model_type; from "
+                       "scratch, the recipe's: roformer for cws and ner, else bert)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, recipe, data: bool = True) -> None:

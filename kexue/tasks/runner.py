@@ -101,7 +101,8 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
         out: the run folder (see :mod:`kexue.tasks.rundir`); it must not hold another run
             unless ``resume``.
         checkpoint / scratch: the backbone, exactly one: a checkpoint path, or a size
-            (``tiny``, ``small``, ``LAYERSxHIDDENxHEADS``); ``model`` picks the family.
+            (``tiny``, ``small``, ``LAYERSxHIDDENxHEADS``); ``model`` picks the family
+            (default: the checkpoint's, or the recipe's :attr:`~Recipe.scratch_model`).
         epochs, batch_size, maxlen, lr: ``None`` takes the recipe's defaults.
         warmup: the fraction of all steps over which the rate rises linearly (then decays
             linearly to 0 at the end).
@@ -153,7 +154,7 @@ def train(recipe, *, train, dev, out, test=None, checkpoint=None, scratch=None, 
             return rundir.read_metrics(out)
     else:
         backbone = (checkpoint_backbone(checkpoint, model) if checkpoint is not None
-                    else scratch_backbone(scratch, recipe.texts(train_examples), model or "bert",
+                    else scratch_backbone(scratch, recipe.texts(train_examples), model or recipe.scratch_model,
                                           min_count=min_count, fold_width=recipe.fold_width))
         ctx = _context(recipe, backbone, settings, recipe_options)
         ctx.settings = recipe.setup(train_examples, ctx)

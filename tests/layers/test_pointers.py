@@ -96,6 +96,34 @@ def test_scores_match_numpy_and_masked_entries_are_excluded(cls, reference, rope
     )
 
 
+def test_global_pointer_offset_adds_one_learned_scalar_per_head(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 5, 8)).astype("float32")
+    mask = np.arange(5)[None] < np.array([[5], [3]])
+    plain = GlobalPointer(heads=3, head_size=4)
+    plain.build(x.shape)
+    assert [w.name for w in plain.weights] == ["kernel", "bias"]
+    layer = GlobalPointer(heads=3, head_size=4, offset=True)
+    layer.build(x.shape)
+    assert len(layer.weights) == 3 and not np.any(keras.ops.convert_to_numpy(layer.offsets))
+    layer.dense.set_weights(plain.dense.get_weights())
+    layer.offsets.assign(np.array([0.5, -2.0, 3.0], "float32"))
+    got = keras.ops.convert_to_numpy(layer(x, mask=mask))
+    reference = numpy_global_pointer(plain, x.astype("float64"), True)
+    expected = reference + np.array([0.5, -2.0, 3.0])[None, :, None, None]
+    keep = np.broadcast_to(expected_keep(mask, True), got.shape)
+    np.testing.assert_allclose(got[keep], expected[keep], rtol=1e-4, atol=1e-5)
+    assert (got[~keep] == -1e12).all()
+    inputs = keras.Input((5, 8))
+    model = keras.Model(inputs, layer(inputs))
+    model.save(tmp_path / "offset.keras")
+    restored = keras.saving.load_model(tmp_path / "offset.keras", compile=False)
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    config = plain.get_config()
+    del config["offset"]  # a config saved before the option existed
+    assert GlobalPointer.from_config(config).offset is False
+
+
 def test_rotary_scores_depend_only_on_the_offset():
     rng = np.random.default_rng(1)
     q, k = rng.normal(size=(2, 1, 1, 8)).astype("float32")

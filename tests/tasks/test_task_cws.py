@@ -36,8 +36,10 @@ def test_train_predict_eval(trained, capsys):
     assert len(lines) == 4
     for text, line in zip(texts, lines):
         assert "".join(line.split()) == "".join(text.split())  # nothing lost, nothing added
-    # a model from scratch reads full-width digits and letters as ASCII, and says so
-    assert json.loads((out / "task.json").read_text())["backbone"]["fold_width"] is True
+    # a model from scratch reads full-width digits and letters as ASCII, and says so; with no
+    # --model it is the recipe's scratch family, RoFormer
+    backbone = json.loads((out / "task.json").read_text())["backbone"]
+    assert backbone["fold_width"] is True and backbone["model"] == "roformer"
     assert main(["task", "cws", "eval", "--model", str(out), str(dev)]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert scores["f1"] == pytest.approx(metrics["best"]["dev"]["f1"], abs=1e-12)

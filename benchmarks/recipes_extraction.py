@@ -219,8 +219,10 @@ def triples(args) -> None:
     train = _write_lines(work / "data" / f"duie_train{args.limit or ''}.jsonl", fit[:-500])
     dev = _write_lines(work / "data" / f"duie_dev{args.limit or ''}.jsonl", fit[-500:])
     test = _write_lines(work / "data" / "duie_test.jsonl", test_rows)
-    name = f"triples_{'add' if args.no_cln else 'cln'}_{args.scratch}" + (f"_{args.limit}" if args.limit else "")
-    task, metrics = _train("triples", work / name, train, dev, scratch=args.scratch, epochs=args.epochs,
+    family = _family(args, "triples")
+    name = f"triples_{'add' if args.no_cln else 'cln'}_{args.scratch}" + _suffix(args, family)
+    task, metrics = _train("triples", work / name, train, dev, scratch=args.scratch, model=family,
+                           epochs=args.epochs,
                            batch_size=args.batch_size, maxlen=args.maxlen, lr=args.lr, ema=args.ema,
                            progress=not args.quiet,
                            options={"schema": str(DATA / "duie" / "duie_schema.json"), "no_cln": args.no_cln})
@@ -234,7 +236,7 @@ def triples(args) -> None:
                           [set(e.triples) for e in gold])
     _report(work, name, {
         "data": f"DuIE subset: train {len(fit) - 500}, dev 500, test the last 500 rows",
-        "model": f"scratch {args.scratch}, {'no CLN (added subject vector)' if args.no_cln else 'CLN'}, "
+        "model": f"scratch {args.scratch} {family}, {'no CLN (added subject vector)' if args.no_cln else 'CLN'}, "
                  f"EMA {args.ema}, {metrics['steps']} steps, {metrics['train_seconds']:.0f} s",
         "kexue triples": ours,
         "memorised-triples baseline": {k: baseline[k] for k in ("precision", "recall", "f1")},

@@ -75,6 +75,31 @@ def test_decoded_triples_are_substrings_under_random_scores(no_cln):
     check_lines([recipe.format(ctx, p) for p in predictions], texts)
 
 
+def test_pointers_start_at_the_rates_of_positive_targets(data):
+    """sigmoid(bias)ⁿ of each pointer starts at the share of its positive targets, computed
+    by hand here, and so does the model's median output on real sentences."""
+    import keras
+    import numpy as np
+
+    recipe = get_recipe("triples")
+    examples = recipe.read(data[0])
+    backbone = scratch_backbone("2x32x4", [e.text for e in examples])
+    ctx = TaskContext(recipe, backbone, backbone.tokenizer(), maxlen=64, batch_size=16,
+                      options={"schema": str(data[2]), "no_cln": False})
+    ctx.settings = recipe.setup(examples, ctx)
+    tokens = sum(min(len(e.text), 62) for e in examples)
+    subjects = sum(len({s for s, _, _ in e.triples}) for e in examples)
+    triples = sum(len(e.triples) for e in examples)
+    expected = [subjects / tokens, triples / subjects / (tokens / len(examples)) / 2]
+    np.testing.assert_allclose(ctx.settings["pointer_rates"], expected, rtol=1e-12)
+    model = recipe.build(ctx)
+    items = [recipe.encode(e, ctx) for e in examples[:16]]
+    _, x, _ = next(iter(ctx.batches(items)))
+    subject, obj = (keras.ops.convert_to_numpy(o) for o in model(x, training=False))
+    for output, rate in ((subject, expected[0]), (obj, expected[1])):
+        assert abs(np.log(np.median(output)) - np.log(rate)) < 1.0, (np.median(output), rate)
+
+
 @pytest.mark.slow_on_jax
 def test_resume_after_sigkill_equals_uninterrupted(data, tmp_path):
     train_file, dev_file, schema = data

@@ -118,6 +118,39 @@ def pair_pointers(starts: np.ndarray, ends: np.ndarray, start_threshold: float =
     return out
 
 
+def pointer_rates(examples, predicates: int, longest: int) -> list[float]:
+    """The shares of positive pointer targets in the training data: subject boundaries per
+    token, and object boundaries per token and predicate given one subject.
+
+    The pointers' biases start where their outputs pⁿ equal these rates (the prior
+    initialisation of a rare class): with zero biases every output starts at 0.5ⁿ, the loss is
+    ruled by thousands of negative targets, and from random weights the model first learns to
+    predict no triple at all (DuIE: dev F1 0 for 7 of 25 epochs).
+
+    Example:
+        >>> rows = [Sentence("张三生于北京", (("张三", "出生地", "北京"),))]
+        >>> [round(r, 4) for r in pointer_rates(rows, predicates=2, longest=126)]
+        [0.1667, 0.0833]
+    """
+    tokens = subjects = triples = 0
+    for example in examples:
+        tokens += min(len(example.text), longest)
+        subjects += len({s for s, _, _ in example.triples})
+        triples += len(example.triples)
+    subject_rate = subjects / max(tokens, 1)
+    object_rate = triples / max(subjects, 1) / max(tokens / max(len(examples), 1), 1) / predicates
+    return [max(subject_rate, 1e-6), max(object_rate, 1e-6)]
+
+
+def _starting_bias(rates, which: int, power: int):
+    """The bias initializer that makes sigmoid(bias)ⁿ equal ``rates[which]`` (zeros when the
+    run has no rates)."""
+    if rates is None:
+        return "zeros"
+    probability = rates[which] ** (1 / power)
+    return keras.initializers.Constant(float(np.log(probability / (1 - probability))))
+
+
 @keras.saving.register_keras_serializable(package="kexue")
 class PointerCrossentropy(keras.losses.Loss):
     """Binary cross-entropy of pointer probabilities, averaged over the last axis, summed over
@@ -205,6 +238,9 @@ class Triples(Recipe):
             raise DataError(f"{examples[0].where.rsplit(':', 1)[0]}: no triples to learn from.")
         settings = {"predicates": predicates}
         self.check(examples, type("Context", (), {"settings": settings})())
+        # the pointers start at the data's rates of positive positions (runs saved without
+        # the key were built with zero biases)
+        settings["pointer_rates"] = pointer_rates(examples, len(predicates), ctx.maxlen - 2)
         return settings
 
     def check(self, examples, ctx):
@@ -262,7 +298,9 @@ class Triples(Recipe):
         hidden = bert.output
         size = hidden.shape[-1]
         subject_ids = keras.Input((2,), dtype="int32", name="subject_ids")
-        subject = keras.layers.Dense(2, activation="sigmoid", name="subject_pointers")(hidden)
+        rates = ctx.settings.get("pointer_rates")
+        subject = keras.layers.Dense(2, activation="sigmoid", name="subject_pointers",
+                                     bias_initializer=_starting_bias(rates, 0, SUBJECT_POWER))(hidden)
         subject = ops.power(subject, SUBJECT_POWER)
         ends = SpanEnds(name="subject_vector")(hidden, subject_ids)
         if ctx.options["no_cln"]:
@@ -271,7 +309,8 @@ class Triples(Recipe):
         else:
             conditioned = LayerNorm(conditional=True, name="subject_norm")(hidden, condition=ends)
         count = len(ctx.settings["predicates"])
-        obj = keras.layers.Dense(2 * count, activation="sigmoid", name="object_pointers")(conditioned)
+        obj = keras.layers.Dense(2 * count, activation="sigmoid", name="object_pointers",
+                                 bias_initializer=_starting_bias(rates, 1, OBJECT_POWER))(conditioned)
         obj = keras.layers.Reshape((-1, count, 2), name="per_predicate")(ops.power(obj, OBJECT_POWER))
         return keras.Model([*bert.inputs, subject_ids], [subject, obj], name="triple_extractor")
 

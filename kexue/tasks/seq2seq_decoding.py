@@ -37,9 +37,16 @@ import numpy as np
 
 from kexue.backend import loop_seed
 from kexue.decoding.autoregressive import AutoRegressiveDecoder
+from kexue.decoding.options import GenerationConfig
 from kexue.tasks.batching import bucket_length
 
 __all__ = ["DecodingOptions", "cached_generate", "RecomputeDecoder", "fixed_width", "strip_end"]
+
+
+# GenerationConfig's argument names as the generation recipes' flags (longest first)
+_FLAGS = (("do_sample=True", "--top-k/--top-p"), ("num_beams>1", "--beams > 1"), ("num_beams", "--beams"),
+          ("top_k", "--top-k"), ("top_p", "--top-p"), ("temperature", "--temperature"),
+          ("length_penalty", "--length-penalty"), ("seed", "--decoding-seed"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,16 +75,15 @@ class DecodingOptions:
     seed: int = 0
 
     def __post_init__(self):
-        if self.max_new_tokens < 1 or self.num_beams < 1:
-            raise ValueError("the most new tokens and the beam size must be at least 1.")
-        if self.sample and self.num_beams > 1:
-            raise ValueError("choose sampling (--top-k/--top-p) or beam search (--beams > 1), not both.")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError(f"--top-p must be in (0, 1], got {self.top_p}.")
-        if self.top_k is not None and self.top_k < 1:
-            raise ValueError(f"--top-k must be at least 1, got {self.top_k}.")
-        if self.temperature <= 0:
-            raise ValueError(f"--temperature must be positive, got {self.temperature}.")
+        """The checks of :class:`~kexue.decoding.GenerationConfig`, whose messages name its
+        arguments; said here with the command line's flags."""
+        try:
+            GenerationConfig(**self.generate_kwargs())
+        except ValueError as error:
+            message = str(error)
+            for name, flag in _FLAGS:
+                message = message.replace(name, flag)
+            raise ValueError(message) from None
 
     @property
     def sample(self) -> bool:

@@ -177,3 +177,21 @@ def test_sampled_batches_of_equal_prompts_differ():
     outputs = cached_generate(CachedDecoder(model), [PROMPT] * 64, options, batch_size=8, maxlen=64)
     assert len({tuple(o) for o in outputs}) > 8
     assert outputs == cached_generate(CachedDecoder(model), [PROMPT] * 64, options, batch_size=8, maxlen=64)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"top_p": 1.5}, "--top-p must lie in (0, 1]"),
+    ({"top_k": 0}, "--top-k must be a positive integer"),
+    ({"top_k": 5, "num_beams": 2}, "choose sampling (--top-k/--top-p) or beam search (--beams > 1)"),
+    ({"top_p": 0.9, "temperature": 0.0}, "--temperature must be a positive number"),
+    ({"num_beams": 2, "length_penalty": float("nan")}, "--length-penalty must be a finite number"),
+    ({"seed": 2**31}, "--decoding-seed must be a 32-bit integer"),
+])
+def test_decoding_options_check_like_generation_config_in_flag_names(options, message):
+    """The generation recipes' options are checked by GenerationConfig itself, its messages
+    naming the command line's flags."""
+    from kexue.tasks.seq2seq_decoding import DecodingOptions
+
+    with pytest.raises(ValueError) as caught:
+        DecodingOptions(max_new_tokens=4, **options)
+    assert message in str(caught.value)

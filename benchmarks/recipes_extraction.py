@@ -286,14 +286,16 @@ def mrc(args) -> None:
                               ensure_ascii=False))
     test = folder / "cmrc_test.json"
     test.write_text(json.dumps(_squad_subset(dev_all, lambda q: q in held), ensure_ascii=False))
-    name = f"mrc_{args.method}_{args.scratch}"
-    task, metrics = _train("mrc", work / name, train, dev, scratch=args.scratch, epochs=args.epochs,
+    family = _family(args, "mrc")
+    name = f"mrc_{args.method}_{args.scratch}" + _suffix(args, family)
+    task, metrics = _train("mrc", work / name, train, dev, scratch=args.scratch, model=family,
+                           epochs=args.epochs,
                            batch_size=args.batch_size, maxlen=args.maxlen, lr=args.lr,
                            progress=not args.quiet, options={"method": args.method})
     questions = read_questions(test)[: args.limit or None]
     items = [task.recipe.encode(q, task.ctx) for q in questions]
     record = {"data": f"train: trial + half of dev ({train.name}), test: {len(questions)} held-out dev questions",
-              "model": f"scratch {args.scratch}, {args.method}, {metrics['steps']} steps, "
+              "model": f"scratch {args.scratch} {family}, {args.method}, {metrics['steps']} steps, "
                        f"{metrics['train_seconds']:.0f} s"}
     for vote in (True, False):
         task.ctx.options["no_vote"] = not vote

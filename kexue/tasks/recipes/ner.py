@@ -60,10 +60,10 @@ def span_prior(examples, types: list[str], longest: int) -> list[float]:
     """The log share of positive spans per entity type in the training data: log(mentions of
     the type / candidate spans, n(n+1)/2 per text of n ≤ ``longest`` characters).
 
-    The GlobalPointer head starts its per-type score offset here (the prior initialisation
-    of a rare class's bias): the loss then starts near "no entity anywhere" instead of far
-    above it, and the first steps do not push every token state alike to lower all scores
-    (see :mod:`kexue.layers.pointers`). A type seen once counts as seen once.
+    Both pointer heads start each type's constant score here (the prior initialisation of a
+    rare class's bias): the loss then starts near "no entity anywhere" instead of far above
+    it, and the first steps do not push every token state alike to lower all scores (see
+    :mod:`kexue.layers.pointers`). A type with no training mention counts as having one.
 
     Example:
         >>> rows = [Annotated("张三在北京", ((0, 2, "PER"), (3, 5, "LOC")))]

@@ -38,7 +38,7 @@ def backbone_arguments(parser: argparse.ArgumentParser) -> None:
                              "with a character vocabulary of the training texts")
     group.add_argument("--model", choices=sorted(FAMILIES), default=None,
                        help="backbone family (default: the checkpoint config's model_type; from "
-                       "scratch, the recipe's: roformer for cws and ner, else bert)")
+                       "scratch, the recipe's: roformer for cws, ner and triples, else bert)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, recipe, data: bool = True) -> None:

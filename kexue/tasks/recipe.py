@@ -127,8 +127,9 @@ class Recipe:
             (its vocabulary and tokenizer fold them; :mod:`kexue.tokenizers.width`), so text in
             either width meets known tokens. Checkpoints keep their own tokenisation.
         scratch_model: the family of a model trained from scratch when ``--model`` is not given
-            (``roformer`` for the character taggers: rotary positions learn segmentation and
-            entities several times faster from random weights than BERT's learned ones).
+            (``roformer`` for the character taggers and triples: rotary positions learn
+            segmentation, entities and relations several times faster from random weights
+            than BERT's learned ones).
     """
 
     name: str = ""

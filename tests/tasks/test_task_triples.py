@@ -52,6 +52,7 @@ def test_train_predict_eval_through_the_cli(data, tmp_path, capsys):
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["finished"] and metrics["best"]["dev"]["f1"] > 0.3
+    assert json.loads((out / "task.json").read_text())["backbone"]["model"] == "roformer"
     predicted = run_kexue("task", "triples", "predict", "--model", out, input="\n".join(TEXTS) + "\n", timeout=600)
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     check_lines(predicted.stdout.splitlines(), TEXTS)

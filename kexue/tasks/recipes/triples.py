@@ -213,6 +213,7 @@ class Triples(Recipe):
     name = "triples"
     description = "relation triples: subject pointers, Conditional LayerNorm, object pointers (post 7161)"
     metric = "f1"
+    scratch_model = "roformer"  # rotary positions: see Recipe.scratch_model
     defaults = {**Recipe.defaults, "epochs": 10, "maxlen": 128, "scratch_lr": 1e-3}
 
     def add_arguments(self, options):

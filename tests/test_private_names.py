@@ -20,6 +20,7 @@ EXEMPT_DIR = PACKAGE / "backend"
 ALLOWED = {
     ("text/corpus.py", "_spool"): "Lines.from_files sets up the Lines object it has just made",
     ("text/corpus.py", "_factory"): "Lines.from_files sets up the Lines object it has just made",
+    ("cli.py", "_exit"): "os._exit is public Python despite its name: the fast end of `kexue words`",
 }
 # Whole files still failing (``ff._act``, ``_inbound_nodes``): decoding refactor (issue 14) removes these.
 TEMPORARY: set[str] = set()  # modules exempted while a refactor is under way (none now)

@@ -47,14 +47,13 @@ class Lines:
             raise TypeError(
                 "Lines(...) takes lines, not a path: use Lines.from_files([path])"
             )
-        self._blocks: Callable[[], Iterator[str]] | None = None  # a file-backed corpus's blocks
         if isinstance(source, Sequence):
             self._factory: Callable[[], Iterable[str]] = lambda: iter(source)
         elif callable(source):
             self._factory = source
         elif isinstance(source, Iterable):
             self._spool = _spool(source)
-            self._use_files([self._spool])
+            self._factory = _Files([self._spool])
         else:
             raise TypeError(
                 f"cannot read lines from {type(source).__name__}; pass a list of lines or a callable"
@@ -85,28 +84,11 @@ class Lines:
         for path in paths:
             if path != "-":
                 check_input_file(path, "corpus file")
-        corpus = cls([])
-        if "-" in paths:
-            corpus._spool = _spool(stdin_lines(encoding))
-            paths = [corpus._spool if p == "-" else p for p in paths]
-            encodings = ["utf-8" if p == corpus._spool else encoding for p in paths]
-        else:
-            encodings = [encoding] * len(paths)
-        corpus._use_files(paths, encodings)
+        spool = _spool(stdin_lines(encoding)) if "-" in paths else None
+        encodings = ["utf-8" if p == "-" else encoding for p in paths]
+        corpus = cls(_Files([spool if p == "-" else p for p in paths], encodings))
+        corpus._spool = spool
         return corpus
-
-    def _use_files(self, paths: list[str], encodings: list[str] | None = None) -> None:
-        encodings = encodings or ["utf-8"] * len(paths)
-
-        def blocks() -> Iterator[str]:
-            for path, encoding in zip(paths, encodings, strict=True):
-                yield from file_blocks(path, encoding)
-
-        def lines() -> Iterator[str]:
-            for block in blocks():
-                yield from block.split("\n")
-
-        self._blocks, self._factory = blocks, lines
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._factory())
@@ -119,7 +101,9 @@ class Lines:
             >>> list(Lines(["第一行", "第二行"]).blocks())
             ['第一行', '第二行']
         """
-        return self._blocks() if self._blocks is not None else iter(self)
+        if isinstance(self._factory, _Files):
+            return self._factory.blocks()
+        return iter(self)
 
     def close(self) -> None:
         """Remove the temporary copy of a one-shot stream (standard input, an iterator), if
@@ -144,6 +128,22 @@ def as_lines(
 ) -> Lines:
     """``corpus`` itself when it is already :class:`Lines`, else ``Lines(corpus)``."""
     return corpus if isinstance(corpus, Lines) else Lines(corpus)
+
+
+class _Files:
+    """Text files read in order: called, their lines; :meth:`blocks`, their blocks of whole
+    lines (:func:`kexue.text.reading.file_blocks`)."""
+
+    def __init__(self, paths: list[str], encodings: list[str] | None = None) -> None:
+        self.paths, self.encodings = paths, encodings or ["utf-8"] * len(paths)
+
+    def blocks(self) -> Iterator[str]:
+        for path, encoding in zip(self.paths, self.encodings, strict=True):
+            yield from file_blocks(path, encoding)
+
+    def __call__(self) -> Iterator[str]:
+        for block in self.blocks():
+            yield from block.split("\n")
 
 
 def _spool(lines: Iterable[str]) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kexue.text.reading import check_encoding, check_input_file, file_blocks, stdin_lines
+from kexue.text.reading import check_encoding, check_input_file, file_blocks, file_lines, stdin_lines
 
 
 class Lines:
@@ -142,8 +142,8 @@ class _Files:
             yield from file_blocks(path, encoding)
 
     def __call__(self) -> Iterator[str]:
-        for block in self.blocks():
-            yield from block.split("\n")
+        for path, encoding in zip(self.paths, self.encodings, strict=True):
+            yield from file_lines(path, encoding)
 
 
 def _spool(lines: Iterable[str]) -> str:

@@ -128,8 +128,8 @@ def check_input_file(path: str | os.PathLike, what: str = "text file") -> str:
 
 def file_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[str]:
     """The lines of the text file ``path`` (see :func:`text_lines`)."""
-    for block in file_blocks(path, encoding):
-        yield from block.split("\n")
+    with open(path, "rb") as handle:
+        yield from text_lines(handle, os.fspath(path), encoding)
 
 
 def file_blocks(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[str]:

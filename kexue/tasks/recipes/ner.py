@@ -78,16 +78,6 @@ def span_prior(examples, types: list[str], longest: int) -> list[float]:
     return [math.log(max(counts[kind], 1) / max(spans, 1)) for kind in types]
 
 
-def _start_at_prior(pointer, prior) -> None:
-    """Start the pointer head's constant score per type at ``prior``: GlobalPointer's offsets;
-    Efficient GlobalPointer's per-type start and end biases, which it adds and halves (each
-    type's score gains (b₂ₐ + b₂ₐ₊₁)/2)."""
-    if getattr(pointer, "offsets", None) is not None:
-        pointer.offsets.assign(prior)
-    elif hasattr(pointer, "q_dense") and pointer.q_dense.use_bias:
-        pointer.q_dense.bias.assign(np.repeat(prior, 2))
-
-
 class EntityRecognition(Recipe):
     name = "ner"
     description = "named entities: CRF or (Efficient) GlobalPointer head"
@@ -190,8 +180,12 @@ class EntityRecognition(Recipe):
             pointer = EfficientGlobalPointer(types, size, name="pointer")
         output = pointer(x, mask=content_mask(bert.inputs[0], ctx))
         model = keras.Model(bert.inputs, output, name="pointer_tagger")
-        if prior is not None:
-            _start_at_prior(pointer, np.asarray(prior, "float32"))
+        if prior is not None:  # each type's constant score starts at its prior
+            prior = np.asarray(prior, "float32")
+            if head == "globalpointer":
+                pointer.offsets.assign(prior)
+            else:  # the type's start and end biases, which the layer adds and halves
+                pointer.q_dense.bias.assign(np.repeat(prior, 2))
         return model
 
     def compile_loss(self, ctx, model):

@@ -235,28 +235,40 @@ def count_fragments(codes: np.ndarray, link: np.ndarray) -> dict[str, int]:
     return fragments(codes, link).to_dict()
 
 
+def _bit(index: np.ndarray) -> np.ndarray:
+    """``1 << (index % 64)`` as ``uint64``."""
+    return np.left_shift(np.uint64(1), (index & 63).astype(np.uint64))
+
+
 class PairSet:
     """Fast lookup of a set of unit pairs (sorted pair keys), optionally with a value each.
 
-    The units that occur first in some pair get dense row ids, those that occur second dense
-    column ids; a lookup is two gathers of ids and one from a flat row-by-column table when it
-    is small (the usual case: strong pairs involve a few thousand characters; values are
-    stored as float16), else a binary search.
+    A bit table: the units that occur first in some pair get dense row ids, those that occur
+    second dense column ids, and a pair's bit sits at ``row * width + column`` (strong pairs
+    involve a few thousand characters, so the table is a few MiB at most and gathering from it
+    stays in cache). A pair's value is at the rank of its bit (the number of bits set before
+    it: a prefix count per 64-bit word plus one population count), so values stay exact
+    ``float64`` at a bit per table entry. When the table would exceed ``max_bits`` bits, both
+    are binary searches in the sorted keys.
 
     Example:
         >>> keys, valid = pair_keys(encode("abca"))
-        >>> PairSet(np.sort(keys[:1])).contains(keys).tolist()
-        [True, False, False]
-        >>> PairSet(np.sort(keys[:1])).between(encode("abca")).tolist()
-        [0.0, -inf, -inf]
+        >>> pairs = PairSet(np.sort(keys[:1]), np.array([2.5]))
+        >>> pairs.contains(keys).tolist(), pairs.lookup(keys).tolist()
+        ([True, False, False], [2.5, -inf, -inf])
+        >>> codes = encode("abca")
+        >>> pairs.linked(codes).tolist(), pairs.between(codes, np.array([0])).tolist()
+        ([True, False, False], [2.5])
     """
 
     def __init__(
         self,
         keys: np.ndarray,
         values: np.ndarray | None = None,
-        max_matrix: int = 1 << 25,
+        max_bits: int = 1 << 28,
     ) -> None:
+        if not 0 <= max_bits < 1 << 31:
+            raise ValueError(f"max_bits must lie in [0, 2**31), got {max_bits}")
         self.keys = np.asarray(keys, dtype=np.int64)
         self.values = (
             np.zeros(len(self.keys))
@@ -269,14 +281,21 @@ class PairSet:
         # codes at or above ``limit`` are in no pair: they are clipped to ``limit``, id 0 (it is
         # at least 2**16, so that 16-bit codes, those of coded text, need no clipping)
         self.limit = max(int(max(first.max(initial=0), second.max(initial=0))) + 1, 1 << 16)
-        self.matrix = None
+        self.words = None
         rows, columns = self._ids(first), self._ids(second)
         width = int(columns.max()) + 1
-        if (int(rows.max()) + 1) * width <= max_matrix:
-            self.row_starts = rows * width
+        size = (int(rows.max()) + 1) * width
+        if size <= max_bits:
+            self.row_starts = rows * width  # int32: max_bits is below 2**31
             self.columns = columns
-            self.matrix = np.full((int(rows.max()) + 1) * width, -np.inf, dtype=np.float16)
-            self.matrix[self.row_starts[first] + columns[second]] = np.clip(self.values, -6e4, 6e4)
+            at = self.row_starts[first] + columns[second]
+            order = np.argsort(at)
+            at, self.ranked_values = at[order], self.values[order]
+            self.words = np.zeros(-(-size // 64), dtype=np.uint64)
+            np.bitwise_or.at(self.words, at >> 6, _bit(at))
+            ones = np.bitwise_count(self.words)
+            self.ranks = np.cumsum(ones, dtype=np.int32)
+            self.ranks -= ones  # bits set in the words before each word
 
     def _ids(self, members: np.ndarray) -> np.ndarray:
         """Dense ids 1, 2, ... of the codes in ``members``, the code in most pairs first (the
@@ -288,32 +307,68 @@ class PairSet:
         ids[ranked] = np.arange(1, len(ranked) + 1, dtype=np.int32)
         return ids
 
+    def _table(self, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The bit table's word holding each pair's bit, and the bit's place in it."""
+        if self.limit <= np.iinfo(first.dtype).max:  # else no code can reach the limit
+            first, second = np.minimum(first, self.limit), np.minimum(second, self.limit)
+        index = self.row_starts[first]
+        index += self.columns[second]
+        return index >> 6, index
+
+    def _member(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        if self.words is None:
+            return self._position(first, second)[1]
+        _, index = self._table(first, second)
+        if not np.little_endian:
+            return (self.words[index >> 6] >> (index & 63).astype(np.uint64)) & np.uint64(1) > 0
+        found = self.words.view(np.uint8)[index >> 3]  # bit k of a word: bit k % 8 of byte k // 8
+        index &= 7
+        np.right_shift(found, index, out=found, casting="unsafe")
+        found &= 1
+        return found.view(bool)
+
+    def _position(self, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index of each pair in ``keys`` and whether it is there."""
+        if not len(self.keys):
+            return np.zeros(len(first), dtype=np.intp), np.zeros(len(first), dtype=bool)
+        keys = (first.astype(np.int64) << 21) | second
+        position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
+        return position, self.keys[position] == keys
+
     def _value(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         if not len(self.keys):
             return np.full(len(first), -np.inf)
-        if self.matrix is not None:
-            if self.limit <= np.iinfo(first.dtype).max:  # else no code can reach the limit
-                first, second = np.minimum(first, self.limit), np.minimum(second, self.limit)
-            index = self.row_starts[first]
-            index += self.columns[second]
-            return self.matrix[index]
-        keys = (first.astype(np.int64) << 21) | second
-        position = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
-        return np.where(self.keys[position] == keys, self.values[position], -np.inf)
+        if self.words is None:
+            position, found = self._position(first, second)
+        else:  # a pair's value is at its bit's rank: the bits set before it
+            word, index = self._table(first, second)
+            bits = self.words[word]
+            below = bits & (_bit(index) - np.uint64(1))
+            found = (bits >> (index & 63).astype(np.uint64)) & np.uint64(1) > 0
+            position = self.ranks[word] + np.bitwise_count(below)
+            position = position.clip(max=len(self.keys) - 1)
+            return np.where(found, self.ranked_values[position], -np.inf)
+        return np.where(found, self.values[position], -np.inf)
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """The value of each of ``keys`` (``-inf`` for keys not in the set)."""
         keys = np.asarray(keys, dtype=np.int64)
         return self._value(keys >> 21, keys & ((1 << 21) - 1))
 
-    def between(self, codes: np.ndarray) -> np.ndarray:
-        """The value of each adjacent pair of ``codes`` (``lookup(pair_keys(codes)[0])``
-        without building the 64-bit keys)."""
-        return self._value(codes[:-1], codes[1:])
-
     def contains(self, keys: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``keys`` are in the set."""
-        return self.lookup(keys) > -np.inf
+        keys = np.asarray(keys, dtype=np.int64)
+        return self._member(keys >> 21, keys & ((1 << 21) - 1))
+
+    def linked(self, codes: np.ndarray) -> np.ndarray:
+        """Whether each adjacent pair of ``codes`` is in the set (``contains`` of
+        ``pair_keys(codes)[0]`` without building the 64-bit keys)."""
+        return self._member(codes[:-1], codes[1:])
+
+    def between(self, codes: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """The value of the pairs ``(codes[i], codes[i + 1])`` for ``i`` in ``at``
+        (``-inf`` for pairs not in the set)."""
+        return self._value(codes[at], codes[at + 1])
 
 
 __all__ = [

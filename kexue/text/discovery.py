@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -210,13 +211,12 @@ class WordDiscovery:
         longest = None if self.max_length is None else self.max_length + 2
         chunks = lines if isinstance(lines, _CodedPasses) else chunks_of(lines, self.chunk_chars)
         for codes in _progress(chunks, self.progress, "cutting"):
-            scores = pairs.between(codes)
             is_unit = codes != SEPARATOR_CODE
-            link = scores > -np.inf
+            link = pairs.linked(codes)
             link &= is_unit[:-1]
             link &= is_unit[1:]
             if longest is not None:
-                link = split_long(is_unit, link, scores.__getitem__, longest)
+                link = split_long(is_unit, link, partial(pairs.between, codes), longest)
             candidates.merge(fragments(codes, link))
         return candidates
 

@@ -78,22 +78,39 @@ def test_fragments_match_python_cutting(alphabet):
     assert count_fragments(codes, link) == dict(expected)
 
 
-def test_pair_set_matrix_and_search_agree():
+def test_pair_set_bit_table_and_search_agree():
     codes = encode("甲乙丙丁甲丙乙丁\n戊" + chr(0x10FFFF))  # codes beyond every pair's too
     keys, _ = pair_keys(codes)
     chosen = np.unique(keys[:7:2])
-    values = np.arange(len(chosen), dtype=np.float64) - 1.5
-    dense, sparse = PairSet(chosen, values), PairSet(chosen, values, max_matrix=0)
-    assert dense.matrix is not None and sparse.matrix is None
-    assert (
-        dense.contains(keys).tolist()
-        == sparse.contains(keys).tolist()
-        == np.isin(keys, chosen).tolist()
-    )
+    values = np.arange(len(chosen), dtype=np.float64) - 1.5 + 1e-9  # not float16-exact
+    dense, sparse = PairSet(chosen, values), PairSet(chosen, values, max_bits=0)
+    assert dense.words is not None and sparse.words is None
+    member = np.isin(keys, chosen).tolist()
+    assert dense.contains(keys).tolist() == sparse.contains(keys).tolist() == member
+    assert dense.linked(codes).tolist() == sparse.linked(codes).tolist() == member
     expected = [values[np.searchsorted(chosen, k)] if k in chosen else -np.inf for k in keys]
+    every = np.arange(len(keys))
     for pairs in (dense, sparse):
         assert pairs.lookup(keys).tolist() == expected
-        assert pairs.between(codes).tolist() == expected
+        assert pairs.between(codes, every).tolist() == expected
+        assert pairs.between(codes, every[::-2]).tolist() == expected[::-2]
+
+
+def test_pair_set_bits_of_many_pairs_match_a_set():
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0x4E00, 0x4E00 + 300, size=20_000).astype(np.uint16)
+    keys, _ = pair_keys(codes)
+    chosen = np.unique(rng.choice(keys, 3_000))
+    values = rng.normal(size=len(chosen))
+    pairs, sparse = PairSet(chosen, values), PairSet(chosen, values, max_bits=0)
+    assert pairs.words is not None
+    assert pairs.linked(codes).tolist() == np.isin(keys, chosen).tolist()
+    every = np.arange(len(keys))
+    assert pairs.between(codes, every).tolist() == sparse.between(codes, every).tolist()
+    assert pairs.lookup(chosen).tolist() == values.tolist()
+    assert not PairSet(chosen[:0]).linked(codes).any()
+    with pytest.raises(ValueError, match="max_bits"):
+        PairSet(chosen, max_bits=1 << 31)
 
 
 def test_split_long_cuts_weakest_links_until_short():

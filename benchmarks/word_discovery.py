@@ -20,6 +20,15 @@ figure least disturbed by other jobs.
 
     nice -n 10 .venv/bin/python benchmarks/word_discovery.py                  # every corpus
     nice -n 10 .venv/bin/python benchmarks/word_discovery.py --corpus hongloumeng shuihu
+    .venv/bin/python benchmarks/word_discovery.py --corpus waimai --floor   # what start-up costs
+
+``--floor`` also prints, per corpus, what any NumPy program pays before its work (the bare
+interpreter, then ``import numpy`` ending with ``os._exit``, both best of ``--repeats`` in the
+same alternation) and kexue's work in this process once warm (best of ``--repeats`` after a
+warm-up: no imports, no cold memory): their sum against a third of nlp-zero's time says whether
+3 times nlp-zero's speed is within reach of a NumPy implementation on that corpus at all; and
+how long ``collections.Counter`` takes to count the characters and character pairs alone, where
+a pure-Python implementation would start.
 """
 
 from __future__ import annotations
@@ -87,6 +96,52 @@ def timed_runs(runs: dict[str, list[str]], repeats: int) -> dict[str, tuple[floa
             if attempt:
                 best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
     return best
+
+
+FLOOR = {
+    "python": [sys.executable, "-c", "pass"],
+    "python + numpy": [sys.executable, "-c", "import os, numpy; os._exit(0)"],
+}
+
+
+def warm_work(corpus: Path, folder: Path, repeats: int) -> float:
+    """Best seconds of discovery plus writing the lexicon, in this process, after a warm-up."""
+    from kexue.text.corpus import Lines
+    from kexue.text.discovery import WordDiscovery
+    from kexue.text.lexicon import write_lexicon
+
+    best = float("inf")
+    for attempt in range(repeats + 1):
+        start = time.perf_counter()
+        finder = WordDiscovery().fit(Lines.from_files([corpus]))
+        write_lexicon(finder.words, folder / "warm.tsv")
+        if attempt:
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def python_counting(corpus: Path, repeats: int) -> float:
+    """Best seconds to count the characters and adjacent character pairs of ``corpus`` with
+    ``collections.Counter``: where a pure-Python implementation would start."""
+    from collections import Counter
+
+    text = corpus.read_text(encoding="utf-8")
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        Counter(text), Counter(map("".join, zip(text, text[1:])))
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def print_floor(seconds: dict[str, tuple[float, float]], warm: float, counting: float) -> None:
+    target = seconds["nlp-zero"][0] / 3
+    numpy = seconds["python + numpy"][0]
+    print(f"  floor: python {1e3 * seconds['python'][0]:.0f} ms, python + numpy "
+          f"{1e3 * numpy:.0f} ms; kexue's warm work {1e3 * warm:.0f} ms; numpy + warm work "
+          f"{1e3 * (numpy + warm):.0f} ms against 3x nlp-zero's speed: {1e3 * target:.0f} ms "
+          f"(kexue whole process {1e3 * seconds['kexue'][0]:.0f} ms); pure-Python counting of "
+          f"characters and pairs alone {1e3 * counting:.0f} ms", flush=True)
 
 
 def read_words(path: Path) -> dict[str, int]:
@@ -158,6 +213,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each tool")
     parser.add_argument("--min-name-count", type=int, default=5,
                         help="score the names that occur at least this often (default 5)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the bare interpreter, `import numpy` and kexue's warm work")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -165,13 +222,18 @@ def main() -> None:
             folder = Path(tmp) / name
             folder.mkdir()
             path, size = corpora.write_corpus(name, folder)
-            seconds = timed_runs(commands(path, folder), args.repeats)
+            runs = commands(path, folder)
+            seconds = timed_runs(runs | FLOOR if args.floor else runs, args.repeats)
+            floor = {k: seconds.pop(k) for k in FLOOR if k in seconds}
             words = {tool: read_words(folder / f"{tool}.tsv") for tool in seconds}
             measured = scores(name, words, args.min_name_count)
             for tool in seconds:
                 rows.append((name, size, tool, seconds[tool], len(words[tool]), measured[tool],
                              [seconds["nlp-zero"][i] / seconds[tool][i] for i in (0, 1)]))
             print_rows(rows[-2:])
+            if floor:
+                print_floor(seconds | floor, warm_work(path, folder, args.repeats),
+                            python_counting(path, args.repeats))
     print(f"\nAll corpora (best of {args.repeats} whole-process runs each; speed-up = nlp-zero's "
           "time / this tool's, wall clock and CPU):")
     print_rows(rows)

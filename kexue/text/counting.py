@@ -291,7 +291,7 @@ class PairSet:
             at = self.row_starts[first] + columns[second]
             order = np.argsort(at)
             at, self.ranked_values = at[order], self.values[order]
-            self.words = np.zeros(-(-size // 64), dtype=np.uint64)
+            self.words = np.zeros(-(-size // 64), dtype="<u8")  # byte order fixed: see _member
             np.bitwise_or.at(self.words, at >> 6, _bit(at))
             ones = np.bitwise_count(self.words)
             self.ranks = np.cumsum(ones, dtype=np.int32)
@@ -307,21 +307,20 @@ class PairSet:
         ids[ranked] = np.arange(1, len(ranked) + 1, dtype=np.int32)
         return ids
 
-    def _table(self, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The bit table's word holding each pair's bit, and the bit's place in it."""
+    def _table(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """The place of each pair's bit in the bit table."""
         if self.limit <= np.iinfo(first.dtype).max:  # else no code can reach the limit
             first, second = np.minimum(first, self.limit), np.minimum(second, self.limit)
         index = self.row_starts[first]
         index += self.columns[second]
-        return index >> 6, index
+        return index
 
     def _member(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         if self.words is None:
             return self._position(first, second)[1]
-        _, index = self._table(first, second)
-        if not np.little_endian:
-            return (self.words[index >> 6] >> (index & 63).astype(np.uint64)) & np.uint64(1) > 0
-        found = self.words.view(np.uint8)[index >> 3]  # bit k of a word: bit k % 8 of byte k // 8
+        index = self._table(first, second)
+        # the words are little-endian, so bit k of the table is bit k % 8 of byte k // 8
+        found = self.words.view(np.uint8)[index >> 3]
         index &= 7
         np.right_shift(found, index, out=found, casting="unsafe")
         found &= 1
@@ -341,11 +340,11 @@ class PairSet:
         if self.words is None:
             position, found = self._position(first, second)
         else:  # a pair's value is at its bit's rank: the bits set before it
-            word, index = self._table(first, second)
+            index = self._table(first, second)
+            word, bit = index >> 6, _bit(index)
             bits = self.words[word]
-            below = bits & (_bit(index) - np.uint64(1))
-            found = (bits >> (index & 63).astype(np.uint64)) & np.uint64(1) > 0
-            position = self.ranks[word] + np.bitwise_count(below)
+            found = (bits & bit) != 0
+            position = self.ranks[word] + np.bitwise_count(bits & (bit - np.uint64(1)))
             position = position.clip(max=len(self.keys) - 1)
             return np.where(found, self.ranked_values[position], -np.inf)
         return np.where(found, self.values[position], -np.inf)

@@ -21,6 +21,11 @@ figure least disturbed by other jobs.
     nice -n 10 .venv/bin/python benchmarks/word_discovery.py                  # every corpus
     nice -n 10 .venv/bin/python benchmarks/word_discovery.py --corpus hongloumeng shuihu
     .venv/bin/python benchmarks/word_discovery.py --corpus waimai --floor   # what start-up costs
+    .venv/bin/python benchmarks/word_discovery.py --against HEAD~1          # this kexue vs an older one
+
+``--against REV`` also times kexue as it was at git revision ``REV`` (its ``kexue`` package
+exported to a temporary folder) in the same alternation, as the tool ``kexue@REV``: a change's
+speed-up measured A/B on the same machine state.
 
 ``--floor`` also prints, per corpus, what any NumPy program pays before its work (the bare
 interpreter, then ``import numpy`` ending with ``os._exit``, both best of ``--repeats`` in the
@@ -61,12 +66,29 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
 """
 
 
-def commands(corpus: Path, folder: Path) -> dict[str, list[str]]:
-    return {
-        "nlp-zero": [sys.executable, "-c", NLP_ZERO, str(corpus), str(folder / "nlp-zero.tsv")],
-        "kexue": [sys.executable, "-m", "kexue.cli", "words", "discover", str(corpus),
-                  "--out", str(folder / "kexue.tsv")],
-    }
+def commands(corpus: Path, folder: Path, older: dict[str, Path]) -> dict[str, list[str]]:
+    """The timed commands: nlp-zero, this checkout's kexue and each ``kexue@REV`` in ``older``
+    (the folder its package was exported to, put first on its path)."""
+    runs = {"nlp-zero": [sys.executable, "-c", NLP_ZERO, str(corpus), str(folder / "nlp-zero.tsv")]}
+    for tool, root in {"kexue": None, **older}.items():
+        start = ["-m", "kexue.cli"] if root is None else [
+            "-c", f"import sys; sys.path.insert(0, {str(root)!r}); from kexue.cli import run; run()"]
+        runs[tool] = [sys.executable, *start, "words", "discover", str(corpus),
+                      "--out", str(folder / f"{tool}.tsv")]
+    return runs
+
+
+def export_revisions(revisions: list[str], folder: Path) -> dict[str, Path]:
+    """``{"kexue@REV": folder}`` with each revision's ``kexue`` package exported by git."""
+    exported = {}
+    for revision in revisions:
+        root = folder / f"rev-{len(exported)}"
+        root.mkdir()
+        archive = subprocess.run(["git", "archive", revision, "kexue"], cwd=corpora.ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+        exported[f"kexue@{revision}"] = root
+    return exported
 
 
 def _environment() -> dict[str, str]:
@@ -153,14 +175,15 @@ def read_words(path: Path) -> dict[str, int]:
 
 
 def segmenters(words: dict[str, dict[str, int]]):
-    """Each tool's own segmenter over its lexicon."""
+    """Each tool's own segmenter over its lexicon (kexue's for every kexue revision)."""
     from kexue.text import WordSegmenter
     from kexue.text.lexicon import parse_word
 
     nlp_zero = sys.modules.get("nlp_zero") or _import_nlp_zero()
     return {
-        "nlp-zero": nlp_zero.Tokenizer(nlp_zero.Trie(words["nlp-zero"].items())).tokenize,
-        "kexue": WordSegmenter({parse_word(w): c for w, c in words["kexue"].items()}).tokenize,
+        tool: nlp_zero.Tokenizer(nlp_zero.Trie(lexicon.items())).tokenize if tool == "nlp-zero"
+        else WordSegmenter({parse_word(w): c for w, c in lexicon.items()}).tokenize
+        for tool, lexicon in words.items()
     }
 
 
@@ -213,16 +236,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each tool")
     parser.add_argument("--min-name-count", type=int, default=5,
                         help="score the names that occur at least this often (default 5)")
+    parser.add_argument("--against", nargs="+", default=[], metavar="REV",
+                        help="also time kexue as it was at these git revisions")
     parser.add_argument("--floor", action="store_true",
                         help="also time the bare interpreter, `import numpy` and kexue's warm work")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        older = export_revisions(args.against, Path(tmp))
         for name in args.corpus:
             folder = Path(tmp) / name
             folder.mkdir()
             path, size = corpora.write_corpus(name, folder)
-            runs = commands(path, folder)
+            runs = commands(path, folder, older)
             seconds = timed_runs(runs | FLOOR if args.floor else runs, args.repeats)
             floor = {k: seconds.pop(k) for k in FLOOR if k in seconds}
             words = {tool: read_words(folder / f"{tool}.tsv") for tool in seconds}
@@ -230,7 +256,10 @@ def main() -> None:
             for tool in seconds:
                 rows.append((name, size, tool, seconds[tool], len(words[tool]), measured[tool],
                              [seconds["nlp-zero"][i] / seconds[tool][i] for i in (0, 1)]))
-            print_rows(rows[-2:])
+            print_rows(rows[-len(seconds):])
+            for tool in older:
+                print(f"  kexue vs {tool}: {1e3 * (seconds[tool][0] - seconds['kexue'][0]):+.0f} "
+                      "ms faster (best wall clock)", flush=True)
             if floor:
                 print_floor(seconds | floor, warm_work(path, folder, args.repeats),
                             python_counting(path, args.repeats))
@@ -242,7 +271,7 @@ def main() -> None:
 def print_rows(rows) -> None:
     for name, size, tool, (wall, cpu), n_words, measured, (fast_wall, fast_cpu) in rows:
         figures = "  ".join(f"{key} {value:.4f}" for key, value in measured.items())
-        print(f"{name:<14} {size / 1e6:5.2f} M chars  {tool:<9} wall {wall:6.2f} s {fast_wall:4.1f}x"
+        print(f"{name:<14} {size / 1e6:5.2f} M chars  {tool:<13} wall {wall:6.2f} s {fast_wall:4.1f}x"
               f"  cpu {cpu:6.2f} s {fast_cpu:4.1f}x  {n_words:7d} words  {figures}", flush=True)
 
 
